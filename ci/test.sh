@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Set up and run the whole test suite on a fresh clone (the README's test command; .ci/run runs it).
+# Installs what it needs itself, runs vitest, and ends with a plain "N passed, N failed, N skipped" line.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+START=$(date +%s)
+
+echo "[test] npm ci"
+npm ci --no-audit --no-fund || { echo "0 passed, 1 failed"; exit 1; }
+
+mkdir -p test-artifacts
+echo "[test] vitest"
+npx vitest run --reporter=default --reporter=json --outputFile.json=test-artifacts/vitest.json
+code=$?
+node ci/summary.mjs test-artifacts/vitest.json || code=1
+echo "[test] wall time: $(( $(date +%s) - START ))s"
+exit $code

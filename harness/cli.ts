@@ -1,0 +1,98 @@
+/**
+ * The xend-compat command line. Each subcommand lives in ./cli/<name>.ts and exports
+ * `command: Command`; this file only dispatches and turns errors into exit codes:
+ * 0 all as expected, 1 some cell not as expected, 2 bad input or usage (one line, no stack trace).
+ */
+import { HarnessError } from "./errors.js";
+
+export interface Command {
+  name: string;
+  /** One line for the command list. */
+  summary: string;
+  /** Full `--help` text. */
+  help: string;
+  run(argv: string[], io: CliIO): Promise<number>;
+}
+
+export interface CliIO {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  isTTY: boolean;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
+  run: { summary: "run the matrix: every cell's round trip, verdict and outcome", load: () => import("./cli/run.js") },
+  support: { summary: "which xend versions each libvirt version supports, and why not", load: () => import("./cli/support.js") },
+  explain: { summary: "the whole story of one cell", load: () => import("./cli/explain.js") },
+  diff: { summary: "patch impact: the cells whose outcome changes between two libvirt versions", load: () => import("./cli/diff.js") },
+  record: { summary: "record a real xend's answers for the matrix's cells", load: () => import("./cli/record.js") },
+  convert: { summary: "what a libvirt release makes of a domain XML or SXPR file", load: () => import("./cli/convert.js") },
+  merge: { summary: "join the JSON results of sharded runs into one report", load: () => import("./cli/merge.js") },
+  doctor: { summary: "what this machine can run (engine, Python 2.7, Xen trees)", load: () => import("./cli/doctor.js") },
+};
+
+export const VERSION = "0.1.0";
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  const lines = Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(width)}  ${c.summary}`);
+  return [
+    "xend-compat: compatibility harness for libvirt's Xen (xend) driver",
+    "",
+    "usage: xend-compat <command> [options]      (xend-compat <command> --help for details)",
+    "",
+    "commands:",
+    ...lines,
+    "",
+    "exit codes: 0 all cells as expected, 1 some cell not as expected, 2 bad input or usage",
+    "global: --debug (stack traces), --version",
+  ].join("\n");
+}
+
+export function defaultIO(): CliIO {
+  return {
+    out: (s) => process.stdout.write(s.endsWith("\n") ? s : s + "\n"),
+    err: (s) => process.stderr.write(s.endsWith("\n") ? s : s + "\n"),
+    isTTY: Boolean(process.stdout.isTTY),
+    env: process.env,
+    cwd: process.cwd(),
+  };
+}
+
+export async function main(argv: string[], io: CliIO = defaultIO()): Promise<number> {
+  const debug = argv.includes("--debug") || Boolean(io.env.XEND_COMPAT_DEBUG);
+  const args = argv.filter((a) => a !== "--debug");
+  const [name, ...rest] = args;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    io.out(usage());
+    return name ? 0 : 2;
+  }
+  if (name === "--version" || name === "-V") {
+    io.out(VERSION);
+    return 0;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    io.err(`xend-compat: unknown command '${name}' (expected one of: ${Object.keys(COMMANDS).join(", ")})`);
+    return 2;
+  }
+  try {
+    const { command } = await entry.load();
+    if (rest.includes("--help") || rest.includes("-h")) {
+      io.out(command.help);
+      return 0;
+    }
+    return await command.run(rest, io);
+  } catch (e) {
+    if (e instanceof HarnessError) {
+      io.err(`xend-compat ${name}: ${e.oneLine()}`);
+      if (debug) io.err(String(e.stack));
+      return e.isInputError ? 2 : 3;
+    }
+    io.err(`xend-compat ${name}: internal error: ${e instanceof Error ? e.message : String(e)}`);
+    if (debug) io.err(String(e instanceof Error ? e.stack : e));
+    return 3;
+  }
+}

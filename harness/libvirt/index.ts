@@ -1,0 +1,7 @@
+/** libvirt's side: domain XML, per-release profiles (format, parse, wire), clock semantics. */
+export type { Profile, ConvertOptions, FormatOutcome, ParseOutcome, Behaviour } from "./types.js";
+export { resolveProfile, listProfiles, conformanceTagOf, behaviourOf, compareVersions, knownRangesText } from "./profiles.js";
+export { encodeForm, uriEncodeLibvirt, urlencodeOld } from "./wire.js";
+export type { WireEncoding } from "./wire.js";
+export { readClock, clockMeaning, sameClock, describeClock, DEFAULT_CLOCK } from "./clock.js";
+export type { ClockMeaning, ClockReading, ClockBase } from "./clock.js";

@@ -1,0 +1,62 @@
+/**
+ * A profile reproduces one range of libvirt releases byte for byte: how it formats domain XML into
+ * SXPR, how it parses SXPR back into domain XML, and how it puts requests on the wire.
+ * Profiles know nothing of backends.
+ */
+import type { WireEncoding } from "./wire.js";
+
+export interface ConvertOptions {
+  /** xend's `xend_config_format` as libvirt detected it (1..4; 4 for any xend >= 3.1). */
+  xendConfigVersion: number;
+  /** File name for error messages. */
+  file?: string;
+}
+
+export interface FormatOutcome {
+  /** The SXPR exactly as this libvirt would build it (xenFormatSxpr). */
+  sxpr: string;
+  /** Warnings this libvirt would log (VIR_WARN) while formatting. */
+  warnings: string[];
+}
+
+export interface ParseOutcome {
+  /** The domain XML exactly as this libvirt would show it (virDomainDefFormat of xenParseSxpr). */
+  xml: string;
+  warnings: string[];
+}
+
+export interface Profile {
+  /** Stable id, e.g. `0.9.11-1.3.0` or `0.8.7+rfc-localtime`. */
+  readonly id: string;
+  /** First and last release of the range (inclusive), e.g. `0.9.11` and `1.3.0`. */
+  readonly first: string;
+  readonly last: string;
+  /** One line describing what distinguishes this range. */
+  readonly summary: string;
+  /** For patch profiles: the release it patches and where the patch comes from. */
+  readonly patch?: { base: string; name: string; source: string };
+  readonly wire: WireEncoding;
+  /**
+   * XML → SXPR. Throws HarnessError `libvirt.*` when this libvirt would refuse the XML (the message is
+   * libvirt's own, e.g. "unsupported clock offset 'variable'"), `input.xml` when the XML is malformed.
+   */
+  format(xml: string, opts: ConvertOptions): FormatOutcome;
+  /** SXPR → XML. Throws HarnessError `libvirt.*` when this libvirt would fail, `input.sxpr` on bad text. */
+  parse(sxpr: string, opts: ConvertOptions): ParseOutcome;
+}
+
+/**
+ * The behaviours the converters implement, named after the first release showing them; the
+ * conformance tag is the libvirt release whose own test suite pins the exact text.
+ * - `0.6.2`: 0.6.2–0.9.4 (pinned by v0.8.7's suite)
+ * - `0.9.5`: 0.9.5–0.9.10 (v0.9.10)
+ * - `0.9.11`: 0.9.11–1.3.0 (v0.9.11)
+ * - `1.3.1`: 1.3.1–5.5.0 (v4.5.0)
+ * - `rfc-2012`: 0.8.7 with the 2012 RFC patch (libvir-list, Philipp Hahn, 2012-01-11), as the report states it
+ */
+export type Behaviour = "0.6.2" | "0.9.5" | "0.9.11" | "1.3.1" | "rfc-2012";
+
+/** XML → SXPR for one behaviour (implemented in ./format). */
+export type FormatFn = (xml: string, behaviour: Behaviour, opts: ConvertOptions) => FormatOutcome;
+/** SXPR → XML for one behaviour (implemented in ./parse). */
+export type ParseFn = (sxpr: string, behaviour: Behaviour, opts: ConvertOptions) => ParseOutcome;

@@ -1,0 +1,40 @@
+/**
+ * How a libvirt release puts a form request on the wire to xend (`xend_op_ext` in
+ * src/xen/xend_internal.c).
+ *
+ * - Before 0.9.5: key=value pairs joined with `&`, nothing escaped. Only op=create first ran the
+ *   config through a local `urlencode()` that escaped space, newline and `&` (as `%20`, `%0a`, `%26`).
+ *   So in a define, `+` and `%XX` reach xend raw (xend's form decoding then turns `+` into a space and
+ *   decodes `%XX`) and an `&` cuts the config short.
+ * - 0.9.5 and later (commit b14e7d2a1): every key and value through `virBufferURIEncodeString`: all
+ *   bytes except ASCII letters and digits as lowercase `%xx`.
+ */
+export type WireEncoding = "raw" | "uri";
+
+const HEX = "0123456789abcdef";
+
+/** virBufferURIEncodeString over the UTF-8 bytes of `s`. */
+export function uriEncodeLibvirt(s: string): string {
+  const bytes = Buffer.from(s, "utf8");
+  let out = "";
+  for (const b of bytes) {
+    if ((b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a)) out += String.fromCharCode(b);
+    else out += "%" + HEX[b >> 4] + HEX[b & 15];
+  }
+  return out;
+}
+
+/** The pre-0.9.5 `urlencode()` used only for op=create: escapes space, newline and `&`. */
+export function urlencodeOld(s: string): string {
+  return s.replace(/[ \n&]/g, (c) => "%" + c.charCodeAt(0).toString(16).padStart(2, "0"));
+}
+
+/**
+ * The form body of a POST, e.g. `encodeForm("uri", [["op","new"],["config", sxpr]])`.
+ * With the raw encoding, an op=create config is pre-escaped as libvirt did.
+ */
+export function encodeForm(encoding: WireEncoding, fields: [string, string][]): string {
+  if (encoding === "uri") return fields.map(([k, v]) => `${uriEncodeLibvirt(k)}=${uriEncodeLibvirt(v)}`).join("&");
+  const isCreate = fields.some(([k, v]) => k === "op" && v === "create");
+  return fields.map(([k, v]) => `${k}=${isCreate && k === "config" ? urlencodeOld(v) : v}`).join("&");
+}
