@@ -1,0 +1,452 @@
+/**
+ * xenParseSxpr (xenDaemonParseSxpr before v0.9.0): a xend domain SXPR into the domain model, per
+ * libvirt release, with no console tty and no VNC port from xenstore (as libvirt's test driver runs it).
+ * Written from the C code at v0.8.7 (src/xen/xend_internal.c), v0.9.10 and v0.9.11
+ * (src/xenxs/xen_sxpr.c) and v4.5.0 (src/xenconfig/xen_sxpr.c).
+ */
+import type { Sx } from "../../sxp/index.js";
+import { HarnessError } from "../../errors.js";
+import { emptyDomain } from "../xmlfmt/index.js";
+import type { ChrDef, DiskDef, DomainDef, GraphicsDef, NetDef } from "../xmlfmt/index.js";
+import { parseClock } from "./clock.js";
+import type { ClockRule, Release } from "./clock.js";
+import { parseChr } from "./chr.js";
+import { has, int, lookup, node, strToLongI, u64 } from "./lookup.js";
+
+function fail(msg: string): never {
+  throw new HarnessError("libvirt.internal", msg);
+}
+
+/** libvirt reports nothing itself in a few failure paths; virsh then shows this text. */
+const UNKNOWN_CAUSE = "An error occurred, but the cause is unknown";
+
+const LIFECYCLE = ["destroy", "restart", "rename-restart", "preserve"];
+const LIFECYCLE_CRASH = [...LIFECYCLE, "coredump-destroy", "coredump-restart"];
+
+const SOUND_MODELS: Record<Release, string[]> = {
+  "0.8.7": ["sb16", "es1370", "pcspk", "ac97"],
+  "0.9.10": ["sb16", "es1370", "pcspk", "ac97", "ich6"],
+  "0.9.11": ["sb16", "es1370", "pcspk", "ac97", "ich6"],
+  "4.5.0": ["sb16", "es1370", "pcspk", "ac97", "ich6", "ich9", "usb"],
+};
+
+const GRAPHICS_TYPES = ["sdl", "vnc", "rdp", "desktop", "spice"];
+
+export interface ParseContext {
+  rel: Release;
+  clockRule: ClockRule;
+  xendConfigVersion: number;
+  warnings: string[];
+}
+
+export function parseUuid(s: string): Uint8Array | undefined {
+  const out = new Uint8Array(16);
+  let i = 0;
+  let k = 0;
+  while (k < s.length && /\s/.test(s[k])) k++;
+  const isHex = (c: string | undefined) => c !== undefined && /[0-9a-fA-F]/.test(c);
+  while (i < 16) {
+    const c = s[k];
+    if (c === undefined) return undefined;
+    if (c === "-" || c === " ") {
+      k++;
+      continue;
+    }
+    if (!isHex(c) || !isHex(s[k + 1])) return undefined;
+    out[i++] = parseInt(s.slice(k, k + 2), 16);
+    k += 2;
+  }
+  while (k < s.length) {
+    if (!/\s/.test(s[k])) return undefined;
+    k++;
+  }
+  return out;
+}
+
+/** virParseMacAddr / virMacAddrParse. */
+export function parseMac(s: string): number[] | undefined {
+  const out: number[] = [];
+  let k = 0;
+  for (let i = 0; i < 6; i++) {
+    if (!/[0-9a-fA-F]/.test(s[k] ?? "")) return undefined;
+    let j = k;
+    while (j < s.length && /[0-9a-fA-F]/.test(s[j])) j++;
+    if (j - k < 1 || j - k > 2) return undefined;
+    out.push(parseInt(s.slice(k, j), 16));
+    if (i === 5 && j === s.length) return out;
+    if (s[j] !== ":") return undefined;
+    k = j + 1;
+  }
+  return undefined;
+}
+
+function popcount64(v: bigint): number {
+  let n = 0;
+  let x = BigInt.asUintN(64, v);
+  while (x) {
+    n += Number(x & 1n);
+    x >>= 1n;
+  }
+  return n;
+}
+
+function parseOS(root: Sx, def: DomainDef, hvm: boolean, ctx: ParseContext): void {
+  const os = def.os;
+  if (hvm) {
+    os.loader = node(root, "domain/image/hvm/loader");
+    if (os.loader === undefined) {
+      os.loader = node(root, "domain/image/hvm/kernel");
+      if (os.loader === undefined) fail("domain information incomplete, missing HVM loader");
+    } else {
+      os.kernel = node(root, "domain/image/hvm/kernel");
+      os.initrd = node(root, "domain/image/hvm/ramdisk");
+      os.cmdline = node(root, "domain/image/hvm/args");
+      os.root = node(root, "domain/image/hvm/root");
+    }
+  } else {
+    os.kernel = node(root, "domain/image/linux/kernel");
+    os.initrd = node(root, "domain/image/linux/ramdisk");
+    os.cmdline = node(root, "domain/image/linux/args");
+    os.root = node(root, "domain/image/linux/root");
+  }
+  if (hvm && os.kernel !== undefined && os.kernel === os.loader) os.kernel = undefined;
+  if (ctx.rel !== "0.8.7" && hvm && os.kernel === "" && os.loader !== undefined) os.kernel = undefined;
+  if (os.kernel === undefined && hvm) {
+    const boot = node(root, "domain/image/hvm/boot");
+    if (boot) {
+      for (const ch of boot) {
+        if (os.bootDevs.length >= 4) break;
+        if (ch === "a") os.bootDevs.push("fd");
+        else if (ch === "c") os.bootDevs.push("hd");
+        else if (ch === "d") os.bootDevs.push("cdrom");
+        else if (ch === "n") os.bootDevs.push("network");
+      }
+    }
+  }
+  if (!hvm && os.kernel === undefined && os.bootloader === undefined) {
+    fail("domain information incomplete, missing kernel & bootloader");
+  }
+}
+
+function parseDisks(root: Sx, def: DomainDef, hvm: boolean, ctx: ParseContext): void {
+  if (!Array.isArray(root)) return;
+  for (const n of root) {
+    const kind = lookup(n, "device/vbd") ? "vbd" : lookup(n, "device/tap") ? "tap" : lookup(n, "device/tap2") ? "tap2" : undefined;
+    if (!kind) continue;
+    // vbd first, then tap2, then tap (libvirt's order of checks).
+    const k = lookup(n, "device/vbd") ? "vbd" : lookup(n, "device/tap2") ? "tap2" : "tap";
+    let src = node(n, `device/${k}/uname`);
+    let dst = node(n, `device/${k}/dev`);
+    const mode = node(n, `device/${k}/mode`);
+    const bootable = ctx.rel === "0.8.7" ? undefined : node(n, `device/${k}/bootable`);
+    const disk: DiskDef = { type: "block", device: "disk", dst: "", bus: "ide", readonly: false, shared: false };
+    if (dst === undefined) fail("domain information incomplete, vbd has no dev");
+    if (src === undefined) {
+      const c = dst.indexOf(":");
+      if (c < 0 || !hvm || dst.slice(c) !== ":cdrom") fail("domain information incomplete, vbd has no src");
+    }
+    if (src !== undefined) {
+      const c = src.indexOf(":");
+      if (c < 0) fail("cannot parse vbd filename, missing driver name");
+      if (ctx.rel !== "0.8.7" && lookup(n, "device/tap2") && src.startsWith("tap:")) disk.driverName = "tap2";
+      else disk.driverName = src.slice(0, c);
+      src = src.slice(c + 1);
+      if (disk.driverName === "tap" || disk.driverName === "tap2") {
+        const c2 = src.indexOf(":");
+        if (c2 < 0) fail("cannot parse vbd filename, missing driver type");
+        disk.driverType = src.slice(0, c2);
+        src = src.slice(c2 + 1);
+        disk.type = "file";
+      } else if (disk.driverName === "phy") disk.type = "block";
+      else if (disk.driverName === "file") disk.type = "file";
+    } else {
+      disk.type = "file";
+    }
+    if (dst.startsWith("ioemu:")) dst = dst.slice(6);
+    if (ctx.xendConfigVersion > 1) {
+      const c = dst.lastIndexOf(":");
+      if (c >= 0) {
+        if (dst.slice(c) === ":cdrom") disk.device = "cdrom";
+        dst = dst.slice(0, c);
+      }
+    }
+    disk.dst = dst;
+    disk.src = src;
+    if (dst.startsWith("xvd")) disk.bus = "xen";
+    else if (dst.startsWith("hd")) disk.bus = "ide";
+    else if (dst.startsWith("sd")) disk.bus = "scsi";
+    else disk.bus = "ide";
+    if (mode?.includes("r")) disk.readonly = true;
+    if (mode?.includes("!")) disk.shared = true;
+    if (bootable === "1" && def.disks.length > 0) {
+      def.disks.push(def.disks[0]);
+      def.disks[0] = disk;
+    } else def.disks.push(disk);
+  }
+}
+
+function parseNets(root: Sx, def: DomainDef, ctx: ParseContext): void {
+  if (!Array.isArray(root)) return;
+  let vifIndex = 0;
+  for (const n of root) {
+    if (!lookup(n, "device/vif")) continue;
+    const script = node(n, "device/vif/script");
+    const bridge = node(n, "device/vif/bridge");
+    const model = node(n, "device/vif/model");
+    const type = node(n, "device/vif/type");
+    const net: NetDef = { type: "ethernet", mac: [0, 0, 0, 0, 0, 0] };
+    if (bridge !== undefined || script === "vif-bridge") {
+      net.type = "bridge";
+      net.brname = bridge;
+    }
+    net.script = script;
+    net.ipaddr = node(n, "device/vif/ip");
+    const vifname = node(n, "device/vif/vifname");
+    if (vifname !== undefined) net.ifname = vifname;
+    else if (ctx.rel === "0.8.7" || def.id !== -1) net.ifname = `vif${def.id}.${vifIndex}`;
+    const mac = node(n, "device/vif/mac");
+    if (mac !== undefined) {
+      const m = parseMac(mac);
+      if (!m) fail(`malformed mac address '${mac}'`);
+      net.mac = m;
+    }
+    if (model !== undefined) net.model = model;
+    else if (type === "netfront") net.model = "netfront";
+    def.nets.push(net);
+    vifIndex++;
+  }
+}
+
+function parsePci(root: Sx, def: DomainDef): void {
+  if (!Array.isArray(root)) return;
+  let devs: Sx[] | undefined;
+  for (const n of root) {
+    devs = lookup(n, "device/pci");
+    if (devs) break;
+  }
+  if (!devs) return;
+  for (const n of devs) {
+    if (!lookup(n, "dev")) continue;
+    const fields = ["domain", "bus", "slot", "func"] as const;
+    const raw: Record<string, string> = {};
+    for (const f of fields) {
+      const v = node(n, `dev/${f}`);
+      if (v === undefined) fail(`missing PCI ${f}`);
+      raw[f] = v;
+    }
+    const num: Record<string, number> = {};
+    for (const f of fields) {
+      const v = strToLongI(raw[f]);
+      if (v === undefined) fail(`cannot parse PCI ${f} '${raw[f]}'`);
+      num[f] = v;
+    }
+    def.hostdevs.push({ domain: num.domain, bus: num.bus, slot: num.slot, function: num.func, managed: false });
+  }
+}
+
+function parseGraphicsNew(root: Sx, def: DomainDef): void {
+  if (!Array.isArray(root)) return;
+  for (const n of root) {
+    if (!lookup(n, "device/vfb")) continue;
+    let type: string;
+    const t = node(n, "device/vfb/type");
+    if (t !== undefined) type = t;
+    else if (node(n, "device/vfb/vnc") !== undefined) type = "vnc";
+    else if (node(n, "device/vfb/sdl") !== undefined) type = "sdl";
+    else type = "unknown";
+    if (!GRAPHICS_TYPES.includes(type)) fail(`unknown graphics type '${type}'`);
+    if (type === "sdl") {
+      def.graphics.push({ type: "sdl", display: node(n, "device/vfb/display"), xauth: node(n, "device/vfb/xauthority"), fullscreen: false });
+    } else {
+      if (type !== "vnc") throw new HarnessError("internal", `graphics type '${type}' from a vfb device is not modelled by this harness`);
+      let port = -1;
+      const disp = node(n, "device/vfb/vncdisplay");
+      if (disp !== undefined) {
+        const v = strToLongI(disp);
+        if (v !== undefined) port = v;
+      }
+      const unused = node(n, "device/vfb/vncunused");
+      const autoport = unused === "1" || port === -1;
+      if (port >= 0 && port < 5900) port += 5900;
+      const listen = node(n, "device/vfb/vnclisten");
+      const g: GraphicsDef = {
+        type: "vnc",
+        port,
+        autoport,
+        keymap: node(n, "device/vfb/keymap"),
+        passwd: node(n, "device/vfb/vncpasswd"),
+        listens: listen !== undefined ? [{ type: "address", address: listen }] : [],
+      };
+      def.graphics.push(g);
+    }
+    break;
+  }
+}
+
+function parseGraphicsOld(root: Sx, def: DomainDef, hvm: boolean, ctx: ParseContext): void {
+  const p = `domain/image/${hvm ? "hvm" : "linux"}`;
+  const vnc = node(root, `${p}/vnc`);
+  if (vnc !== undefined && vnc[0] === "1") {
+    let port = -1;
+    if (port === -1 && ctx.xendConfigVersion < 2) port = 5900 + def.id;
+    const unused = node(root, `${p}/vncunused`);
+    const listen = node(root, `${p}/vnclisten`);
+    def.graphics.push({
+      type: "vnc",
+      port,
+      autoport: unused === "1" || port === -1,
+      keymap: node(root, `${p}/keymap`),
+      passwd: node(root, `${p}/vncpasswd`),
+      listens: listen !== undefined ? [{ type: "address", address: listen }] : [],
+    });
+    return;
+  }
+  const sdl = node(root, `${p}/sdl`);
+  if (sdl !== undefined && sdl[0] === "1") {
+    def.graphics.push({ type: "sdl", display: node(root, `${p}/display`), xauth: node(root, `${p}/xauthority`), fullscreen: false });
+  }
+}
+
+function parseSound(str: string, def: DomainDef, ctx: ParseContext): void {
+  if (str === "all") {
+    def.sounds.push({ model: "sb16" }, { model: "es1370" });
+    return;
+  }
+  let rest: string | undefined = str;
+  while (rest !== undefined) {
+    const c = rest.indexOf(",");
+    const model = c >= 0 ? rest.slice(0, c) : rest;
+    if (model.length >= 10) fail(`Sound model ${rest} too big for destination`);
+    if (!SOUND_MODELS[ctx.rel].includes(model)) fail(UNKNOWN_CAUSE);
+    def.sounds.push({ model });
+    rest = c >= 0 ? rest.slice(c + 1) : undefined;
+  }
+}
+
+function parseUsb(root: Sx, def: DomainDef): void {
+  const items = lookup(root, "domain/image/hvm");
+  if (!items) return;
+  for (const n of items) {
+    if (!lookup(n, "usbdevice")) continue;
+    const v = node(n, "usbdevice");
+    if (v === "tablet" || v === "mouse") def.inputs.push({ type: v, bus: "usb" });
+  }
+}
+
+function parseChars(root: Sx, def: DomainDef, hvm: boolean, ctx: ParseContext): void {
+  const tty: string | undefined = undefined;
+  if (hvm) {
+    let multiple = false;
+    if (ctx.rel !== "0.8.7") {
+      const serialRoot = lookup(root, "domain/image/hvm/serial");
+      if (serialRoot) {
+        let skipped = 0;
+        for (const group of serialRoot) {
+          if (!Array.isArray(group)) continue;
+          for (const item of group) {
+            if (typeof item === "string" && item !== "none") {
+              const chr: ChrDef = { deviceType: "serial", targetType: "serial", port: def.serials.length + skipped, source: parseChr(item, tty, ctx.rel) };
+              def.serials.push(chr);
+            } else skipped++;
+            multiple = true;
+          }
+        }
+      }
+    }
+    if (!multiple) {
+      const s = node(root, "domain/image/hvm/serial");
+      if (s !== undefined && s !== "none") {
+        def.serials.push({ deviceType: "serial", targetType: "serial", port: 0, source: parseChr(s, tty, ctx.rel) });
+      }
+    }
+    const par = node(root, "domain/image/hvm/parallel");
+    if (par !== undefined && par !== "none") {
+      def.parallels.push({ deviceType: "parallel", targetType: "serial", port: 0, source: parseChr(par, undefined, ctx.rel) });
+    }
+  } else if (ctx.rel === "0.8.7" || def.id !== 0) {
+    def.consoles.push({ deviceType: "console", targetType: "xen", port: 0, source: parseChr("pty", tty, ctx.rel) });
+  }
+}
+
+export function xenParseSxpr(root: Sx, ctx: ParseContext): DomainDef {
+  const def = emptyDomain();
+  const domid = node(root, "domain/domid");
+  if (domid === undefined && ctx.xendConfigVersion < 3) fail("domain information incomplete, missing id");
+  def.id = domid !== undefined ? int(root, "domain/domid") : -1;
+
+  const name = node(root, "domain/name");
+  if (name === undefined) fail("domain information incomplete, missing name");
+  def.name = name;
+  const uuid = node(root, "domain/uuid");
+  if (uuid === undefined) fail("domain information incomplete, missing name");
+  const u = parseUuid(uuid);
+  if (!u) {
+    if (ctx.rel !== "0.8.7") fail(UNKNOWN_CAUSE);
+  } else def.uuid = u;
+  def.description = node(root, "domain/description");
+
+  const hvm = lookup(root, "domain/image/hvm") !== undefined;
+  if (!hvm) {
+    def.os.bootloader = node(root, "domain/bootloader");
+    if (def.os.bootloader === undefined && has(root, "domain/bootloader")) def.os.bootloader = "";
+    if (def.os.bootloader !== undefined) def.os.bootloaderArgs = node(root, "domain/bootloader_args");
+  }
+  def.os.type = hvm ? "hvm" : "linux";
+  if (def.id !== 0 && lookup(root, "domain/image")) parseOS(root, def, hvm, ctx);
+
+  const mask = ctx.rel === "0.9.11" || ctx.rel === "4.5.0" ? 64n : 64n;
+  def.maxMemory = BigInt.asUintN(Number(mask), u64(root, "domain/maxmem") << 10n);
+  def.curMemory = BigInt.asUintN(Number(mask), u64(root, "domain/memory") << 10n);
+  if (def.curMemory > def.maxMemory) def.curMemory = def.maxMemory;
+
+  def.maxvcpus = int(root, "domain/vcpus");
+  def.vcpus = popcount64(u64(root, "domain/vcpu_avail"));
+  if (!def.vcpus || def.maxvcpus < def.vcpus) def.vcpus = def.maxvcpus;
+
+  const lc = (path: string, table: string[], dflt: string): string => {
+    const v = node(root, path);
+    if (v === undefined) return dflt;
+    if (!table.includes(v)) fail(`unknown lifecycle type ${v}`);
+    return v;
+  };
+  def.onPoweroff = lc("domain/on_poweroff", LIFECYCLE, "destroy");
+  def.onReboot = lc("domain/on_reboot", LIFECYCLE, "restart");
+  def.onCrash = lc("domain/on_crash", LIFECYCLE_CRASH, "destroy");
+
+  if (hvm) {
+    const feats = ctx.rel === "0.8.7" ? ["acpi", "apic", "pae"] : ["acpi", "apic", "pae", "hap", "viridian"];
+    for (const f of feats) if (int(root, `domain/image/hvm/${f}`)) def.features.add(f);
+  }
+  def.clock = parseClock(root, hvm, ctx.clockRule, ctx.xendConfigVersion, ctx.warnings);
+  if (hvm && ctx.rel !== "0.8.7" && lookup(root, "domain/image/hvm/hpet")) {
+    def.clock.timers.push({ name: "hpet", present: int(root, "domain/image/hvm/hpet") });
+  }
+
+  def.emulator = node(root, hvm ? "domain/image/hvm/device_model" : "domain/image/linux/device_model");
+
+  parseDisks(root, def, hvm, ctx);
+  parseNets(root, def, ctx);
+  parsePci(root, def);
+  parseGraphicsNew(root, def);
+  if (def.graphics.length === 0) parseGraphicsOld(root, def, hvm, ctx);
+
+  if (hvm && ctx.xendConfigVersion === 1) {
+    const cd = node(root, "domain/image/hvm/cdrom");
+    if (cd) {
+      def.disks.push({ type: "file", device: "cdrom", src: cd, dst: "hdc", driverName: "file", bus: "ide", readonly: true, shared: false });
+    }
+  }
+  if (hvm) {
+    for (const fd of ["fda", "fdb"]) {
+      const v = node(root, `domain/image/hvm/${fd}`);
+      if (v) def.disks.push({ type: "file", device: "floppy", src: v, dst: fd, driverName: "file", bus: "fdc", readonly: false, shared: false });
+    }
+    parseUsb(root, def);
+  }
+  parseChars(root, def, hvm, ctx);
+  if (hvm) {
+    const snd = node(root, "domain/image/hvm/soundhw");
+    if (snd) parseSound(snd, def, ctx);
+  }
+  return def;
+}

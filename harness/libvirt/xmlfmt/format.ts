@@ -1,0 +1,295 @@
+/**
+ * virDomainDefFormat(def, 0) for the releases this direction reproduces, written from the formatter
+ * of src/conf/domain_conf.c at each tag (only the parts a Xen SXPR can fill in).
+ *
+ * Flavours: `0.8.7` (v0.6.2–v0.9.4 output), `0.9.10` (v0.9.5–v0.9.10), `0.9.11` (v0.9.11–v1.3.0),
+ * `4.5.0` (v1.3.1–v5.5.0; the libxl-era formatter with its post-parse defaults already applied).
+ */
+import type { ChrDef, DiskDef, DomainDef, GraphicsDef, HostdevDef, InputDef, NetDef } from "./model.js";
+import { cStr, xmlEscape } from "./escape.js";
+
+export type XmlFlavour = "0.8.7" | "0.9.10" | "0.9.11" | "4.5.0";
+
+const FEATURE_ORDER: Record<XmlFlavour, string[]> = {
+  "0.8.7": ["acpi", "apic", "pae", "hap", "viridian"],
+  "0.9.10": ["acpi", "apic", "pae", "hap", "viridian", "privnet"],
+  "0.9.11": ["acpi", "apic", "pae", "hap", "viridian", "privnet"],
+  "4.5.0": ["acpi", "apic", "pae", "hap", "viridian", "privnet", "hyperv", "kvm", "pvspinlock", "capabilities", "pmu", "vmport", "gic", "smm", "ioapic", "hpt", "vmcoreinfo", "htm"],
+};
+
+function hex(n: number, width: number): string {
+  return (n >>> 0).toString(16).padStart(width, "0");
+}
+
+export function formatUuid(u: Uint8Array): string {
+  const h = Array.from(u, (b) => hex(b, 2)).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+class Buf {
+  s = "";
+  add(t: string): void {
+    this.s += t;
+  }
+  /** virBufferEscapeString: nothing at all when the value is absent. */
+  esc(before: string, v: string | undefined, after: string): void {
+    if (v === undefined) return;
+    this.s += before + xmlEscape(v) + after;
+  }
+}
+
+export function formatDomainXml(def: DomainDef, fl: XmlFlavour): string {
+  const b = new Buf();
+  const inactive = def.id === -1;
+  const v0911 = fl === "0.9.11" || fl === "4.5.0";
+  const v45 = fl === "4.5.0";
+  b.add(`<domain type='xen'`);
+  if (!inactive) b.add(` id='${def.id}'`);
+  b.add(">\n");
+  b.esc("  <name>", def.name, "</name>\n");
+  b.add(`  <uuid>${formatUuid(def.uuid)}</uuid>\n`);
+  b.esc("  <description>", def.description, "</description>\n");
+  const unit = v0911 ? " unit='KiB'" : "";
+  if (v45) {
+    b.add(`  <memory${unit}>${def.maxMemory}</memory>\n`);
+    b.add(`  <currentMemory${unit}>${def.curMemory}</currentMemory>\n`);
+  } else {
+    b.add(`  <memory${unit}>${def.maxMemory}</memory>\n`);
+    b.add(`  <currentMemory${unit}>${def.curMemory}</currentMemory>\n`);
+  }
+  b.add("  <vcpu");
+  if (v45) b.add(" placement='static'");
+  if (def.vcpus !== def.maxvcpus) b.add(` current='${def.vcpus >>> 0}'`);
+  b.add(`>${def.maxvcpus >>> 0}</vcpu>\n`);
+
+  if (def.os.bootloader !== undefined) {
+    b.esc("  <bootloader>", def.os.bootloader, "</bootloader>\n");
+    b.esc("  <bootloader_args>", def.os.bootloaderArgs, "</bootloader_args>\n");
+  }
+  b.add("  <os>\n");
+  const osType = def.os.type === "xen" ? "linux" : def.os.type;
+  b.add(`    <type>${osType}</type>\n`);
+  if (def.os.loader !== undefined) {
+    if (v45) b.esc("    <loader type='rom'>", def.os.loader, "</loader>\n");
+    else b.esc("    <loader>", def.os.loader, "</loader>\n");
+  }
+  b.esc("    <kernel>", def.os.kernel, "</kernel>\n");
+  b.esc("    <initrd>", def.os.initrd, "</initrd>\n");
+  b.esc("    <cmdline>", def.os.cmdline, "</cmdline>\n");
+  b.esc("    <root>", def.os.root, "</root>\n");
+  if (def.os.bootloader === undefined || v45) {
+    for (const d of def.os.bootDevs) b.add(`    <boot dev='${d}'/>\n`);
+  }
+  b.add("  </os>\n");
+
+  if (def.features.size > 0) {
+    b.add("  <features>\n");
+    for (const f of FEATURE_ORDER[fl]) if (def.features.has(f)) b.add(`    <${f}/>\n`);
+    b.add("  </features>\n");
+  }
+
+  const c = def.clock;
+  b.add(`  <clock offset='${c.offset}'`);
+  if (c.offset === "variable") {
+    if (v0911) b.add(` adjustment='${c.adjustment ?? 0n}' basis='${c.basis ?? "utc"}'`);
+    else b.add(` adjustment='${c.adjustment ?? 0n}'`);
+  } else if (v0911 && c.reset) {
+    b.add(" adjustment='reset'");
+  }
+  if (c.timers.length === 0) b.add("/>\n");
+  else {
+    b.add(">\n");
+    for (const t of c.timers) {
+      b.add(`    <timer name='${t.name}'`);
+      if (t.present === 0) b.add(" present='no'");
+      else if (t.present === 1) b.add(" present='yes'");
+      b.add("/>\n");
+    }
+    b.add("  </clock>\n");
+  }
+  b.add(`  <on_poweroff>${def.onPoweroff}</on_poweroff>\n`);
+  b.add(`  <on_reboot>${def.onReboot}</on_reboot>\n`);
+  b.add(`  <on_crash>${def.onCrash}</on_crash>\n`);
+
+  b.add("  <devices>\n");
+  b.esc("    <emulator>", def.emulator, "</emulator>\n");
+  for (const d of def.disks) formatDisk(b, d, fl);
+  for (const ctl of def.controllers) b.add(`    <controller type='${ctl.type}' index='${ctl.index}'/>\n`);
+  for (const n of def.nets) formatNet(b, n, fl, inactive);
+  for (const s of def.serials) formatChr(b, s, inactive);
+  for (const p of def.parallels) formatChr(b, p, inactive);
+
+  if (fl === "0.8.7") {
+    if (def.consoles.length > 0) formatChr(b, def.consoles[0], inactive);
+    else if (def.serials.length > 0) formatChr(b, { ...def.serials[0], deviceType: "console" }, inactive);
+  } else {
+    def.consoles.forEach((con, n) => {
+      if (def.os.type === "hvm" && con.targetType === "serial" && n < def.serials.length) {
+        formatChr(b, { ...def.serials[n], deviceType: "console", targetType: con.targetType, port: con.port }, inactive);
+      } else formatChr(b, con, inactive);
+    });
+    if (def.os.type === "hvm" && def.consoles.length === 0 && def.serials.length > 0) {
+      formatChr(b, { ...def.serials[0], deviceType: "console" }, inactive);
+    }
+  }
+
+  if (v45) {
+    for (const i of def.inputs) formatInput(b, i);
+    for (const g of def.graphics) formatGraphics(b, g, fl, inactive);
+  } else {
+    for (const i of def.inputs) if (i.bus === "usb") formatInput(b, i);
+    if (def.graphics.length > 0) {
+      formatInput(b, { type: "mouse", bus: def.os.type === "hvm" ? "ps2" : "xen" });
+      for (const g of def.graphics) formatGraphics(b, g, fl, inactive);
+    }
+  }
+  for (const s of def.sounds) b.add(`    <sound model='${s.model}'/>\n`);
+  for (const v of def.videos) {
+    b.add("    <video>\n");
+    b.add(`      <model type='${v.type}'`);
+    if (v.vram) b.add(` vram='${v.vram}'`);
+    if (v.heads) b.add(` heads='${v.heads}'`);
+    if (v.primary) b.add(" primary='yes'");
+    b.add("/>\n");
+    b.add("    </video>\n");
+  }
+  for (const h of def.hostdevs) formatHostdev(b, h, fl);
+  if (def.memballoon !== undefined) b.add(`    <memballoon model='${def.memballoon}'/>\n`);
+  b.add("  </devices>\n");
+  b.add("</domain>\n");
+  return b.s;
+}
+
+function formatDisk(b: Buf, d: DiskDef, fl: XmlFlavour): void {
+  b.add(`    <disk type='${d.type}' device='${d.device}'>\n`);
+  if (d.driverName !== undefined || d.driverType !== undefined) {
+    b.add("      <driver");
+    if (d.driverName !== undefined) b.add(` name='${d.driverName}'`);
+    if (d.driverType !== undefined) b.add(` type='${d.driverType}'`);
+    b.add("/>\n");
+  }
+  if (d.src !== undefined) {
+    if (d.type === "file") b.esc("      <source file='", d.src, "'/>\n");
+    else b.esc("      <source dev='", d.src, "'/>\n");
+  }
+  b.add(`      <target dev='${d.dst}' bus='${d.bus}'/>\n`);
+  if (d.readonly) b.add("      <readonly/>\n");
+  if (d.shared) b.add("      <shareable/>\n");
+  if (d.address) {
+    const a = d.address;
+    b.add(`      <address type='drive' controller='${a.controller}' bus='${a.bus}' target='${a.target}' unit='${a.unit}'/>\n`);
+  }
+  void fl;
+  b.add("    </disk>\n");
+}
+
+function formatNet(b: Buf, n: NetDef, fl: XmlFlavour, inactive: boolean): void {
+  b.add(`    <interface type='${n.type}'>\n`);
+  b.add(`      <mac address='${n.mac.map((x) => hex(x, 2)).join(":")}'/>\n`);
+  const scriptAfterSource = fl !== "0.8.7";
+  if (n.type === "bridge") {
+    b.esc("      <source bridge='", n.brname, "'/>\n");
+    if (n.ipaddr !== undefined) b.add(`      <ip address='${n.ipaddr}'/>\n`);
+    if (!scriptAfterSource) b.esc("      <script path='", n.script, "'/>\n");
+  } else {
+    if (n.ipaddr !== undefined) b.add(`      <ip address='${n.ipaddr}'/>\n`);
+    if (!scriptAfterSource) b.esc("      <script path='", n.script, "'/>\n");
+  }
+  if (scriptAfterSource) b.esc("      <script path='", n.script, "'/>\n");
+  if (n.ifname !== undefined && !(fl !== "0.8.7" && inactive && n.ifname.startsWith("vnet"))) {
+    b.esc("      <target dev='", n.ifname, "'/>\n");
+  }
+  b.esc("      <model type='", n.model, "'/>\n");
+  if (n.bandwidthOut) {
+    b.add("      <bandwidth>\n");
+    b.add(`        <outbound average='${n.bandwidthOut.average}'`);
+    if (n.bandwidthOut.burst !== undefined) b.add(` burst='${n.bandwidthOut.burst}'`);
+    b.add("/>\n");
+    b.add("      </bandwidth>\n");
+  }
+  b.add("    </interface>\n");
+}
+
+function formatChr(b: Buf, c: ChrDef, inactive: boolean): void {
+  const s = c.source;
+  b.add(`    <${c.deviceType} type='${s.type}'`);
+  if (c.deviceType === "console" && c.port === 0 && s.type === "pty" && !inactive && s.path !== undefined) {
+    b.esc(" tty='", s.path, "'");
+  }
+  b.add(">\n");
+  switch (s.type) {
+    case "pty":
+    case "dev":
+    case "file":
+    case "pipe":
+      if (s.type !== "pty" || (s.path !== undefined && !inactive)) b.esc("      <source path='", s.path, "'/>\n");
+      break;
+    case "udp":
+      if (s.bindService !== undefined && s.bindHost !== undefined) {
+        b.add(`      <source mode='bind' host='${s.bindHost}' service='${s.bindService}'/>\n`);
+      } else if (s.bindHost !== undefined) b.add(`      <source mode='bind' host='${s.bindHost}'/>\n`);
+      else if (s.bindService !== undefined) b.add(`      <source mode='bind' service='${s.bindService}'/>\n`);
+      if (s.connectService !== undefined && s.connectHost !== undefined) {
+        b.add(`      <source mode='connect' host='${s.connectHost}' service='${s.connectService}'/>\n`);
+      } else if (s.connectHost !== undefined) b.add(`      <source mode='connect' host='${s.connectHost}'/>\n`);
+      else if (s.connectService !== undefined) b.add(`      <source mode='connect' service='${s.connectService}'/>\n`);
+      break;
+    case "tcp":
+      b.add(`      <source mode='${s.listen ? "bind" : "connect"}' host='${cStr(s.host)}' service='${cStr(s.service)}'/>\n`);
+      b.add(`      <protocol type='${s.protocol}'/>\n`);
+      break;
+    case "unix":
+      b.add(`      <source mode='${s.listen ? "bind" : "connect"}'`);
+      b.esc(" path='", s.path, "'/>\n");
+      break;
+    default:
+      break;
+  }
+  if (c.deviceType === "console") b.add(`      <target type='${c.targetType}' port='${c.port}'/>\n`);
+  else b.add(`      <target port='${c.port}'/>\n`);
+  b.add(`    </${c.deviceType}>\n`);
+}
+
+function formatInput(b: Buf, i: InputDef): void {
+  b.add(`    <input type='${i.type}' bus='${i.bus}'/>\n`);
+}
+
+function formatGraphics(b: Buf, g: GraphicsDef, fl: XmlFlavour, inactive: boolean): void {
+  b.add(`    <graphics type='${g.type}'`);
+  let children = false;
+  if (g.type === "vnc") {
+    const listenAddr = g.listens.find((l) => l.type === "address")?.address;
+    if (g.port && (!g.autoport || !inactive)) b.add(` port='${g.port}'`);
+    else if (g.autoport) b.add(" port='-1'");
+    b.add(` autoport='${g.autoport ? "yes" : "no"}'`);
+    if (listenAddr !== undefined) b.add(` listen='${listenAddr}'`);
+    b.esc(" keymap='", g.keymap, "'");
+    if (fl !== "0.8.7") {
+      for (const l of g.listens) {
+        if (!children) {
+          b.add(">\n");
+          children = true;
+        }
+        b.add(`      <listen type='${l.type}'`);
+        if (l.address !== undefined) b.add(` address='${l.address}'`);
+        b.add("/>\n");
+      }
+    }
+  } else {
+    b.esc(" display='", g.display, "'");
+    b.esc(" xauth='", g.xauth, "'");
+    if (g.fullscreen) b.add(" fullscreen='yes'");
+  }
+  b.add(children ? "    </graphics>\n" : "/>\n");
+}
+
+function formatHostdev(b: Buf, h: HostdevDef, fl: XmlFlavour): void {
+  b.add(`    <hostdev mode='subsystem' type='pci' managed='${h.managed ? "yes" : "no"}'>\n`);
+  b.add("      <source>\n");
+  b.add(
+    `        <address domain='0x${hex(h.domain, 4)}' bus='0x${hex(h.bus, 2)}' slot='0x${hex(h.slot, 2)}' function='0x${hex(h.function, 1)}'/>\n`,
+  );
+  b.add("      </source>\n");
+  void fl;
+  b.add("    </hostdev>\n");
+}
