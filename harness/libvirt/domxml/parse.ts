@@ -1,0 +1,849 @@
+/**
+ * libvirt's domain XML parser (src/conf/domain_conf.c), reduced to what the Xen SXPR formatter reads,
+ * with the differences between the releases this project reproduces (0.8.7, 0.9.10, 0.9.11, 4.5.0).
+ * The defaults and fix-ups are libvirt's: disks are kept sorted per bus by target index, an HVM
+ * `<console>` becomes the first serial port, legacy `linux` os type means `xen`, `ioemu:` target
+ * prefixes are dropped, a CD-ROM is always read-only, and so on. Written from reading libvirt's C;
+ * messages are libvirt's own where a user could meet them.
+ */
+import { HarnessError, type ErrorCode } from "../../errors.js";
+import type {
+  BootDev,
+  ChrDef,
+  ChrSourceDef,
+  ClockDef,
+  DiskDef,
+  DomainDef,
+  GraphicsDef,
+  HostdevDef,
+  InputDef,
+  NetDef,
+  Release,
+  TimerDef,
+} from "./model.js";
+import { allPath, attr, childElements, firstPath, parseXmlDocument, pathAttr, pathText, textOf, type XNode } from "./xml.js";
+
+export interface ParseOptions {
+  release: Release;
+  file?: string;
+}
+
+class Ctx {
+  constructor(readonly release: Release, readonly file?: string) {}
+  get atLeast0910(): boolean {
+    return this.release !== "0.8.7";
+  }
+  get atLeast0911(): boolean {
+    return this.release === "0.9.11" || this.release === "4.5.0";
+  }
+  get is450(): boolean {
+    return this.release === "4.5.0";
+  }
+}
+
+function fail(code: ErrorCode, message: string): never {
+  throw new HarnessError(code, message);
+}
+const internal = (m: string): never => fail("libvirt.internal", m);
+const xmlError = (m: string): never => fail("libvirt.parse", m);
+const unsupported = (m: string): never => fail("libvirt.unsupported", m);
+
+/** strtoul-like unsigned decimal with the whole string consumed (virStrToLong_ul, base 10). */
+function parseULong(s: string | undefined, base = 10): number | undefined {
+  if (s === undefined) return undefined;
+  const t = s.replace(/^\s+/, "");
+  let m: RegExpMatchArray | null;
+  if (base === 16) m = t.match(/^\+?(?:0[xX])?([0-9a-fA-F]+)$/);
+  else if (base === 0) {
+    m = t.match(/^\+?0[xX]([0-9a-fA-F]+)$/);
+    if (m) return parseInt(m[1], 16);
+    m = t.match(/^\+?(0[0-7]*)$/);
+    if (m) return parseInt(m[1], 8);
+    m = t.match(/^\+?([1-9][0-9]*)$/);
+  } else m = t.match(/^\+?([0-9]+)$/);
+  if (!m) return undefined;
+  return parseInt(m[1], base === 16 ? 16 : 10);
+}
+
+function parseLong(s: string | undefined): number | undefined {
+  if (s === undefined) return undefined;
+  const m = s.replace(/^\s+/, "").match(/^([+-]?[0-9]+)$/);
+  return m ? parseInt(m[1], 10) : undefined;
+}
+
+/** XPath `number(...)` converted to long long the way virXPathLongLong does (NaN → absent). */
+function xpathNumber(s: string | undefined): number | undefined {
+  if (s === undefined) return undefined;
+  const t = s.trim();
+  if (!/^-?(\d+(\.\d*)?|\.\d+)$/.test(t)) return undefined;
+  return Math.trunc(Number(t));
+}
+
+function parseUuid(s: string): string {
+  let i = 0;
+  while (i < s.length && /\s/.test(s[i])) i++;
+  const bytes: string[] = [];
+  while (bytes.length < 16) {
+    if (i >= s.length) return internal("malformed uuid element");
+    if (s[i] === "-" || s[i] === " ") {
+      i++;
+      continue;
+    }
+    if (!/[0-9a-fA-F]/.test(s[i]) || i + 1 >= s.length || !/[0-9a-fA-F]/.test(s[i + 1])) return internal("malformed uuid element");
+    bytes.push(s.slice(i, i + 2).toLowerCase());
+    i += 2;
+  }
+  for (; i < s.length; i++) if (!/\s/.test(s[i])) return internal("malformed uuid element");
+  const h = bytes.join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+function randomUuid(): string {
+  const b = Array.from({ length: 16 }, () => Math.floor(Math.random() * 256).toString(16).padStart(2, "0")).join("");
+  return `${b.slice(0, 8)}-${b.slice(8, 12)}-${b.slice(12, 16)}-${b.slice(16, 20)}-${b.slice(20)}`;
+}
+
+function parseMac(s: string): number[] {
+  const parts = s.split(":");
+  const out: number[] = [];
+  if (parts.length !== 6) return internal(`unable to parse mac address '${s}'`);
+  for (const p of parts) {
+    if (!/^[0-9a-fA-F]{1,2}$/.test(p)) return internal(`unable to parse mac address '${s}'`);
+    out.push(parseInt(p, 16));
+  }
+  return out;
+}
+
+/** `<vcpu cpuset>`: `0-3,^2,8` (virDomainCpuSetParse / virBitmapParse). */
+function parseCpuSet(s: string, max: number): number[] {
+  const set = new Set<number>();
+  const bad = (): never => fail("libvirt.parse", `topology cpuset syntax error`);
+  for (const raw of s.split(",")) {
+    const item = raw.trim();
+    if (item === "") bad();
+    const neg = item.startsWith("^");
+    const body = neg ? item.slice(1).trim() : item;
+    const m = body.match(/^(\d+)\s*(?:-\s*(\d+))?$/);
+    if (!m) bad();
+    const a = Number(m![1]);
+    const b = m![2] !== undefined ? Number(m![2]) : a;
+    if (neg && m![2] !== undefined) bad();
+    if (a >= max || b >= max || b < a) bad();
+    for (let c = a; c <= b; c++) (neg ? set.delete(c) : set.add(c));
+  }
+  if (set.size === 0) bad();
+  return [...set].sort((x, y) => x - y);
+}
+
+/** virScaleInteger + round up to KiB (virDomainParseMemory, 0.9.11+). */
+function scaleToKiB(value: number, unit: string | undefined): number {
+  let scale = 1024;
+  if (unit !== undefined && unit !== "") {
+    const u = unit.toLowerCase();
+    const powers: Record<string, number> = { b: 0, k: 1, m: 2, g: 3, t: 4, p: 5, e: 6 };
+    const p = powers[u[0]];
+    const rest = u.slice(1);
+    if (p === undefined) return internal(`unknown suffix '${unit}'`);
+    if (u[0] === "b") {
+      if (rest !== "" && rest !== "ytes" && rest !== "yte") return internal(`unknown suffix '${unit}'`);
+      scale = 1;
+    } else if (rest === "" || rest === "ib") scale = 1024 ** p;
+    else if (rest === "b") scale = 1000 ** p;
+    else return internal(`unknown suffix '${unit}'`);
+  }
+  return Math.ceil((value * scale) / 1024);
+}
+
+function parseMemory(ctx: Ctx, root: XNode, name: string, required: boolean): number | undefined {
+  const text = pathText(root, [name]);
+  const v = parseULong(text);
+  if (v === undefined) {
+    if (required) return ctx.is450 ? xmlError("Memory size must be specified via <memory> or in the <numa> configuration") : internal("missing memory element");
+    return undefined;
+  }
+  if (!ctx.atLeast0911) return v;
+  return scaleToKiB(v, pathAttr(root, [name], "unit"));
+}
+
+const LIFECYCLE = ["destroy", "restart", "rename-restart", "preserve"];
+const CRASH = [...LIFECYCLE, "coredump-destroy", "coredump-restart"];
+
+function lifecycle(ctx: Ctx, root: XNode, name: string, dflt: string, allowed: string[]): string {
+  const v = pathText(root, [name]);
+  if (v === undefined) return dflt;
+  if (!allowed.includes(v)) return internal(`unknown lifecycle action ${v}`);
+  return v;
+}
+
+function featureNames(ctx: Ctx): string[] {
+  const base = ["acpi", "apic", "pae", "hap", "viridian"];
+  if (ctx.release === "0.8.7") return base;
+  if (!ctx.is450) return [...base, "privnet"];
+  return [...base, "privnet", "hyperv", "kvm", "pvspinlock", "capabilities", "pmu", "vmport", "gic", "smm", "ioapic", "hpt", "vmcoreinfo", "htm", "nested-hv"];
+}
+
+function parseFeatures(ctx: Ctx, root: XNode): Set<string> {
+  const out = new Set<string>();
+  const known = featureNames(ctx);
+  for (const f of allPath(root, ["features"]).flatMap((n) => childElements(n))) {
+    if (!known.includes(f.nodeName)) return internal(`unexpected feature '${f.nodeName}'`);
+    let on = true;
+    if (ctx.is450) {
+      const state = attr(f, "state");
+      if (state !== undefined && (f.nodeName === "hap" || f.nodeName === "pae" || f.nodeName === "acpi" || f.nodeName === "apic" || f.nodeName === "viridian" || f.nodeName === "pvspinlock" || f.nodeName === "vmport" || f.nodeName === "pmu")) {
+        if (state === "off") on = false;
+        else if (state !== "on") return xmlError(`unknown state attribute '${state}' of feature '${f.nodeName}'`);
+      }
+    }
+    if (on) out.add(f.nodeName);
+  }
+  return out;
+}
+
+function parseClock(ctx: Ctx, root: XNode): ClockDef {
+  const clock: ClockDef = { offset: "utc", adjustment: 0, basis: "utc", utcReset: false, timers: [] };
+  const offsets = ctx.is450 ? ["utc", "localtime", "variable", "timezone", "absolute"] : ["utc", "localtime", "variable", "timezone"];
+  const off = pathAttr(root, ["clock"], "offset");
+  if (off !== undefined) {
+    if (!offsets.includes(off)) return internal(`unknown clock offset '${off}'`);
+    clock.offset = off as ClockDef["offset"];
+  }
+  const adjText = pathAttr(root, ["clock"], "adjustment");
+  switch (clock.offset) {
+    case "utc":
+    case "localtime":
+      if (ctx.atLeast0911 && adjText !== undefined) {
+        if (adjText === "reset") clock.utcReset = true;
+        else {
+          const v = /^\s*[+-]?\d+$/.test(adjText) ? parseInt(adjText, 10) : undefined;
+          if (v === undefined) return internal(`unknown clock adjustment '${adjText}'`);
+          clock.basis = clock.offset;
+          clock.offset = "variable";
+          clock.adjustment = v;
+        }
+      }
+      break;
+    case "variable": {
+      clock.adjustment = xpathNumber(adjText) ?? 0;
+      if (ctx.atLeast0911) {
+        const basis = pathAttr(root, ["clock"], "basis");
+        if (basis !== undefined) {
+          if (basis !== "utc" && basis !== "localtime") return internal(`unknown clock basis '${basis}'`);
+          clock.basis = basis;
+        }
+      }
+      break;
+    }
+    case "timezone":
+      clock.timezone = pathAttr(root, ["clock"], "timezone");
+      if (clock.timezone === undefined) return internal("missing 'timezone' attribute for clock with offset='timezone'");
+      break;
+    case "absolute":
+      if (pathAttr(root, ["clock"], "start") === undefined) return xmlError("missing 'start' attribute for clock with offset='absolute'");
+      break;
+  }
+  const names = ["platform", "pit", "rtc", "hpet", "tsc", "kvmclock", "hypervclock"];
+  for (const t of allPath(root, ["clock", "timer"])) {
+    const name = attr(t, "name");
+    if (name === undefined) return internal("missing timer name");
+    if (!names.includes(name)) return internal(`unknown timer name '${name}'`);
+    const p = attr(t, "present");
+    let present: TimerDef["present"] = -1;
+    if (p !== undefined) {
+      if (p === "yes") present = 1;
+      else if (p === "no") present = 0;
+      else return internal(`unknown timer present value '${p}'`);
+    }
+    clock.timers.push({ name, present });
+  }
+  return clock;
+}
+
+function parseBoot(root: XNode): BootDev[] {
+  const nodes = allPath(root, ["os", "boot"]);
+  const out: BootDev[] = [];
+  for (const n of nodes.slice(0, 4)) {
+    const dev = attr(n, "dev");
+    if (dev === undefined) return internal("missing boot device");
+    if (!["fd", "hd", "cdrom", "network"].includes(dev)) return internal(`unknown boot device '${dev}'`);
+    out.push(dev as BootDev);
+  }
+  if (out.length === 0) {
+    // per-device <boot order> leaves the list empty (the formatter then writes `c` all the same)
+    const perDevice = allPath(root, ["devices"]).flatMap((d) => childElements(d)).some((d) => childElements(d, "boot").length > 0);
+    if (!perDevice) out.push("hd");
+  }
+  return out;
+}
+
+/** libvirt's virDiskNameToIndex, used to keep disks sorted. */
+export function diskNameToIndex(name: string): number {
+  const prefixes = ["fd", "hd", "vd", "sd", "xvd", "ubd"];
+  const p = prefixes.find((x) => name.startsWith(x));
+  if (p === undefined) return -1;
+  let s = name.slice(p.length);
+  let idx = 0;
+  for (let i = 0; s.length > 0; i++) {
+    idx = (idx + (i < 1 ? 0 : 1)) * 26;
+    if (!/^[a-z]/.test(s)) break;
+    idx += s.charCodeAt(0) - 97;
+    s = s.slice(1);
+  }
+  if (!/^[0-9]*$/.test(s)) return -1;
+  return idx;
+}
+
+function insertDisk(disks: DiskDef[], disk: DiskDef): void {
+  let insertAt = -1;
+  for (let i = disks.length - 1; i >= 0; i--) {
+    if (disks[i].bus === disk.bus && diskNameToIndex(disks[i].dst) > diskNameToIndex(disk.dst)) insertAt = i;
+    else if (disks[i].bus === disk.bus && insertAt === -1) insertAt = i + 1;
+  }
+  if (insertAt === -1) insertAt = disks.length;
+  disks.splice(insertAt, 0, disk);
+}
+
+function parseDisk(ctx: Ctx, node: XNode): DiskDef {
+  const typeAttr = attr(node, "type");
+  const types = ["file", "block", "dir", "network", ...(ctx.is450 ? ["volume"] : [])];
+  let type: DiskDef["type"] = "file";
+  if (typeAttr !== undefined) {
+    if (!types.includes(typeAttr)) return internal(`unknown disk type '${typeAttr}'`);
+    type = typeAttr as DiskDef["type"];
+  }
+  let src: string | undefined;
+  let sourceSeen = false;
+  let target: string | undefined;
+  let bus: string | undefined;
+  let driverName: string | undefined;
+  let driverType: string | undefined;
+  let driverSeen = false;
+  let targetSeen = false;
+  let readonly = false;
+  let shared = false;
+  let transient = false;
+  for (const cur of childElements(node)) {
+    switch (cur.nodeName) {
+      case "source":
+        if (sourceSeen) break;
+        sourceSeen = true;
+        switch (type) {
+          case "file":
+            src = attr(cur, "file");
+            break;
+          case "block":
+            src = attr(cur, "dev");
+            break;
+          case "dir":
+            src = attr(cur, "dir");
+            break;
+          case "network":
+            src = attr(cur, "name");
+            break;
+          case "volume":
+            src = attr(cur, "volume");
+            break;
+        }
+        if (src === "") src = undefined;
+        if (src === undefined && ctx.release !== "4.5.0") sourceSeen = type === "network" ? sourceSeen : false;
+        break;
+      case "target":
+        if (targetSeen) break;
+        targetSeen = true;
+        target = attr(cur, "dev");
+        bus = attr(cur, "bus");
+        if (target !== undefined && target.startsWith("ioemu:")) target = target.slice(6);
+        break;
+      case "driver":
+        if (driverSeen) break;
+        driverSeen = true;
+        driverName = attr(cur, "name");
+        driverType = attr(cur, "type");
+        break;
+      case "readonly":
+        readonly = true;
+        break;
+      case "shareable":
+        shared = true;
+        break;
+      case "transient":
+        transient = true;
+        break;
+    }
+  }
+  const deviceAttr = attr(node, "device");
+  let device: DiskDef["device"] = "disk";
+  if (deviceAttr !== undefined) {
+    if (!["disk", "cdrom", "floppy", "lun"].includes(deviceAttr) || (ctx.release === "0.8.7" && deviceAttr === "lun")) {
+      return internal(`unknown disk device '${deviceAttr}'`);
+    }
+    device = deviceAttr as DiskDef["device"];
+  }
+  if (src === undefined && device !== "cdrom" && device !== "floppy") {
+    return fail("libvirt.internal", target !== undefined ? `missing source information for device ${target}` : "missing source information for device");
+  }
+  if (target === undefined) return fail("libvirt.internal", src !== undefined ? `missing target information for device ${src}` : "missing target information for device");
+  if (device === "floppy" && !target.startsWith("fd")) return internal(`Invalid floppy device name: ${target}`);
+  if (device === "cdrom") readonly = true;
+  if ((device === "disk" || device === "lun") && !["hd", "sd", "vd", "xvd", "ubd"].some((p) => target!.startsWith(p))) {
+    return internal(`Invalid harddisk device name: ${target}`);
+  }
+  const buses = ["ide", "fdc", "scsi", "virtio", "xen", "usb", "uml", "sata", ...(ctx.is450 ? ["sd"] : [])];
+  let busName: string;
+  if (bus !== undefined) {
+    if (!buses.includes(bus)) return internal(`unknown disk bus type '${bus}'`);
+    busName = bus;
+  } else if (device === "floppy") busName = "fdc";
+  else if (target.startsWith("hd")) busName = "ide";
+  else if (target.startsWith("sd")) busName = "scsi";
+  else if (target.startsWith("vd")) busName = "virtio";
+  else if (target.startsWith("xvd")) busName = "xen";
+  else if (target.startsWith("ubd")) busName = "uml";
+  else busName = "ide";
+  if (device === "floppy" && busName !== "fdc") return internal(`Invalid bus type '${bus}' for floppy disk`);
+  if (device !== "floppy" && busName === "fdc") return internal(`Invalid bus type '${bus}' for disk`);
+  if (driverName === "") driverName = undefined;
+  if (ctx.is450) {
+    // 4.5.0 keeps a storage format; `aio` is Xen's old name for raw, and libxl's post-parse makes
+    // an unset format raw. The formatter writes `aio` for raw.
+    if (driverType !== undefined && driverType !== "") {
+      if (driverType === "aio") driverType = "raw";
+      const formats = ["raw", "dir", "bochs", "cloop", "dmg", "iso", "vpc", "vdi", "fat", "vhd", "ploop", "cow", "qcow", "qcow2", "qed", "vmdk"];
+      if (!formats.includes(driverType)) return internal(`unknown driver format value '${driverType}'`);
+    } else driverType = "raw";
+  } else if (driverType === "") driverType = undefined;
+  return { type, device, src, dst: target, bus: busName, driverName, driverType, readonly, shared, transient };
+}
+
+function parseNet(ctx: Ctx, node: XNode): NetDef {
+  const typeAttr = attr(node, "type");
+  const types = ["user", "ethernet", "server", "client", "mcast", "network", "bridge", "internal", "direct", ...(ctx.atLeast0911 ? ["hostdev"] : []), ...(ctx.is450 ? ["vhostuser", "udp"] : [])];
+  const type = typeAttr ?? "user";
+  if (!types.includes(type)) return internal(`unknown interface type '${type}'`);
+  let mac: string | undefined;
+  let network: string | undefined;
+  let bridge: string | undefined;
+  let sourceSeen = false;
+  const ips: string[] = [];
+  let ifname: string | undefined;
+  let ifnameSeen = false;
+  let script: string | undefined;
+  let model: string | undefined;
+  let outboundAverage: number | undefined;
+  for (const cur of childElements(node)) {
+    switch (cur.nodeName) {
+      case "mac":
+        if (mac === undefined) mac = attr(cur, "address");
+        break;
+      case "source":
+        if (sourceSeen) break;
+        if (type === "network") {
+          sourceSeen = true;
+          network = attr(cur, "network");
+        } else if (type === "bridge") {
+          sourceSeen = true;
+          bridge = attr(cur, "bridge");
+        }
+        break;
+      case "ip":
+        if (type === "ethernet" || type === "bridge" || ctx.is450) {
+          const a = attr(cur, "address");
+          if (a !== undefined && (ctx.is450 || ips.length === 0)) ips.push(a);
+        }
+        break;
+      case "target":
+        if (ifnameSeen) break;
+        ifnameSeen = true;
+        ifname = attr(cur, "dev");
+        if (ifname !== undefined && (ifname.startsWith("vnet") || (ctx.is450 && ifname.startsWith("vif")))) ifname = undefined;
+        break;
+      case "script":
+        if (script === undefined) script = attr(cur, "path");
+        break;
+      case "model":
+        model = attr(cur, "type");
+        break;
+      case "bandwidth":
+        for (const o of childElements(cur, "outbound")) {
+          const avg = parseULong(attr(o, "average"));
+          if (avg !== undefined) outboundAverage = avg;
+        }
+        break;
+    }
+  }
+  const macBytes = mac !== undefined ? parseMac(mac) : [0x00, 0x16, 0x3e, ...[0, 1, 2].map(() => Math.floor(Math.random() * 256))];
+  if (type === "network" && network === undefined) return internal("No <source> 'network' attribute specified with <interface type='network'/>");
+  if (type === "bridge" && bridge === undefined && !ctx.is450) return internal("No <source> 'bridge' attribute specified with <interface type='bridge'/>");
+  if (!ctx.atLeast0910 && type !== "bridge" && type !== "ethernet") script = undefined;
+  if (model !== undefined && !/^[a-zA-Z0-9_\-]*$/.test(model)) {
+    return fail("libvirt.internal", "Model name contains invalid characters");
+  }
+  return { type, mac: macBytes, bridge, network, ips, script, ifname, model, outboundAverage };
+}
+
+function parseChrSource(ctx: Ctx, type: string, node: XNode): ChrSourceDef {
+  const src: ChrSourceDef = { type };
+  let mode: string | undefined;
+  let path: string | undefined;
+  let protocol: string | undefined;
+  for (const cur of childElements(node)) {
+    if (cur.nodeName === "source") {
+      const m = attr(cur, "mode");
+      if (mode === undefined) mode = m;
+      switch (type) {
+        case "pty":
+        case "dev":
+        case "file":
+        case "pipe":
+        case "unix":
+          // a pty's path is only read from live XML; the harness always parses inactive definitions
+          if (path === undefined && type !== "pty") path = attr(cur, "path");
+          break;
+        case "udp":
+        case "tcp": {
+          const sm = ctx.is450 ? m : mode;
+          if (sm === undefined || sm === "connect") {
+            src.connectHost ??= attr(cur, "host");
+            src.connectService ??= attr(cur, "service");
+          } else if (sm === "bind") {
+            src.bindHost ??= attr(cur, "host");
+            src.bindService ??= attr(cur, "service");
+          } else return internal(`Unknown source mode '${sm}'`);
+          if (type === "udp" && !ctx.is450) mode = undefined;
+          break;
+        }
+      }
+    } else if (cur.nodeName === "protocol") {
+      protocol ??= attr(cur, "type");
+    }
+  }
+  switch (type) {
+    case "pty":
+    case "dev":
+    case "file":
+    case "pipe":
+      if (path === undefined && type !== "pty") return internal("Missing source path attribute for char device");
+      src.path = path;
+      break;
+    case "tcp":
+      if (mode === undefined || mode === "connect") {
+        if (src.connectHost === undefined) return internal("Missing source host attribute for char device");
+        if (src.connectService === undefined) return internal("Missing source service attribute for char device");
+        src.host = src.connectHost;
+        src.service = src.connectService;
+        src.listen = false;
+      } else {
+        if (src.bindHost === undefined) return internal("Missing source host attribute for char device");
+        if (src.bindService === undefined) return internal("Missing source service attribute for char device");
+        src.host = src.bindHost;
+        src.service = src.bindService;
+        src.listen = true;
+      }
+      if (protocol === undefined) src.protocol = "raw";
+      else if (["raw", "telnet", "telnets", "tls"].includes(protocol)) src.protocol = protocol as ChrSourceDef["protocol"];
+      else return internal(`Unknown protocol '${protocol}'`);
+      break;
+    case "udp":
+      if (src.connectService === undefined) return internal("Missing source service attribute for char device");
+      break;
+    case "unix":
+      if (path === undefined) return internal("Missing source path attribute for char device");
+      src.listen = mode !== undefined && mode !== "connect";
+      src.path = path;
+      break;
+  }
+  return src;
+}
+
+const CHR_TYPES = ["null", "vc", "pty", "dev", "file", "pipe", "stdio", "udp", "tcp", "unix"];
+
+function parseChr(ctx: Ctx, node: XNode, osType: string): ChrDef {
+  const t = attr(node, "type");
+  const types = [...CHR_TYPES, ...(ctx.atLeast0910 ? ["spicevmc"] : []), ...(ctx.is450 ? ["spiceport", "nmdm"] : [])];
+  const type = t ?? "pty";
+  if (!types.includes(type)) return xmlError(`unknown type presented to host for character device: ${type}`);
+  const deviceType = node.nodeName as ChrDef["deviceType"];
+  const source = parseChrSource(ctx, type, node);
+  const chr: ChrDef = { deviceType, port: -1, source };
+  const target = childElements(node, "target")[0];
+  if (target) {
+    const tt = attr(target, "type");
+    if (deviceType === "console") chr.targetType = tt ?? (osType === "hvm" ? "serial" : "xen");
+    else chr.targetType = tt;
+    if (deviceType !== "channel") {
+      const port = attr(target, "port");
+      if (port !== undefined) {
+        const p = parseULong(port);
+        if (p === undefined) return xmlError(`Invalid port number: ${port}`);
+        chr.port = p;
+      }
+    }
+  } else if (deviceType === "console") {
+    // the Xen test capabilities make an HVM console a serial one, a PV console a xen one
+    chr.targetType = osType === "hvm" ? "serial" : "xen";
+  }
+  return chr;
+}
+
+function parseInput(ctx: Ctx, node: XNode, osType: string): InputDef {
+  const type = attr(node, "type");
+  const bus = attr(node, "bus");
+  if (type === undefined) return internal("missing input device type");
+  const types = ctx.is450 ? ["mouse", "tablet", "keyboard", "passthrough"] : ctx.atLeast0911 ? ["mouse", "tablet"] : ["mouse", "tablet"];
+  if (!types.includes(type)) return internal(`unknown input device type '${type}'`);
+  let b: InputDef["bus"];
+  if (bus !== undefined) {
+    if (!["ps2", "usb", "xen", ...(ctx.is450 ? ["parallels", "virtio"] : [])].includes(bus)) return internal(`unknown input bus type '${bus}'`);
+    if (osType === "hvm") {
+      if (bus === "ps2" && type !== "mouse" && !(ctx.is450 && type === "keyboard")) return internal(`ps2 bus does not support ${type} input device`);
+      if (bus === "xen") return internal(`unsupported input bus ${bus}`);
+    } else {
+      if (bus !== "xen" && !(ctx.is450)) return internal(`unsupported input bus ${bus}`);
+      if (type !== "mouse" && !(ctx.is450)) return internal(`xen bus does not support ${type} input device`);
+    }
+    b = bus as InputDef["bus"];
+  } else b = osType === "hvm" ? (type === "mouse" || (ctx.is450 && type === "keyboard") ? "ps2" : "usb") : "xen";
+  return { type: type as InputDef["type"], bus: b };
+}
+
+function parseGraphics(ctx: Ctx, node: XNode): GraphicsDef {
+  const type = attr(node, "type");
+  if (type === undefined) return internal("missing graphics device type");
+  const types = ["sdl", "vnc", "rdp", "desktop", ...(ctx.atLeast0910 ? ["spice"] : [])];
+  if (!types.includes(type)) return internal(`unknown graphics device type '${type}'`);
+  const g: GraphicsDef = { type: type as GraphicsDef["type"], port: 0, autoport: false };
+  if (type === "vnc" || (ctx.atLeast0910 && (type === "rdp" || type === "spice"))) {
+    let listen = attr(node, "listen");
+    if (listen === "") listen = undefined;
+    const listens = childElements(node, "listen");
+    if (ctx.atLeast0910 && listens.length > 0) {
+      const first = listens.find((l) => (attr(l, "type") ?? "address") === "address");
+      const addr = first ? attr(first, "address") : undefined;
+      if (listen !== undefined && addr !== listen) {
+        return xmlError(`graphics listen attribute ${listen} must match address attribute of first listen element (found ${addr ?? "none"})`);
+      }
+      g.listen = attr(listens[0], "address");
+    } else g.listen = listen;
+  }
+  if (type === "vnc") {
+    const port = attr(node, "port");
+    if (port !== undefined) {
+      const p = parseLong(port);
+      if (p === undefined) return internal(`cannot parse vnc port ${port}`);
+      g.port = p;
+      if (p === -1) {
+        g.port = 0;
+        g.autoport = true;
+      }
+    } else {
+      g.port = 0;
+      g.autoport = true;
+    }
+    const autoport = attr(node, "autoport");
+    if (autoport === "yes") {
+      g.port = 0;
+      g.autoport = true;
+    } else if (ctx.is450 && autoport === "no") g.autoport = false;
+    g.keymap = attr(node, "keymap");
+    g.passwd = attr(node, "passwd");
+  } else if (type === "sdl") {
+    g.xauth = attr(node, "xauth");
+    g.display = attr(node, "display");
+  }
+  return g;
+}
+
+function soundModels(ctx: Ctx): string[] {
+  if (ctx.release === "0.8.7") return ["sb16", "es1370", "pcspk", "ac97"];
+  if (!ctx.is450) return ["sb16", "es1370", "pcspk", "ac97", "ich6"];
+  return ["sb16", "es1370", "pcspk", "ac97", "ich6", "ich9", "usb"];
+}
+
+function parseHostdev(ctx: Ctx, node: XNode): HostdevDef {
+  const mode = attr(node, "mode") ?? "subsystem";
+  if (mode !== "subsystem" && mode !== "capabilities") return internal(`unknown hostdev mode '${mode}'`);
+  const type = attr(node, "type");
+  if (mode === "subsystem") {
+    if (type === undefined) return internal("missing type in hostdev");
+    if (!["usb", "pci", ...(ctx.is450 ? ["scsi", "scsi_host", "mdev"] : [])].includes(type)) return internal(`unknown host device source address type '${type}'`);
+  }
+  const managed = attr(node, "managed") === "yes";
+  const hd: HostdevDef = { mode, type: type ?? "", managed };
+  if (mode === "subsystem" && type === "pci") {
+    const address = firstPath(node, ["source", "address"]);
+    if (!address) return internal("pci address needs to be specified");
+    const num = (name: string): number => {
+      const v = attr(address, name);
+      if (v === undefined) return 0;
+      const n = parseULong(v, 0);
+      if (n === undefined) return internal(`Cannot parse <address> '${name}' attribute`);
+      return n;
+    };
+    hd.pci = { domain: num("domain"), bus: num("bus"), slot: num("slot"), func: num("function") };
+  }
+  return hd;
+}
+
+export function parseDomainXml(text: string, opts: ParseOptions): DomainDef {
+  const ctx = new Ctx(opts.release, opts.file);
+  const root = parseXmlDocument(text, opts.file);
+  if (root.nodeName !== "domain") {
+    return internal(`unexpected root element <${root.nodeName}>, expecting <domain>`);
+  }
+  const virtType = attr(root, "type");
+  if (virtType === undefined || virtType === "") return internal("missing domain type attribute");
+  const virtTypes = ["qemu", "kqemu", "kvm", "xen", "lxc", "uml", "openvz", "test", "vmware", "hyperv", "vbox", "one", "phyp", "parallels", "bhyve", "vz"];
+  if (!virtTypes.includes(virtType)) return internal(`invalid domain type ${virtType}`);
+  if (virtType !== "xen") return internal(`unexpected domain type ${virtType}, expecting xen`);
+
+  const name = pathText(root, ["name"]);
+  if (name === undefined) return fail("libvirt.internal", "missing name information");
+  const uuidText = pathText(root, ["uuid"]);
+  const uuid = uuidText === undefined ? randomUuid() : parseUuid(uuidText);
+  const description = pathText(root, ["description"]);
+
+  const maxMemory = parseMemory(ctx, root, "memory", true)!;
+  let curMemory = parseMemory(ctx, root, "currentMemory", false);
+  if (!ctx.atLeast0911) curMemory ??= maxMemory;
+  else {
+    if (curMemory === undefined || curMemory === 0) curMemory = maxMemory;
+    else if (curMemory > maxMemory) {
+      if (!ctx.is450 && Math.ceil(curMemory / 1024) > Math.ceil(maxMemory / 1024)) {
+        return xmlError(`current memory '${curMemory}k' exceeds maximum '${maxMemory}k'`);
+      }
+      curMemory = maxMemory;
+    }
+  }
+
+  const vcpuText = pathText(root, ["vcpu"]);
+  let maxvcpus = 1;
+  if (vcpuText !== undefined) {
+    const v = parseULong(vcpuText);
+    if (v === undefined) return xmlError("maximum vcpus must be an integer");
+    if (v === 0) return xmlError(`invalid maxvcpus ${v}`);
+    maxvcpus = v;
+  }
+  let vcpus = maxvcpus;
+  const curText = pathAttr(root, ["vcpu"], "current");
+  if (curText !== undefined) {
+    const v = parseULong(curText);
+    if (v === undefined) return xmlError("current vcpus must be an integer");
+    if (v === 0) return xmlError(`invalid current vcpus ${v}`);
+    if (v > maxvcpus) return internal(`maxvcpus must not be less than current vcpus (${maxvcpus} < ${v})`);
+    vcpus = v;
+  }
+  const cpusetText = pathAttr(root, ["vcpu"], "cpuset");
+  const cpumask = cpusetText !== undefined ? parseCpuSet(cpusetText, ctx.is450 ? 4096 : 1024) : undefined;
+
+  const features = parseFeatures(ctx, root);
+  const onReboot = lifecycle(ctx, root, "on_reboot", "restart", ctx.is450 ? LIFECYCLE : LIFECYCLE);
+  const onPoweroff = lifecycle(ctx, root, "on_poweroff", "destroy", LIFECYCLE);
+  const onCrash = lifecycle(ctx, root, "on_crash", "destroy", CRASH);
+  const clock = parseClock(ctx, root);
+
+  const bootloader = pathText(root, ["bootloader"]);
+  const bootloaderArgs = pathText(root, ["bootloader_args"]);
+  let osType = pathText(root, ["os", "type"]);
+  if (osType === undefined) {
+    if (bootloader !== undefined) osType = "xen";
+    else return fail("libvirt.internal", "no OS type");
+  }
+  if (osType === "linux") osType = "xen";
+  if (osType !== "hvm" && osType !== "xen") return fail("libvirt.internal", `no guest type ${osType}`);
+  const os = {
+    type: osType,
+    bootloader,
+    bootloaderArgs,
+    kernel: pathText(root, ["os", "kernel"]),
+    initrd: pathText(root, ["os", "initrd"]),
+    cmdline: pathText(root, ["os", "cmdline"]),
+    root: pathText(root, ["os", "root"]),
+    loader: pathText(root, ["os", "loader"]),
+    bootDevs: osType === "hvm" ? parseBoot(root) : [],
+  };
+  if (ctx.is450 && os.loader === undefined && firstPath(root, ["os", "loader"])) {
+    // 4.5.0 keeps a <loader> element without a path as a loader with a NULL path ("" here)
+    os.loader = "";
+  }
+  const emulator = pathText(root, ["devices", "emulator"]);
+
+  const disks: DiskDef[] = [];
+  for (const n of allPath(root, ["devices", "disk"])) insertDisk(disks, parseDisk(ctx, n));
+  const nets = allPath(root, ["devices", "interface"]).map((n) => parseNet(ctx, n));
+
+  const parallels: ChrDef[] = [];
+  for (const n of allPath(root, ["devices", "parallel"])) {
+    const chr = parseChr(ctx, n, osType);
+    if (chr.port === -1) chr.port = Math.max(-1, ...parallels.map((p) => p.port)) + 1;
+    parallels.push(chr);
+  }
+  const serials: ChrDef[] = [];
+  for (const n of allPath(root, ["devices", "serial"])) {
+    const chr = parseChr(ctx, n, osType);
+    if (chr.port === -1) chr.port = Math.max(-1, ...serials.map((p) => p.port)) + 1;
+    serials.push(chr);
+  }
+  const consoles: ChrDef[] = [];
+  allPath(root, ["devices", "console"]).forEach((n, i) => {
+    const chr = parseChr(ctx, n, osType!);
+    if (osType === "hvm" && chr.targetType === "serial") {
+      if (i !== 0) unsupported("Only the first console can be a serial port");
+      if (serials.length === 0) {
+        serials.push({ ...chr, deviceType: "serial", port: 0 });
+      }
+      consoles.push({ deviceType: "console", targetType: "serial", port: i, source: { type: "pty" } });
+      return;
+    }
+    chr.port = i;
+    consoles.push(chr);
+  });
+
+  const inputs: InputDef[] = [];
+  for (const n of allPath(root, ["devices", "input"])) {
+    const input = parseInput(ctx, n, osType);
+    if ((osType === "hvm" && input.bus === "ps2" && input.type === "mouse") || (osType !== "hvm" && input.bus === "xen" && input.type === "mouse")) continue;
+    inputs.push(input);
+  }
+  const graphics = allPath(root, ["devices", "graphics"]).map((n) => parseGraphics(ctx, n));
+
+  const sounds: string[] = [];
+  for (const n of allPath(root, ["devices", "sound"])) {
+    const model = attr(n, "model");
+    if (model === undefined) return internal("missing sound model");
+    if (!soundModels(ctx).includes(model)) return internal(`unknown sound model '${model}'`);
+    sounds.push(model);
+  }
+  const hostdevs = allPath(root, ["devices", "hostdev"]).map((n) => parseHostdev(ctx, n));
+
+  if (ctx.is450 && osType === "hvm") features.add("pae");
+
+  return {
+    virtType,
+    name,
+    uuid,
+    description,
+    maxMemory,
+    curMemory,
+    maxvcpus,
+    vcpus,
+    cpumask,
+    features,
+    onPoweroff,
+    onReboot,
+    onCrash,
+    clock,
+    os,
+    emulator,
+    disks,
+    nets,
+    serials,
+    parallels,
+    consoles,
+    inputs,
+    graphics,
+    sounds,
+    hostdevs,
+  };
+}
+
+export { textOf };

@@ -1,0 +1,87 @@
+/**
+ * Reading the XML text itself: well-formedness errors become `input.xml` with file, line and column;
+ * small helpers mirror the XPath lookups libvirt's parser uses (`string(./a/b[1])` and friends).
+ */
+import { DOMParser } from "@xmldom/xmldom";
+import { HarnessError } from "../../errors.js";
+
+/** The parts of the DOM the reader uses (xmldom's nodes satisfy this). */
+export interface XNode {
+  nodeType: number;
+  nodeName: string;
+  childNodes: { length: number; [i: number]: XNode };
+  getAttribute?(name: string): string | null;
+  hasAttribute?(name: string): boolean;
+  textContent: string | null;
+}
+
+const ELEMENT = 1;
+
+export function parseXmlDocument(text: string, file?: string): XNode {
+  const problems: { level: string; message: string }[] = [];
+  let root: XNode | null = null;
+  try {
+    const doc = new DOMParser({
+      onError: (level: string, message: string) => {
+        problems.push({ level, message });
+        if (level !== "warning") throw new Error(message);
+      },
+    }).parseFromString(text, "text/xml");
+    root = (doc.documentElement as unknown as XNode) ?? null;
+  } catch (e) {
+    const loc = (e as { locator?: { lineNumber?: number; columnNumber?: number } }).locator;
+    const msg = problems.find((p) => p.level !== "warning")?.message ?? (e as Error).message;
+    throw new HarnessError("input.xml", `malformed XML: ${msg}`, {
+      pos: { file, line: loc?.lineNumber && loc.lineNumber > 0 ? loc.lineNumber : undefined, column: loc?.columnNumber },
+      cause: e,
+    });
+  }
+  if (!root) throw new HarnessError("input.xml", "malformed XML: no root element", { pos: { file } });
+  return root;
+}
+
+export function childElements(node: XNode, name?: string): XNode[] {
+  const out: XNode[] = [];
+  for (let i = 0; i < node.childNodes.length; i++) {
+    const c = node.childNodes[i];
+    if (c.nodeType === ELEMENT && (name === undefined || c.nodeName === name)) out.push(c);
+  }
+  return out;
+}
+
+/** The first element reached by a path of child names (`./a/b[1]` picks the first in document order). */
+export function firstPath(node: XNode, path: string[]): XNode | undefined {
+  return allPath(node, path)[0];
+}
+
+/** Every element reached by a path of child names (`./devices/disk`). */
+export function allPath(node: XNode, path: string[]): XNode[] {
+  let cur: XNode[] = [node];
+  for (const name of path) cur = cur.flatMap((n) => childElements(n, name));
+  return cur;
+}
+
+/** XPath string value of an element, as libvirt's virXPathString: an empty string counts as absent. */
+export function textOf(node: XNode | undefined): string | undefined {
+  if (!node) return undefined;
+  const t = node.textContent ?? "";
+  return t === "" ? undefined : t;
+}
+
+/** `virXPathString("string(./a/b[1])")`. */
+export function pathText(node: XNode, path: string[]): string | undefined {
+  return textOf(firstPath(node, path));
+}
+
+/** An attribute as libvirt's virXMLPropString: absent → undefined (an empty value stays ""). */
+export function attr(node: XNode | undefined, name: string): string | undefined {
+  if (!node || !node.hasAttribute || !node.getAttribute) return undefined;
+  if (!node.hasAttribute(name)) return undefined;
+  return node.getAttribute(name) ?? "";
+}
+
+/** `string(./a/@x)` (XPath): an empty value counts as absent. */
+export function pathAttr(node: XNode, path: string[], name: string): string | undefined {
+  const v = attr(firstPath(node, path), name);
+  return v === "" ? undefined : v;
+}

@@ -1,0 +1,31 @@
+/**
+ * XML → SXPR: what a libvirt release's `xenFormatSxpr` makes of a domain XML, byte for byte.
+ * Each behaviour uses the domain XML parser and the formatter of the release whose own test suite
+ * pins it (0.6.2 → 0.8.7, 0.9.5 → 0.9.10, 0.9.11 → 0.9.11, 1.3.1 → 4.5.0); `rfc-2012` is 0.8.7 with
+ * the 2012 RFC's clock handling (see sxpr.ts).
+ */
+import { HarnessError } from "../../errors.js";
+import { parseDomainXml, type Release } from "../domxml/index.js";
+import type { Behaviour, ConvertOptions, FormatOutcome } from "../types.js";
+import { formatSxpr, type Formatter } from "./sxpr.js";
+
+export type { Formatter } from "./sxpr.js";
+
+const SOURCES: Record<Behaviour, { release: Release; formatter: Formatter }> = {
+  "0.6.2": { release: "0.8.7", formatter: "0.8.7" },
+  "0.9.5": { release: "0.9.10", formatter: "0.9.10" },
+  "0.9.11": { release: "0.9.11", formatter: "0.9.11" },
+  "1.3.1": { release: "4.5.0", formatter: "4.5.0" },
+  "rfc-2012": { release: "0.8.7", formatter: "0.8.7+rfc" },
+};
+
+export function formatDomain(xml: string, behaviour: Behaviour, opts: ConvertOptions): FormatOutcome {
+  const src = SOURCES[behaviour];
+  if (!src) throw new HarnessError("internal", `unknown behaviour '${behaviour}'`);
+  if (!Number.isInteger(opts.xendConfigVersion) || opts.xendConfigVersion < 1) {
+    throw new HarnessError("input.usage", `xend config version must be a positive integer, got ${opts.xendConfigVersion}`);
+  }
+  const def = parseDomainXml(xml, { release: src.release, file: opts.file });
+  const sxpr = formatSxpr(def, src.formatter, opts.xendConfigVersion);
+  return { sxpr, warnings: [] };
+}
