@@ -1,4 +1,37 @@
 /** xend: the HTTP transport and client, recordings, and the backends that play xend. The folder's only door. */
 export type * from "./types.js";
-export { exchange, parseTarget, describeTarget, serializeRequest, XEND_MAX_REPLY_BYTES, DEFAULT_TIMEOUT_MS, DEFAULT_XEND_PORT } from "./transport.js";
+export {
+  exchange,
+  parseTarget,
+  describeTarget,
+  serializeRequest,
+  XEND_MAX_REPLY_BYTES,
+  DEFAULT_TIMEOUT_MS,
+  DEFAULT_XEND_PORT,
+} from "./transport.js";
 export type { XendTarget, ExchangeOptions } from "./transport.js";
+export { XendClient, XendRefusal, LIBVIRT_HEADERS, libvirtGet, libvirtPost } from "./client.js";
+export type { NodeInfo, DomainInfo, DomainOp } from "./client.js";
+export { parseForm, parseFormPairs, unquotePlus, compareForms, compareSxprValues, SXPR_FIELDS } from "./form.js";
+export type { FormPair, MatchResult } from "./form.js";
+export { redact, redactForm, redactBody, redactRequest, redactResponse, redactControlReply, isSecretKey, REDACTED } from "./redact.js";
+export {
+  RECORDING_FORMAT,
+  splitCellId,
+  safeSegment,
+  recordingPath,
+  recordCommand,
+  serializeRecording,
+  redactRecording,
+  writeRecording,
+  writeFileAtomic,
+  parseRecording,
+  loadRecording,
+} from "./recording.js";
+export type { Recording, RecordedExchange, RecordingProvenance, CellIdParts } from "./recording.js";
+export { RecordedBackend, clearRecordingCache } from "./recorded.js";
+export type { RecordedBackendOptions } from "./recorded.js";
+export { RecordingBackend } from "./recorder.js";
+export type { CollectedSession, RecordingBackendOptions } from "./recorder.js";
+export { createBackend, defaultRecordingsDir, packageRoot } from "./backends.js";
+export type { BackendSpec } from "./backends.js";

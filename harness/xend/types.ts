@@ -75,6 +75,11 @@ export interface BackendSession {
   control(step: ControlStep, stepLabel: string): Promise<ControlReply>;
   /** End the session: clean up what the cell created (live: delete its domains). */
   end(): Promise<void>;
+  /**
+   * Where this session's answers come from, when it differs from the backend's (optional; the recorded
+   * backend gives the provenance of the cell's recording).
+   */
+  provenance?(): Provenance | undefined;
 }
 
 export interface Backend {

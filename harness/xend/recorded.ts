@@ -1,0 +1,223 @@
+/**
+ * The recorded backend: replays one recording per cell. Each request a cell sends must match the
+ * recording's next exchange by method, path and the meaning of its body (form fields decoded as
+ * xend decodes them, `config` compared as an SXPR tree); control steps match by kind, domain and
+ * delta. Anything else is HarnessError `backend.unmatched`, naming the recording file and the
+ * `xend-compat record` command that makes it.
+ *
+ * Parsed recordings are cached per file (invalidated when the file's size or mtime changes), so
+ * replaying a matrix parses each file once.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { HarnessError, isHarnessError } from "../errors.js";
+import type { Backend, BackendSession, ControlReply, ControlStep, HttpRequest, HttpResponse, Provenance } from "./types.js";
+import { loadRecording, recordCommand, recordingPath, type RecordedExchange, type Recording } from "./recording.js";
+import { compareForms } from "./form.js";
+import { redactBody } from "./redact.js";
+import type { Sx } from "../sxp/index.js";
+
+export interface RecordedBackendOptions {
+  /** The recordings directory (holds `<xend>/<libvirt>/<scenario>.yaml`). */
+  dir: string;
+  xendVersion: string;
+  /** How many cells may replay at once (default 64: replay is CPU-only). */
+  concurrency?: number;
+  /** Complain at end() when the cell made fewer requests than recorded (default true). */
+  requireAllExchanges?: boolean;
+}
+
+interface CachedRecording {
+  size: number;
+  mtimeMs: number;
+  rec: Recording;
+  /** Per exchange index: parsed config trees of the recorded form body (filled lazily). */
+  trees: Map<number, Map<string, Sx[] | null>>;
+}
+
+const cache = new Map<string, CachedRecording>();
+
+/** Forget every cached recording (tests; after re-recording in the same process). */
+export function clearRecordingCache(): void {
+  cache.clear();
+}
+
+function displayPath(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : file;
+}
+
+async function loadCached(file: string): Promise<CachedRecording | undefined> {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new HarnessError("input.file", `cannot read recording ${displayPath(file)}: ${(e as Error).message}`, { cause: e });
+  }
+  const hit = cache.get(file);
+  if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) return hit;
+  const rec = await loadRecording(file);
+  const entry: CachedRecording = { size: st.size, mtimeMs: st.mtimeMs, rec, trees: new Map() };
+  cache.set(file, entry);
+  return entry;
+}
+
+function describeRequest(r: HttpRequest): string {
+  return `${r.method} ${r.path}`;
+}
+
+function describeControl(c: ControlStep): string {
+  return c.kind === "guest-set-rtc" ? `control ${c.kind} ${c.domain} delta ${c.delta}` : `control ${c.kind} ${c.domain}`;
+}
+
+function describeExchange(x: RecordedExchange): string {
+  return x.channel === "xend" ? describeRequest(x.request) : describeControl(x.control);
+}
+
+class RecordedSession implements BackendSession {
+  private next = 0;
+  private failed = false;
+  constructor(
+    private readonly cellId: string,
+    private readonly file: string,
+    private readonly entry: CachedRecording,
+    private readonly requireAll: boolean,
+  ) {}
+
+  provenance(): Provenance {
+    return this.entry.rec.provenance;
+  }
+
+  private unmatched(what: string): HarnessError {
+    this.failed = true;
+    return new HarnessError(
+      "backend.unmatched",
+      `${this.cellId}: ${what} (recording ${displayPath(this.file)}). Re-record this cell with: ${recordCommand(this.cellId)}`,
+    );
+  }
+
+  private take(sent: string, stepLabel: string): RecordedExchange {
+    const ex = this.entry.rec.exchanges;
+    if (this.failed) throw this.unmatched(`${sent} at step '${stepLabel}' after an earlier mismatch`);
+    if (this.next >= ex.length)
+      throw this.unmatched(`${sent} at step '${stepLabel}' comes after the last of the ${ex.length} recorded exchanges`);
+    return ex[this.next];
+  }
+
+  async send(req: HttpRequest, stepLabel: string): Promise<HttpResponse> {
+    const x = this.take(describeRequest(req), stepLabel);
+    const n = this.next + 1;
+    const total = this.entry.rec.exchanges.length;
+    const where = `exchange ${n} of ${total}, recorded at step '${x.step}'`;
+    if (x.channel !== "xend")
+      throw this.unmatched(`sent ${describeRequest(req)} at step '${stepLabel}' but the recording expects ${describeExchange(x)} (${where})`);
+    const r = x.request;
+    if (r.method !== req.method || r.path !== req.path)
+      throw this.unmatched(`sent ${describeRequest(req)} at step '${stepLabel}' but the recording expects ${describeRequest(r)} (${where})`);
+    const recBody = r.body ?? "";
+    const sentBody = req.body ?? "";
+    if (recBody !== sentBody) {
+      const sentRedacted = redactBody(sentBody, req.headers) ?? "";
+      let trees = this.entry.trees.get(this.next);
+      if (!trees) {
+        trees = new Map();
+        this.entry.trees.set(this.next, trees);
+      }
+      const m = compareForms(recBody, sentRedacted, trees);
+      if (!m.ok)
+        throw this.unmatched(`the body of ${describeRequest(req)} at step '${stepLabel}' does not match the recording (${where}): ${m.why}`);
+    }
+    this.next++;
+    return x.response;
+  }
+
+  async control(step: ControlStep, stepLabel: string): Promise<ControlReply> {
+    const x = this.take(describeControl(step), stepLabel);
+    const n = this.next + 1;
+    const total = this.entry.rec.exchanges.length;
+    const where = `exchange ${n} of ${total}, recorded at step '${x.step}'`;
+    if (x.channel !== "control")
+      throw this.unmatched(`asked ${describeControl(step)} at step '${stepLabel}' but the recording expects ${describeExchange(x)} (${where})`);
+    const c = x.control;
+    const same =
+      c.kind === step.kind &&
+      c.domain === step.domain &&
+      (c.kind !== "guest-set-rtc" || (step.kind === "guest-set-rtc" && c.delta === step.delta));
+    if (!same)
+      throw this.unmatched(`asked ${describeControl(step)} at step '${stepLabel}' but the recording expects ${describeControl(c)} (${where})`);
+    this.next++;
+    return x.reply;
+  }
+
+  async end(): Promise<void> {
+    const total = this.entry.rec.exchanges.length;
+    if (this.requireAll && !this.failed && this.next < total) {
+      const x = this.entry.rec.exchanges[this.next];
+      throw this.unmatched(
+        `the cell ended after ${this.next} of ${total} recorded exchanges; next recorded: ${describeExchange(x)} at step '${x.step}' (the recording is obsolete)`,
+      );
+    }
+  }
+}
+
+export class RecordedBackend implements Backend {
+  readonly kind = "recorded" as const;
+  readonly xendVersion: string;
+  readonly concurrency: number;
+  readonly guestControl = true;
+  readonly dir: string;
+  private readonly requireAll: boolean;
+
+  constructor(opts: RecordedBackendOptions) {
+    this.dir = path.resolve(opts.dir);
+    this.xendVersion = opts.xendVersion;
+    this.concurrency = opts.concurrency ?? 64;
+    this.requireAll = opts.requireAllExchanges ?? true;
+  }
+
+  provenance(): Provenance {
+    return {
+      xendVersion: this.xendVersion,
+      tree: `recordings:${displayPath(this.dir)}`,
+      commit: "per recording",
+      tz: "per recording",
+      notes: ["replayed; each recording names the xend tree, commit and time zone it came from"],
+    };
+  }
+
+  /** The recording file of a cell. */
+  fileFor(cellId: string): string {
+    return recordingPath(this.dir, cellId);
+  }
+
+  async open(cellId: string): Promise<BackendSession> {
+    const file = this.fileFor(cellId);
+    let entry: CachedRecording | undefined;
+    try {
+      entry = await loadCached(file);
+    } catch (e) {
+      if (isHarnessError(e)) throw e;
+      throw new HarnessError("input.recording", `cannot load recording ${displayPath(file)}: ${String(e)}`, { cause: e });
+    }
+    if (!entry)
+      throw new HarnessError(
+        "backend.unmatched",
+        `${cellId}: no recording at ${displayPath(file)}. Record this cell with: ${recordCommand(cellId)}`,
+      );
+    const rec = entry.rec;
+    if (rec.provenance.xendVersion !== this.xendVersion)
+      throw new HarnessError(
+        "input.recording",
+        `recording is for xend ${rec.provenance.xendVersion}, not ${this.xendVersion} (replay refuses a recording of another xend version)`,
+        { pos: { file: displayPath(file) } },
+      );
+    if (rec.cell !== cellId)
+      throw new HarnessError("input.recording", `recording is for cell '${rec.cell}', not '${cellId}' (was the file moved?)`, {
+        pos: { file: displayPath(file) },
+      });
+    return new RecordedSession(cellId, file, entry, this.requireAll);
+  }
+
+  async close(): Promise<void> {}
+}

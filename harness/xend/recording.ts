@@ -1,0 +1,416 @@
+/**
+ * Recordings: one cell's conversation with a real xend, as reviewable YAML, one file per cell at
+ * `<dir>/<xend>/<libvirt>/<scenario>.yaml` (each part of the cell id made file-name safe).
+ *
+ * Format (`format: 1`):
+ *
+ *   format: 1
+ *   cell: 4.1.2/0.9.11/hvm-utc
+ *   provenance: {xendVersion, tree, commit, tz, notes?, backend, harnessVersion, recordedAt}
+ *   exchanges:
+ *     - step: define                 # the step label that caused it
+ *       channel: xend                # an HTTP request to xend and its reply
+ *       request: {method, path, headers: ["Name: value", ...], body?, form?}
+ *       response: {status, reason, headers: [...], body}
+ *     - step: guest changes its RTC
+ *       channel: control             # a lifecycle step or question to the backend, and its reply
+ *       control: {kind, domain, delta?}
+ *       reply: {ok, clock?, detail?}
+ *
+ * `request.form` is a decoded view of a form body for reviewers only; the loader ignores it, the
+ * body is what counts. Secrets are redacted before anything is written (./redact.ts). Writes are
+ * atomic: a temporary file in the same directory, then a rename.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as yaml from "js-yaml";
+import { HarnessError } from "../errors.js";
+import type { SourcePos } from "../errors.js";
+import type { BackendKind, ControlReply, ControlStep, HttpRequest, HttpResponse, Provenance } from "./types.js";
+import { redact, redactControlReply, redactRequest, redactResponse } from "./redact.js";
+import { parseFormPairs } from "./form.js";
+
+export const RECORDING_FORMAT = 1;
+
+export interface RecordingProvenance extends Provenance {
+  /** Which backend played xend when this was recorded. */
+  backend: BackendKind;
+  /** xend-compat's version that recorded it. */
+  harnessVersion: string;
+  /** ISO 8601 UTC time of recording. */
+  recordedAt: string;
+}
+
+export type RecordedExchange =
+  | { channel: "xend"; step: string; request: HttpRequest; response: HttpResponse }
+  | { channel: "control"; step: string; control: ControlStep; reply: ControlReply };
+
+export interface Recording {
+  format: number;
+  cell: string;
+  provenance: RecordingProvenance;
+  exchanges: RecordedExchange[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cell ids and file names
+
+export interface CellIdParts {
+  xend: string;
+  libvirt: string;
+  scenario: string;
+}
+
+export function splitCellId(cellId: string): CellIdParts {
+  const parts = cellId.split("/");
+  if (parts.length !== 3 || parts.some((p) => p === ""))
+    throw new HarnessError("input.usage", `bad cell id '${cellId}' (expected <xend>/<libvirt>/<scenario>, e.g. 4.1.2/0.9.11/hvm-utc)`);
+  return { xend: parts[0], libvirt: parts[1], scenario: parts[2] };
+}
+
+/** One path segment: letters, digits, `.`, `_`, `-` kept; anything else as %XX; `.`/`..` escaped. */
+export function safeSegment(s: string): string {
+  let out = "";
+  for (const b of Buffer.from(s, "utf8")) {
+    const c = String.fromCharCode(b);
+    out += /[A-Za-z0-9._-]/.test(c) ? c : "%" + b.toString(16).toUpperCase().padStart(2, "0");
+  }
+  if (out === "." || out === "..") out = out.replace(/\./g, "%2E");
+  return out;
+}
+
+/** Where the recording of `cellId` lives under `dir`. */
+export function recordingPath(dir: string, cellId: string): string {
+  const { xend, libvirt, scenario } = splitCellId(cellId);
+  return path.join(dir, safeSegment(xend), safeSegment(libvirt), safeSegment(scenario) + ".yaml");
+}
+
+/** The command that (re)records one cell. */
+export function recordCommand(cellId: string): string {
+  const { xend, libvirt, scenario } = splitCellId(cellId);
+  return `xend-compat record --backend sandbox --xen-src DIR --xend ${xend} --libvirt ${libvirt} --scenario ${scenario}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+function headerLines(h: [string, string][]): string[] {
+  return h.map(([k, v]) => `${k}: ${v}`);
+}
+
+/** The decoded form, for reviewers. */
+function formView(req: HttpRequest): Record<string, string> | undefined {
+  if (req.body === undefined || req.body === "") return undefined;
+  const ct = req.headers.find(([k]) => k.toLowerCase() === "content-type")?.[1] ?? "";
+  if (!ct.toLowerCase().startsWith("application/x-www-form-urlencoded")) return undefined;
+  const out: Record<string, string> = {};
+  for (const p of parseFormPairs(req.body, "utf8")) {
+    out[p.name in out ? `${p.name} (again)` : p.name] = p.value;
+  }
+  return out;
+}
+
+function controlToYaml(c: ControlStep): Record<string, unknown> {
+  const o: Record<string, unknown> = { kind: c.kind, domain: c.domain };
+  if (c.kind === "guest-set-rtc") o.delta = c.delta;
+  return o;
+}
+
+function replyToYaml(r: ControlReply): Record<string, unknown> {
+  const o: Record<string, unknown> = { ok: r.ok };
+  if (r.clock) o.clock = { ...r.clock };
+  if (r.detail !== undefined) o.detail = r.detail;
+  return o;
+}
+
+/** The recording with every secret redacted. */
+export function redactRecording(rec: Recording): Recording {
+  return {
+    ...rec,
+    provenance: { ...rec.provenance, notes: rec.provenance.notes?.map(redact) },
+    exchanges: rec.exchanges.map((x) =>
+      x.channel === "xend"
+        ? { ...x, request: redactRequest(x.request), response: redactResponse(x.response) }
+        : { ...x, reply: redactControlReply(x.reply) },
+    ),
+  };
+}
+
+const HEADER_COMMENT = [
+  "# xend-compat recording: one cell's HTTP exchanges with a real xend, in order.",
+  "# Made by `xend-compat record`; do not edit by hand (re-record instead). Secrets are redacted.",
+  "# request.form is a decoded view of the body for review only; replay matches the body by meaning.",
+].join("\n");
+
+/** The YAML text of a recording (redacted). */
+export function serializeRecording(rec0: Recording): string {
+  const rec = redactRecording(rec0);
+  const p = rec.provenance;
+  const prov: Record<string, unknown> = {
+    xendVersion: p.xendVersion,
+    tree: p.tree,
+    commit: p.commit,
+    tz: p.tz,
+    backend: p.backend,
+    harnessVersion: p.harnessVersion,
+    recordedAt: p.recordedAt,
+  };
+  if (p.notes && p.notes.length) prov.notes = p.notes;
+  const doc = {
+    format: rec.format,
+    cell: rec.cell,
+    provenance: prov,
+    exchanges: rec.exchanges.map((x) => {
+      if (x.channel === "control") return { step: x.step, channel: "control", control: controlToYaml(x.control), reply: replyToYaml(x.reply) };
+      const req: Record<string, unknown> = { method: x.request.method, path: x.request.path, headers: headerLines(x.request.headers) };
+      if (x.request.body !== undefined) req.body = x.request.body;
+      const form = formView(x.request);
+      if (form) req.form = form;
+      return {
+        step: x.step,
+        channel: "xend",
+        request: req,
+        response: { status: x.response.status, reason: x.response.reason, headers: headerLines(x.response.headers), body: x.response.body },
+      };
+    }),
+  };
+  return HEADER_COMMENT + "\n" + yaml.dump(doc, { lineWidth: -1, noRefs: true });
+}
+
+/** Write `text` to `file` atomically: a temporary file in the same directory, then rename. */
+export function writeFileAtomic(file: string, text: string): void {
+  const dir = path.dirname(file);
+  fs.mkdirSync(dir, { recursive: true });
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.${Math.random().toString(36).slice(2)}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(tmp, "wx");
+    fs.writeFileSync(fd, text, "utf8");
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = undefined;
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    if (fd !== undefined) fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw new HarnessError("input.file", `cannot write recording ${file}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** Write the recording of its cell under `dir` (redacted, atomic); returns the file written. */
+export function writeRecording(dir: string, rec: Recording): string {
+  const file = recordingPath(dir, rec.cell);
+  writeFileAtomic(file, serializeRecording(rec));
+  return file;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading
+
+class SchemaError extends Error {
+  constructor(
+    readonly at: (string | number)[],
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function atText(at: (string | number)[]): string {
+  let s = "";
+  for (const k of at) s += typeof k === "number" ? `[${k}]` : s ? `.${k}` : k;
+  return s || "(top level)";
+}
+
+type Obj = Record<string, unknown>;
+
+function obj(v: unknown, at: (string | number)[]): Obj {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) throw new SchemaError(at, `${atText(at)} must be a mapping`);
+  return v as Obj;
+}
+/** The mapping at `o[k]`; a clear error when it is missing or not a mapping. */
+function sub(o: Obj, k: string, at: (string | number)[]): Obj {
+  const v = o[k];
+  if (v === undefined || v === null) throw new SchemaError([...at, k], `missing ${atText([...at, k])}`);
+  return obj(v, [...at, k]);
+}
+function str(o: Obj, k: string, at: (string | number)[], optional = false): string {
+  const v = o[k];
+  if (v === undefined || v === null) {
+    if (optional) return undefined as unknown as string;
+    throw new SchemaError([...at, k], `missing ${atText([...at, k])}`);
+  }
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  if (typeof v !== "string") throw new SchemaError([...at, k], `${atText([...at, k])} must be a string`);
+  return v;
+}
+function num(o: Obj, k: string, at: (string | number)[]): number {
+  const v = o[k];
+  if (v === undefined || v === null) throw new SchemaError([...at, k], `missing ${atText([...at, k])}`);
+  if (typeof v !== "number" || !Number.isFinite(v)) throw new SchemaError([...at, k], `${atText([...at, k])} must be a number`);
+  return v;
+}
+function arr(o: Obj, k: string, at: (string | number)[]): unknown[] {
+  const v = o[k];
+  if (v === undefined || v === null) throw new SchemaError([...at, k], `missing ${atText([...at, k])}`);
+  if (!Array.isArray(v)) throw new SchemaError([...at, k], `${atText([...at, k])} must be a list`);
+  return v;
+}
+function headers(o: Obj, k: string, at: (string | number)[]): [string, string][] {
+  return arr(o, k, at).map((h, i) => {
+    if (typeof h !== "string") throw new SchemaError([...at, k, i], `${atText([...at, k, i])} must be a 'Name: value' string`);
+    const c = h.indexOf(":");
+    if (c <= 0) throw new SchemaError([...at, k, i], `${atText([...at, k, i])} must be a 'Name: value' string, got '${h}'`);
+    return [h.slice(0, c), h.slice(c + 1).replace(/^ /, "")];
+  });
+}
+
+const METHODS = new Set(["GET", "POST", "DELETE", "PUT"]);
+const BACKENDS = new Set(["recorded", "sandbox", "container", "live"]);
+
+function toRecording(doc: unknown): Recording {
+  const top = obj(doc, []);
+  const format = num(top, "format", []);
+  if (format !== RECORDING_FORMAT) throw new SchemaError(["format"], `unsupported recording format ${format} (this harness reads format ${RECORDING_FORMAT})`);
+  const cell = str(top, "cell", []);
+  const pAt = ["provenance"];
+  const p = sub(top, "provenance", []);
+  const backend = str(p, "backend", pAt);
+  if (!BACKENDS.has(backend)) throw new SchemaError([...pAt, "backend"], `provenance.backend must be one of ${[...BACKENDS].join(", ")}, got '${backend}'`);
+  let notes: string[] | undefined;
+  if (p.notes !== undefined && p.notes !== null) {
+    notes = arr(p, "notes", pAt).map((n, i) => {
+      if (typeof n !== "string") throw new SchemaError([...pAt, "notes", i], `${atText([...pAt, "notes", i])} must be a string`);
+      return n;
+    });
+  }
+  const provenance: RecordingProvenance = {
+    xendVersion: str(p, "xendVersion", pAt),
+    tree: str(p, "tree", pAt),
+    commit: str(p, "commit", pAt),
+    tz: str(p, "tz", pAt),
+    backend: backend as BackendKind,
+    harnessVersion: str(p, "harnessVersion", pAt),
+    recordedAt: str(p, "recordedAt", pAt),
+    ...(notes ? { notes } : {}),
+  };
+  const exchanges = arr(top, "exchanges", []).map((x0, i): RecordedExchange => {
+    const at = ["exchanges", i];
+    const x = obj(x0, at);
+    const step = str(x, "step", at);
+    const channel = str(x, "channel", at);
+    if (channel === "xend") {
+      const rqAt = [...at, "request"];
+      const rq = sub(x, "request", at);
+      const method = str(rq, "method", rqAt);
+      if (!METHODS.has(method)) throw new SchemaError([...rqAt, "method"], `${atText([...rqAt, "method"])} must be one of GET, POST, DELETE, PUT`);
+      const request: HttpRequest = { method: method as HttpRequest["method"], path: str(rq, "path", rqAt), headers: headers(rq, "headers", rqAt) };
+      const body = str(rq, "body", rqAt, true);
+      if (body !== undefined) request.body = body;
+      const rsAt = [...at, "response"];
+      const rs = sub(x, "response", at);
+      const response: HttpResponse = {
+        status: num(rs, "status", rsAt),
+        reason: str(rs, "reason", rsAt, true) ?? "",
+        headers: headers(rs, "headers", rsAt),
+        body: str(rs, "body", rsAt),
+      };
+      return { channel: "xend", step, request, response };
+    }
+    if (channel === "control") {
+      const cAt = [...at, "control"];
+      const c = sub(x, "control", at);
+      const kind = str(c, "kind", cAt);
+      const domain = str(c, "domain", cAt);
+      let control: ControlStep;
+      if (kind === "guest-set-rtc") control = { kind, domain, delta: num(c, "delta", cAt) };
+      else if (kind === "guest-poweroff" || kind === "effective-clock") control = { kind, domain };
+      else throw new SchemaError([...cAt, "kind"], `${atText([...cAt, "kind"])} must be guest-set-rtc, guest-poweroff or effective-clock, got '${kind}'`);
+      const rAt = [...at, "reply"];
+      const r = sub(x, "reply", at);
+      if (typeof r.ok !== "boolean") throw new SchemaError([...rAt, "ok"], `${atText([...rAt, "ok"])} must be true or false`);
+      const reply: ControlReply = { ok: r.ok };
+      if (r.detail !== undefined && r.detail !== null) reply.detail = str(r, "detail", rAt);
+      if (r.clock !== undefined && r.clock !== null) {
+        const kAt = [...rAt, "clock"];
+        const k = obj(r.clock, kAt);
+        const calls = arr(k, "setTimeOffsetCalls", kAt).map((v, j) => {
+          if (v === null || (typeof v === "number" && Number.isFinite(v))) return v as number | null;
+          throw new SchemaError([...kAt, "setTimeOffsetCalls", j], `${atText([...kAt, "setTimeOffsetCalls", j])} must be a number or null`);
+        });
+        const vm = k.vmRtcTimeoffset;
+        const dm = k.dmLocaltime;
+        if (dm !== null && dm !== undefined && typeof dm !== "boolean")
+          throw new SchemaError([...kAt, "dmLocaltime"], `${atText([...kAt, "dmLocaltime"])} must be true, false or null`);
+        reply.clock = {
+          setTimeOffsetCalls: calls,
+          vmRtcTimeoffset: vm === null || vm === undefined ? null : String(vm),
+          dmLocaltime: (dm ?? null) as boolean | null,
+          tz: str(k, "tz", kAt),
+          hostUtcOffset: num(k, "hostUtcOffset", kAt),
+        };
+      }
+      return { channel: "control", step, control, reply };
+    }
+    throw new SchemaError([...at, "channel"], `${atText([...at, "channel"])} must be 'xend' or 'control', got '${channel}'`);
+  });
+  return { format, cell, provenance, exchanges };
+}
+
+/** Best effort: the line and column of a schema path in the YAML text (only computed on errors). */
+async function positionOf(text: string, at: (string | number)[]): Promise<{ line: number; column: number } | undefined> {
+  try {
+    const Y = await import("yaml");
+    const lc = new Y.LineCounter();
+    const doc = Y.parseDocument(text, { lineCounter: lc });
+    for (let n = at.length; n >= 0; n--) {
+      const node = n === 0 ? doc.contents : doc.getIn(at.slice(0, n), true);
+      const range = (node as { range?: [number, number, number] } | undefined)?.range;
+      if (range) {
+        const { line, col } = lc.linePos(range[0]);
+        return { line, column: col };
+      }
+    }
+  } catch {
+    /* no position */
+  }
+  return undefined;
+}
+
+/** Parse the text of a recording; errors are HarnessError input.recording with file:line:col. */
+export async function parseRecording(text: string, file: string): Promise<Recording> {
+  let doc: unknown;
+  try {
+    doc = yaml.load(text, { filename: file });
+  } catch (e) {
+    const ye = e as { reason?: string; mark?: { line: number; column: number }; message?: string };
+    const pos: SourcePos = { file };
+    if (ye.mark) {
+      pos.line = ye.mark.line + 1;
+      pos.column = ye.mark.column + 1;
+    }
+    throw new HarnessError("input.recording", `recording is not valid YAML: ${ye.reason ?? ye.message ?? String(e)}`, { pos, cause: e });
+  }
+  return toRecordingOrThrow(doc, text, file);
+}
+
+async function toRecordingOrThrow(doc: unknown, text: string, file: string): Promise<Recording> {
+  try {
+    return toRecording(doc);
+  } catch (e) {
+    if (!(e instanceof SchemaError)) throw e;
+    const p = await positionOf(text, e.at);
+    throw new HarnessError("input.recording", `bad recording: ${e.message}`, { pos: { file, ...(p ?? {}) } });
+  }
+}
+
+/** Read and parse a recording file. A missing file throws HarnessError input.file with code ENOENT kept as cause. */
+export async function loadRecording(file: string): Promise<Recording> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    throw new HarnessError("input.file", `cannot read recording ${file}: ${(e as Error).message}`, { cause: e, pos: { file } });
+  }
+  return parseRecording(text, file);
+}
