@@ -5,6 +5,10 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 START=$(date +%s)
 
+# Container engine + local base images for the container tests; exports XEND_COMPAT_NO_ENGINE when
+# none can run (those tests then skip with the reason). Chains an EXIT trap that cleans up.
+source ci/containers.sh
+
 echo "[test] npm ci"
 npm ci --no-audit --no-fund || { echo "0 passed, 1 failed"; exit 1; }
 
