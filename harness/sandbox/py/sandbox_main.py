@@ -1,0 +1,254 @@
+# -*- coding: utf-8 -*-
+"""xend-compat sandbox: run the real xend of a Xen source tree (tools/python) under
+Python 2.7 with this project's fake hypervisor (fake_xc), in-memory xenstore
+(fake_xs), recorder modules and generated build modules.
+
+Usage (normally started by harness/sandbox/index.ts):
+  python2.7 sandbox_main.py --tree DIR --state-dir DIR [--family 3.2|3.4|4.1]
+      [--listen tcp|unix] [--host 127.0.0.1] [--port 0] [--control-port 0]
+      [--placeholders namespace|direct|none] [--placeholder PATH ...]
+
+Prints one line `XEND-COMPAT-READY {json}` on stdout once xend's HTTP server and the
+control channel listen, or `XEND-COMPAT-FAILED {json}` and exits 1.
+Written for xend-compat; the Xen tree's own code is imported, never copied.
+"""
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def family_of(tree):
+    """3.2 / 3.4 / 4.1 from what the tree contains."""
+    low = os.path.join(tree, 'xen', 'lowlevel')
+    if os.path.isdir(os.path.join(low, 'checkpoint')) or os.path.isdir(os.path.join(low, 'xl')):
+        return '4.1'
+    if os.path.isdir(os.path.join(low, 'process')):
+        return '3.4'
+    return '3.2'
+
+
+def find_python_dir(path):
+    for cand in (os.path.join(path, 'tools', 'python'), path):
+        if os.path.isfile(os.path.join(cand, 'xen', 'xend', 'XendDomain.py')):
+            return os.path.abspath(cand)
+    return None
+
+
+def emit(tag, obj):
+    sys.stdout.write('%s %s\n' % (tag, json.dumps(obj)))
+    sys.stdout.flush()
+
+
+def write_config(a, cfg_path):
+    sd = a.state_dir
+    lines = [
+        '(xend-http-server %s)' % ('yes' if a.listen == 'tcp' else 'no'),
+        '(xend-unix-server %s)' % ('yes' if a.listen == 'unix' else 'no'),
+        '(xend-unix-path %s)' % os.path.join(sd, 'xend-socket'),
+        '(xend-address %s)' % a.host,
+        '(xend-port %d)' % a.port,
+        '(xend-tcp-xmlrpc-server no)',
+        '(xend-unix-xmlrpc-server no)',
+        '(xend-relocation-server no)',
+        '(xend-relocation-ssl-server no)',
+        '(xend-udev-event-server no)',
+        '(xen-api-server ())',
+        '(xend-domains-path %s)' % os.path.join(sd, 'domains'),
+        '(xend-state-path %s)' % os.path.join(sd, 'state'),
+        '(xend-storage-path %s)' % os.path.join(sd, 'storage'),
+        '(xend-security-path %s)' % os.path.join(sd, 'security'),
+        '(logfile %s)' % os.path.join(sd, 'xend.log'),
+        '(loglevel DEBUG)',
+        '(dom0-min-mem 0)',
+        '(enable-dom0-ballooning no)',
+        '(dom0-cpus 0)',
+        '(vnc-listen 127.0.0.1)',
+    ]
+    f = open(cfg_path, 'w')
+    f.write('\n'.join(lines) + '\n')
+    f.close()
+
+
+def main(argv):
+    p = argparse.ArgumentParser()
+    p.add_argument('--tree', required=True)
+    p.add_argument('--state-dir', required=True)
+    p.add_argument('--family', choices=['3.2', '3.4', '4.1'])
+    p.add_argument('--listen', choices=['tcp', 'unix'], default='tcp')
+    p.add_argument('--host', default='127.0.0.1')
+    p.add_argument('--port', type=int, default=0)
+    p.add_argument('--control-port', type=int, default=0)
+    p.add_argument('--placeholders', choices=['namespace', 'direct', 'none'], default='none')
+    p.add_argument('--placeholder', action='append', default=[])
+    a = p.parse_args(argv)
+
+    tree = find_python_dir(a.tree)
+    if tree is None:
+        emit('XEND-COMPAT-FAILED', {'error': 'no xen/xend/XendDomain.py under %s or %s/tools/python'
+                                    % (a.tree, a.tree)})
+        return 1
+    a.state_dir = os.path.realpath(a.state_dir)
+    for d in ('domains', 'state', 'storage', 'security', 'etc/xen/scripts', 'lock'):
+        path = os.path.join(a.state_dir, d)
+        if not os.path.isdir(path):
+            os.makedirs(path)
+    family = a.family or family_of(tree)
+    tz = os.environ.get('TZ', '')
+    time.tzset()
+
+    cfg = os.path.join(a.state_dir, 'xend-config.sxp')
+    write_config(a, cfg)
+    os.environ['XEND_CONFIG'] = cfg
+    # What xend's own code derives from argv[0] (3.x auxbin: <prefix>/lib64/xen/bin).
+    sys.argv = ['/usr/sbin/xend', 'start']
+
+    import sandbox_state
+    sandbox_state.FAMILY = family
+    import fake_xc
+    import fake_xs
+    import recorders
+    import generated
+    import placeholders as ph_mod
+
+    ph = ph_mod.Placeholders(a.placeholders, a.state_dir)
+    for path in list(ph_mod.DEFAULT_PATHS) + a.placeholder:
+        ph.provide(path)
+
+    sys.path.insert(0, tree)
+    gen = generated.GeneratedModules(a.state_dir, family)
+    sys.meta_path.insert(0, gen)
+
+    # The fakes must be in sys.modules before the first xend import.
+    import xen.lowlevel
+    fakes = {'xc': fake_xc, 'xs': fake_xs}
+    for name in ('acm', 'flask', 'scf', 'process', 'checkpoint', 'netlink'):
+        fakes[name] = recorders.RecorderModule('xen.lowlevel.' + name)
+    fakes['ptsname'] = recorders.PtsnameModule('xen.lowlevel.ptsname')
+    for name, mod in fakes.items():
+        sys.modules['xen.lowlevel.' + name] = mod
+        setattr(xen.lowlevel, name, mod)
+
+    # Import as the daemon does, then its HTTP stack.
+    from xen.xend.server import SrvDaemon
+    from xen.xend.server import SrvServer
+    from xen.xend import XendLogging, osdep, image, XendDomain, XendNode, sxp
+    XendLogging.init(os.path.join(a.state_dir, 'xend.log'), 'DEBUG')
+
+    # Start path only: dom0 balloon statistics and the device model.
+    def balloon_stat(label):
+        return 2 * 1024 * 1024  # KiB, any label
+    osdep.lookup_balloon_stat = balloon_stat
+
+    def createDeviceModel(self, restore=False):
+        if getattr(self, 'device_model', None) is None:
+            return
+        if self.pid:
+            return
+        args = self.getDeviceModelArgs(restore)
+        if not hasattr(self, 'sentinel_lock'):
+            self.sentinel_lock = threading.Lock()   # what 4.x destroyDeviceModel expects
+        uuid = self.vm.info['uuid']
+        sandbox_state.add_dm_args(uuid, [str(x) for x in args])
+        sandbox_state.record('createDeviceModel', uuid=uuid, device_model=self.device_model,
+                             args=[str(x) for x in args])
+    image.ImageHandler.createDeviceModel = createDeviceModel
+
+    # Placeholders for the paths a posted config names, before xend parses it.
+    from xen.xend.server import SrvDomainDir
+
+    def with_placeholders(orig):
+        def op(self, op_, req):
+            try:
+                cfg = req.args.get('config')
+                if cfg:
+                    pin = sxp.Parser()
+                    pin.input(cfg[0])
+                    pin.input_eof()
+                    ph.provide_for_config(pin.get_val())
+            except Exception, e:
+                # xend reports a parse error itself; anything else is ours
+                sandbox_state.record('placeholder.scan-failed', error=str(e))
+                sys.stderr.write('xend-compat: placeholder scan failed: %s\n' % traceback.format_exc())
+            return orig(self, op_, req)
+        return op
+    for opname in ('op_new', 'op_create'):
+        if hasattr(SrvDomainDir.SrvDomainDir, opname):
+            setattr(SrvDomainDir.SrvDomainDir, opname,
+                    with_placeholders(getattr(SrvDomainDir.SrvDomainDir, opname)))
+
+    xc = fake_xc.xc()
+    XendDomain.instance()
+    XendNode.instance()
+    servers = SrvServer.create()
+    threads = []
+    for server in servers.servers:
+        t = threading.Thread(target=server.run, name=server.__class__.__name__)
+        t.setDaemon(True)
+        t.start()
+        threads.append(t)
+    deadline = time.time() + 30
+    while not all([s.ready for s in servers.servers]):
+        if time.time() > deadline:
+            emit('XEND-COMPAT-FAILED', {'error': 'xend HTTP server did not become ready'})
+            return 1
+        time.sleep(0.02)
+    if not servers.servers:
+        emit('XEND-COMPAT-FAILED', {'error': 'xend created no HTTP server'})
+        return 1
+    srv = servers.servers[0]
+    if a.listen == 'unix':
+        xend_where = {'kind': 'unix', 'path': os.path.join(a.state_dir, 'xend-socket')}
+    else:
+        host, port = srv.socket.getsockname()[:2]
+        xend_where = {'kind': 'tcp', 'host': host, 'port': port}
+
+    import control
+
+    def info():
+        return {
+            'python': sys.version.split()[0],
+            'family': family,
+            'tree': tree,
+            'tz': tz,
+            'hostUtcOffset': control.host_utc_offset(),
+            'placeholders': ph.describe(),
+            'generatedModules': list(gen.made),
+            'stateDir': a.state_dir,
+            'pid': os.getpid(),
+        }
+    ctl = control.Controller({'tz': tz, 'domains_path': os.path.join(a.state_dir, 'domains'),
+                              'placeholders': ph, 'info': info})
+    _, ctl_where = control.start(ctl, a.listen, a.host, a.control_port,
+                                 os.path.join(a.state_dir, 'control-socket'))
+    ready = info()
+    ready.update({'xend': xend_where, 'control': ctl_where})
+    emit('XEND-COMPAT-READY', ready)
+
+    # Stay alive until stdin closes (the launcher died) or a signal ends us.
+    try:
+        while True:
+            line = sys.stdin.readline()
+            if not line:
+                break
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == '__main__':
+    try:
+        rc = main(sys.argv[1:])
+    except SystemExit:
+        raise
+    except BaseException, e:
+        emit('XEND-COMPAT-FAILED', {'error': '%s: %s' % (e.__class__.__name__, e),
+                                    'trace': traceback.format_exc()})
+        rc = 1
+    sys.stdout.flush()
+    os._exit(rc)
