@@ -7,7 +7,7 @@
 /** The libvirt source release whose domain XML parser (and SXPR formatter) is reproduced. */
 export type Release = "0.8.7" | "0.9.10" | "0.9.11" | "4.5.0";
 
-export type ClockOffset = "utc" | "localtime" | "variable" | "timezone" | "absolute";
+export type ClockOffset = "utc" | "localtime" | "variable" | "timezone";
 
 export interface ClockDef {
   offset: ClockOffset;
