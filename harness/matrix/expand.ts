@@ -1,0 +1,113 @@
+/**
+ * Expanding a matrix into cells: xend × libvirt × scenario, filtered by include/exclude and the
+ * command line's --xend/--libvirt/--scenario, each with its expectation and the deterministic domain
+ * name and uuid it runs under (see DECISIONS.md: "Instance names").
+ */
+import { createHash } from "node:crypto";
+import { HarnessError } from "../errors.js";
+import { resolveProfile } from "../libvirt/index.js";
+import { globMatch, globToRegExp } from "./glob.js";
+import type { Expectation, Matrix, Scenario } from "./load.js";
+
+/** One (xend version, libvirt version, scenario), ready to run. */
+export interface Cell {
+  /** `<xend>/<libvirt>/<scenario>`, e.g. `4.1.2/0.9.11/hvm-utc`. */
+  id: string;
+  xend: string;
+  /** The libvirt version as the matrix or the command line names it. */
+  libvirt: string;
+  /** The profile it resolves to, e.g. `0.9.11-1.3.0`. */
+  profileId: string;
+  scenario: Scenario;
+  /** The first expectation of the matrix whose glob matches the id. */
+  expectation?: Expectation;
+  /** The domain name and uuid this cell defines on xend. */
+  instance: { name: string; uuid: string };
+}
+
+export interface ExpandFilter {
+  /** Only these xend versions (any version string; versions outside the matrix are allowed). */
+  xend?: string[];
+  /** Only these libvirt versions (any version a profile covers). */
+  libvirt?: string[];
+  /** Only scenarios whose id matches this glob. */
+  scenario?: string;
+}
+
+export function cellId(xend: string, libvirt: string, scenario: string): string {
+  return `${xend}/${libvirt}/${scenario}`;
+}
+
+/** Short, stable slug of a profile for domain names: `v0911`, `v087rfc`. */
+export function profileSlug(profileId: string): string {
+  const p = resolveProfile(profileId);
+  return `v${p.first.replace(/\./g, "")}${p.patch ? p.patch.name.split("-")[0] : ""}`;
+}
+
+/**
+ * The domain a cell runs under. Derived from the scenario and the *profile* (not the version string),
+ * so every release of one profile sends byte-identical requests and replays the same recordings, and
+ * all cells of one xend version can coexist on one xend.
+ */
+export function instanceFor(profileId: string, scenarioId: string): { name: string; uuid: string } {
+  const h = createHash("sha256").update(`xend-compat/${profileId}/${scenarioId}`).digest("hex");
+  const u = h.slice(0, 12) + "5" + h.slice(13, 16) + "8" + h.slice(17, 32);
+  const uuid = `${u.slice(0, 8)}-${u.slice(8, 12)}-${u.slice(12, 16)}-${u.slice(16, 20)}-${u.slice(20, 32)}`;
+  return { name: `xc-${scenarioId}-${profileSlug(profileId)}`, uuid };
+}
+
+function usage(msg: string): HarnessError {
+  return new HarnessError("input.usage", msg);
+}
+
+export function expandCells(matrix: Matrix, filter: ExpandFilter = {}): Cell[] {
+  const xends = filter.xend?.length ? filter.xend : matrix.xend;
+  for (const x of xends) if (!/^\d+(\.\d+)+$/.test(x)) throw usage(`--xend '${x}' is not a xend version (e.g. 4.1.2)`);
+  const libvirts = filter.libvirt?.length ? filter.libvirt : matrix.libvirt;
+  const profiles = new Map<string, string>();
+  for (const l of libvirts) {
+    try {
+      profiles.set(l, resolveProfile(l).id);
+    } catch (e) {
+      throw usage(`--libvirt: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  let scenarios = matrix.scenarios;
+  if (filter.scenario) {
+    try {
+      globToRegExp(filter.scenario);
+    } catch (e) {
+      throw usage(`--scenario: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    scenarios = scenarios.filter((s) => globMatch(filter.scenario!, s.id));
+    if (!scenarios.length) throw usage(`--scenario '${filter.scenario}' matches no scenario of ${matrix.name} (${matrix.scenarios.map((s) => s.id).join(", ")})`);
+  }
+  const cells: Cell[] = [];
+  for (const x of xends) {
+    for (const l of libvirts) {
+      for (const s of scenarios) {
+        const id = cellId(x, l, s.id);
+        if (matrix.include.length && !matrix.include.some((g) => globMatch(g, id))) continue;
+        if (matrix.exclude.some((g) => globMatch(g, id))) continue;
+        const profileId = profiles.get(l)!;
+        cells.push({
+          id,
+          xend: x,
+          libvirt: l,
+          profileId,
+          scenario: s,
+          expectation: matrix.expectations.find((e) => globMatch(e.cells, id)),
+          instance: instanceFor(profileId, s.id),
+        });
+      }
+    }
+  }
+  return cells;
+}
+
+/** Parse `<xend>/<libvirt>/<scenario>`; the libvirt part may hold `+`. */
+export function parseCellId(id: string): { xend: string; libvirt: string; scenario: string } {
+  const parts = id.split("/");
+  if (parts.length !== 3 || parts.some((p) => !p)) throw usage(`'${id}' is not a cell id (expected <xend>/<libvirt>/<scenario>, e.g. 4.1.2/0.9.11/hvm-utc)`);
+  return { xend: parts[0], libvirt: parts[1], scenario: parts[2] };
+}

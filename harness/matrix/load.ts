@@ -1,0 +1,368 @@
+/**
+ * Loading a matrix file: YAML (the `yaml` package's document API, so every node keeps its position),
+ * then the one zod schema, then the checks that need the file system or several keys at once. Every
+ * problem becomes a HarnessError `input.matrix` / `input.yaml` naming the file, line and column and
+ * what was expected. See DECISIONS.md.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import * as path from "node:path";
+import { DOMParser, type Element as XElement } from "@xmldom/xmldom";
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from "yaml";
+import type { z } from "zod";
+import { HarnessError, type SourcePos } from "../errors.js";
+import { clockMeaning, describeClock, readClock, resolveProfile, type ClockMeaning } from "../libvirt/index.js";
+import { globToRegExp } from "./glob.js";
+import { projectRoot } from "./paths.js";
+import { matrixSchema, type Check, type ClockInput, type MatrixInput, type StepInput, type Verdict } from "./schema.js";
+
+export type Step =
+  | { kind: "define" }
+  | { kind: "start" }
+  | { kind: "guest-set-rtc"; delta: number }
+  | { kind: "guest-poweroff" }
+  | { kind: "read" };
+
+export type GuestType = "pv" | "hvm";
+
+/** A scenario after loading: its domain XML read, its guest type derived, its intent resolved. */
+export interface Scenario {
+  id: string;
+  description: string;
+  /** Project-relative path of the domain XML. */
+  domainFile: string;
+  /** The domain XML text as in the file. */
+  xml: string;
+  guest: GuestType;
+  /** The PV kernel command line (`<os><cmdline>`), or null. */
+  cmdline: string | null;
+  steps: Step[];
+  /** The clock libvirt should show after the steps, by meaning. */
+  intent: ClockMeaning;
+  /** The intent as libvirt XML attributes text, for people. */
+  intentText: string;
+  checks: Check[];
+  pos: SourcePos;
+}
+
+export interface Expectation {
+  /** Cell-id glob. */
+  cells: string;
+  verdict: Verdict;
+  reason: string;
+  fixedBy?: string;
+  report?: string;
+  pos: SourcePos;
+}
+
+/** A parsed, validated matrix (not yet expanded into cells). */
+export interface Matrix {
+  /** Absolute path of the file. */
+  file: string;
+  name: string;
+  description?: string;
+  xend: string[];
+  libvirt: string[];
+  scenarios: Scenario[];
+  include: string[];
+  exclude: string[];
+  expectations: Expectation[];
+  /** Where each xend/libvirt entry is (for later errors). */
+}
+
+export interface LoadOptions {
+  /** Root that domain paths are relative to and confined to; default the package root. */
+  root?: string;
+  /** Name to show for the file in messages; default the path relative to the cwd or as given. */
+  displayName?: string;
+}
+
+type PathElem = string | number;
+
+interface Located {
+  message: string;
+  path: PathElem[];
+  /** Point at the key of this map entry instead of its value (unknown keys). */
+  key?: string;
+}
+
+/** Maps schema paths to positions in the YAML document. */
+class Positions {
+  constructor(
+    private readonly doc: Document,
+    private readonly lc: LineCounter,
+    private readonly file: string,
+  ) {}
+
+  at(p: PathElem[], key?: string): SourcePos {
+    let node: unknown = this.doc.contents;
+    let best: [number, number, number] | undefined = rangeOf(node);
+    for (const elem of p) {
+      const next = child(node, elem);
+      if (next === undefined) break;
+      node = next.value;
+      best = rangeOf(next.value) ?? rangeOf(next.key) ?? best;
+    }
+    if (key !== undefined) {
+      const k = child(node, key);
+      if (k) best = rangeOf(k.key) ?? best;
+    }
+    if (!best) return { file: this.file, line: 1, column: 1 };
+    const { line, col } = this.lc.linePos(best[0]);
+    return { file: this.file, line, column: col };
+  }
+}
+
+function rangeOf(n: unknown): [number, number, number] | undefined {
+  if (n && typeof n === "object" && "range" in n) {
+    const r = (n as { range?: [number, number, number] | null }).range;
+    return r ?? undefined;
+  }
+  return undefined;
+}
+
+function child(node: unknown, elem: PathElem): { key: unknown; value: unknown } | undefined {
+  if (isMap(node)) {
+    for (const item of node.items) {
+      if (isPair(item) && isScalar(item.key) && String(item.key.value) === String(elem)) return { key: item.key, value: item.value };
+    }
+    return undefined;
+  }
+  if (isSeq(node) && typeof elem === "number") {
+    const v = node.items[elem];
+    return v === undefined ? undefined : { key: undefined, value: v };
+  }
+  return undefined;
+}
+
+function matrixError(problems: { message: string; pos: SourcePos }[], code: "input.matrix" | "input.yaml" = "input.matrix"): HarnessError {
+  const [first, ...rest] = problems;
+  const more = rest.length ? ` (and ${rest.length} more problem${rest.length > 1 ? "s" : ""}: ${rest.map((r) => `${r.pos.line}:${r.pos.column} ${r.message}`).join("; ")})` : "";
+  const err = new HarnessError(code, first.message + more, { pos: first.pos });
+  (err as HarnessError & { problems?: unknown }).problems = problems;
+  return err;
+}
+
+/** Every problem of a matrix error, for tests and tools. */
+export function matrixProblems(e: unknown): { message: string; pos: SourcePos }[] {
+  return ((e as { problems?: { message: string; pos: SourcePos }[] }).problems ?? []).slice();
+}
+
+function describeIssue(issue: z.core.$ZodIssue): Located[] {
+  if (issue.code === "unrecognized_keys") {
+    return issue.keys.map((k) => ({ message: `unknown key '${k}'`, path: issue.path as PathElem[], key: k }));
+  }
+  let message = issue.message;
+  if (issue.code === "invalid_type" && /received undefined/.test(message)) {
+    const last = issue.path[issue.path.length - 1];
+    message = `missing key '${String(last)}': ${message.replace(/^Invalid input: /, "").replace(/, received undefined$/, "")}`;
+    return [{ message, path: issue.path.slice(0, -1) as PathElem[] }];
+  }
+  return [{ message: message.replace(/^Invalid input: /, ""), path: issue.path as PathElem[] }];
+}
+
+function toStep(s: StepInput): Step {
+  if (typeof s === "string") return { kind: s } as Step;
+  return { kind: "guest-set-rtc", delta: s["guest-set-rtc"] };
+}
+
+function clockAttrs(c: ClockInput): Record<string, string> {
+  const a: Record<string, string> = { offset: c.offset };
+  if (c.adjustment !== undefined) a.adjustment = String(c.adjustment);
+  if (c.basis !== undefined) a.basis = c.basis;
+  if (c.timezone !== undefined) a.timezone = c.timezone;
+  return a;
+}
+
+interface DomainFacts {
+  guest: GuestType;
+  cmdline: string | null;
+  name: boolean;
+}
+
+function domainFacts(xml: string): DomainFacts | string {
+  let problem: string | undefined;
+  const doc = new DOMParser({
+    onError: (level: string, msg: string) => {
+      if (level !== "warning" && !problem) problem = msg;
+    },
+  }).parseFromString(xml, "text/xml");
+  if (problem) return `not well-formed XML: ${problem.split("\n")[0]}`;
+  const root = doc.documentElement;
+  if (!root || root.tagName !== "domain") return "not a libvirt domain XML (expected a <domain> root element)";
+  const first = (parent: XElement, tag: string): XElement | null => {
+    for (let n = parent.firstChild; n; n = n.nextSibling) if (n.nodeType === 1 && (n as XElement).tagName === tag) return n as XElement;
+    return null;
+  };
+  const os = first(root, "os");
+  const type = os ? first(os, "type")?.textContent?.trim() : undefined;
+  const cmd = os ? first(os, "cmdline") : null;
+  return { guest: type === "hvm" ? "hvm" : "pv", cmdline: cmd ? (cmd.textContent ?? "") : null, name: first(root, "name") !== null };
+}
+
+/** Load and validate a matrix file. Throws HarnessError input.* with file:line:column. */
+export function loadMatrix(file: string, opts: LoadOptions = {}): Matrix {
+  const root = path.resolve(opts.root ?? projectRoot());
+  const abs = path.resolve(file);
+  const shown = opts.displayName ?? file;
+  let text: string;
+  try {
+    text = readFileSync(abs, "utf8");
+  } catch (e) {
+    throw new HarnessError("input.file", `cannot read matrix file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { pos: { file: shown } });
+  }
+  return parseMatrix(text, { ...opts, root, file: abs, displayName: shown });
+}
+
+/** Validate matrix text (exported for tests; `file` is used for messages and as the matrix's file). */
+export function parseMatrix(text: string, opts: LoadOptions & { file: string }): Matrix {
+  const root = path.resolve(opts.root ?? projectRoot());
+  const shown = opts.displayName ?? opts.file;
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length) {
+    throw matrixError(
+      doc.errors.map((e) => {
+        const lp = e.linePos?.[0] ?? lc.linePos(e.pos[0]);
+        const msg = e.code === "DUPLICATE_KEY" ? "duplicate key (every key may appear once in a mapping)" : e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+        return { message: msg, pos: { file: shown, line: lp.line, column: lp.col } };
+      }),
+      "input.yaml",
+    );
+  }
+  const pos = new Positions(doc, lc, shown);
+  const data = doc.toJS();
+  if (data === null || typeof data !== "object" || Array.isArray(data)) {
+    throw matrixError([{ message: "expected a mapping with keys name, xend, libvirt, scenarios", pos: pos.at([]) }]);
+  }
+  const parsed = matrixSchema.safeParse(data);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.flatMap(describeIssue).map((l) => ({ message: l.message, pos: pos.at(l.path, l.key) }));
+    problems.sort((a, b) => (a.pos.line ?? 0) - (b.pos.line ?? 0) || (a.pos.column ?? 0) - (b.pos.column ?? 0));
+    throw matrixError(problems);
+  }
+  const m: MatrixInput = parsed.data;
+  const problems: { message: string; pos: SourcePos }[] = [];
+  const problem = (message: string, p: PathElem[], key?: string) => problems.push({ message, pos: pos.at(p, key) });
+
+  const scenarios: Scenario[] = [];
+  m.scenarios.forEach((s, i) => {
+    const here: PathElem[] = ["scenarios", i];
+    const domainAbs = path.resolve(root, s.domain);
+    const rel = path.relative(root, domainAbs);
+    if (path.isAbsolute(s.domain) || rel.startsWith("..") || path.isAbsolute(rel)) {
+      problem(`domain file '${s.domain}' must be a path relative to the project root and inside it`, [...here, "domain"]);
+      return;
+    }
+    if (!existsSync(domainAbs)) {
+      problem(`domain file '${s.domain}' does not exist (relative to ${root})`, [...here, "domain"]);
+      return;
+    }
+    const xml = readFileSync(domainAbs, "utf8");
+    const facts = domainFacts(xml);
+    if (typeof facts === "string") {
+      problem(`domain file '${s.domain}': ${facts}`, [...here, "domain"]);
+      return;
+    }
+    if (!facts.name) problem(`domain file '${s.domain}' has no <name>`, [...here, "domain"]);
+    const steps = s.steps.map(toStep);
+    // Step order: define first; start needs a defined, stopped domain; guest steps need it running.
+    let defined = false;
+    let running = false;
+    steps.forEach((st, j) => {
+      const at = [...here, "steps", j];
+      switch (st.kind) {
+        case "define":
+          if (defined) problem("the domain is already defined", at);
+          if (j !== 0) problem("'define' must be the first step", at);
+          defined = true;
+          break;
+        case "start":
+          if (!defined) problem("'start' needs a 'define' before it", at);
+          else if (running) problem("'start' while the domain runs (add guest-poweroff first)", at);
+          running = true;
+          break;
+        case "guest-set-rtc":
+        case "guest-poweroff":
+          if (!running) problem(`'${st.kind}' needs a running domain (add 'start' before it)`, at);
+          if (st.kind === "guest-poweroff") running = false;
+          break;
+        case "read":
+          if (!defined) problem("'read' needs a 'define' before it", at);
+          break;
+      }
+    });
+    if (steps[0]?.kind !== "define") problem("the first step must be 'define'", [...here, "steps", 0]);
+    const checks = [...new Set(s.checks)] as Check[];
+    const hasRead = steps.some((st) => st.kind === "read");
+    const hasStart = steps.some((st) => st.kind === "start");
+    checks.forEach((c, j) => {
+      const at = [...here, "checks", j];
+      if ((c === "clock" || c === "cmdline") && !hasRead) problem(`check '${c}' needs a 'read' step`, at);
+      if (c === "effective-clock" && !hasStart) problem("check 'effective-clock' needs a 'start' step", at);
+      if (c === "cmdline" && facts.cmdline === null) problem("check 'cmdline' needs a domain with <os><cmdline>", at);
+    });
+    const intentAttrs = s.intent ? clockAttrs(s.intent) : readClock(xml).attrs;
+    const intent = clockMeaning(intentAttrs);
+    // Without an explicit intent, the guest's own RTC changes are meant to stick (as on hardware).
+    const deltas = steps.reduce((n, st) => n + (st.kind === "guest-set-rtc" ? st.delta : 0), 0);
+    if (!s.intent && deltas !== 0) {
+      intent.adjustment += deltas;
+      intent.reset = false;
+    }
+    if (Number.isNaN(intent.adjustment)) problem("the domain's <clock> adjustment is not a number", [...here, s.intent ? "intent" : "domain"]);
+    scenarios.push({
+      id: s.id,
+      description: s.description,
+      domainFile: rel.split(path.sep).join("/"),
+      xml,
+      guest: facts.guest,
+      cmdline: facts.cmdline,
+      steps,
+      intent,
+      intentText: s.intent
+        ? `<clock${Object.entries(intentAttrs).map(([k, v]) => ` ${k}='${v}'`).join("")}/>`
+        : `the domain's clock${deltas ? ` with the guest's ${deltas > 0 ? "+" : ""}${deltas}s` : ""}`,
+      checks,
+      pos: pos.at(here),
+    });
+  });
+
+  // Globs: bad syntax or matching no cell of the full matrix are errors.
+  const allIds: string[] = [];
+  for (const x of m.xend) for (const l of m.libvirt) for (const s of m.scenarios) allIds.push(`${x}/${l}/${s.id}`);
+  const checkGlob = (g: string, at: PathElem[]) => {
+    let re: RegExp;
+    try {
+      re = globToRegExp(g);
+    } catch (e) {
+      problem(e instanceof Error ? e.message : String(e), at);
+      return;
+    }
+    if (!g.includes("/")) problem(`glob '${g}' names no cell: cell ids are <xend>/<libvirt>/<scenario> (e.g. '*/0.9.10/hvm-*')`, at);
+    else if (!allIds.some((id) => re.test(id))) problem(`glob '${g}' matches no cell of this matrix`, at);
+  };
+  (m.include ?? []).forEach((g, i) => checkGlob(g, ["include", i]));
+  (m.exclude ?? []).forEach((g, i) => checkGlob(g, ["exclude", i]));
+  (m.expectations ?? []).forEach((e, i) => checkGlob(e.cells, ["expectations", i, "cells"]));
+
+  if (problems.length) {
+    problems.sort((a, b) => (a.pos.line ?? 0) - (b.pos.line ?? 0) || (a.pos.column ?? 0) - (b.pos.column ?? 0));
+    throw matrixError(problems);
+  }
+  return {
+    file: opts.file,
+    name: m.name,
+    description: m.description,
+    xend: m.xend,
+    libvirt: m.libvirt,
+    scenarios,
+    include: m.include ?? [],
+    exclude: m.exclude ?? [],
+    expectations: (m.expectations ?? []).map((e, i) => ({ ...e, pos: pos.at(["expectations", i]) })),
+  };
+}
+
+/** The profile id a libvirt version of a matrix resolves to (validated at load). */
+export function profileIdOf(libvirt: string): string {
+  return resolveProfile(libvirt).id;
+}

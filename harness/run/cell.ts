@@ -1,0 +1,383 @@
+/**
+ * Running one cell: node GET, profile.format, the scenario's steps against the backend, read-back,
+ * profile.parse, observation, verdict. Cleanup (destroy if running, delete if defined) always runs.
+ * Nothing thrown here escapes: every fault becomes the cell's `error` (harness/backend) or `rejected`
+ * (libvirt refused, or xend refused) verdict.
+ */
+import { DOMParser, type Element as XElement } from "@xmldom/xmldom";
+import { HarnessError, isHarnessError } from "../errors.js";
+import { describeClock, readClock, resolveProfile, encodeForm, sameClock, type ClockMeaning, type Profile } from "../libvirt/index.js";
+import type { Cell, Verdict } from "../matrix/index.js";
+import { findKey, readSxpr } from "../sxp/index.js";
+import { XendClient } from "../xend/client.js";
+import type { Backend, BackendSession, ControlReply, ControlStep, EffectiveClock, HttpRequest, HttpResponse } from "../xend/types.js";
+import { effectiveOffset, intendedOffset, signed } from "./effective.js";
+import type { CheckResult, ClockView, EffectiveObservation, Exchange, Observation, PathValue } from "./types.js";
+
+/** Replace the first `<name>` and `<uuid>` of a domain XML (insert a uuid after the name if missing). */
+export function rewriteIdentity(xml: string, name: string, uuid: string): string {
+  let out = xml.replace(/<name>[^<]*<\/name>/, `<name>${name}</name>`);
+  if (/<uuid>[^<]*<\/uuid>/.test(out)) out = out.replace(/<uuid>[^<]*<\/uuid>/, `<uuid>${uuid}</uuid>`);
+  else out = out.replace(/(<name>[^<]*<\/name>)(\s*)/, `$1$2<uuid>${uuid}</uuid>$2`);
+  return out;
+}
+
+/** The `<os><cmdline>` of a domain XML, or null. */
+export function cmdlineOf(xml: string): string | null {
+  const doc = new DOMParser({ onError: () => {} }).parseFromString(xml, "text/xml");
+  const root = doc.documentElement;
+  if (!root) return null;
+  const first = (parent: XElement, tag: string): XElement | null => {
+    for (let n = parent.firstChild; n; n = n.nextSibling) if (n.nodeType === 1 && (n as XElement).tagName === tag) return n as XElement;
+    return null;
+  };
+  const os = first(root, "os");
+  const c = os ? first(os, "cmdline") : null;
+  return c ? (c.textContent ?? "") : null;
+}
+
+export function clockView(xml: string): ClockView {
+  const r = readClock(xml);
+  return { xml: r.xml, meaning: r.meaning, description: describeClock(r.meaning) };
+}
+
+function meaningView(m: ClockMeaning, text: string): ClockView {
+  return { xml: text, meaning: m, description: describeClock(m) };
+}
+
+function errText(e: unknown): string {
+  if (e instanceof HarnessError) return e.oneLine();
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Logs every exchange of a session for `explain` and the JSON report. */
+class LoggedSession implements BackendSession {
+  readonly log: Exchange[] = [];
+  constructor(private readonly inner: BackendSession) {}
+  async send(req: HttpRequest, step: string): Promise<HttpResponse> {
+    const entry: Exchange = { step, kind: "http", request: req };
+    this.log.push(entry);
+    try {
+      const res = await this.inner.send(req, step);
+      entry.response = res;
+      return res;
+    } catch (e) {
+      entry.error = errText(e);
+      throw e;
+    }
+  }
+  async control(step: ControlStep, stepLabel: string): Promise<ControlReply> {
+    const entry: Exchange = { step: stepLabel, kind: "control", control: step };
+    this.log.push(entry);
+    try {
+      const reply = await this.inner.control(step, stepLabel);
+      entry.reply = reply;
+      return reply;
+    } catch (e) {
+      entry.error = errText(e);
+      throw e;
+    }
+  }
+  end(): Promise<void> {
+    return this.inner.end();
+  }
+}
+
+/** A verdict decided before the end of the steps. */
+class Stop extends Error {
+  constructor(
+    readonly verdict: Verdict,
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+/** How a thrown error turns into a verdict. */
+export function verdictForError(e: unknown, during: string): { verdict: Verdict; reason: string } {
+  if (e instanceof Stop) return { verdict: e.verdict, reason: e.reason };
+  if (isHarnessError(e, "libvirt")) return { verdict: "rejected", reason: `libvirt refuses (${during}): ${e.message}` };
+  if (isHarnessError(e, "backend.xend")) return { verdict: "rejected", reason: `xend refuses (${during}): ${oneLineOf(e.message)}` };
+  if (isHarnessError(e, "backend.unavailable")) return { verdict: "skipped", reason: `${during}: ${e.message}` };
+  if (isHarnessError(e)) return { verdict: "error", reason: `${during}: ${e.code}: ${oneLineOf(e.oneLine())}` };
+  return { verdict: "error", reason: `${during}: internal: ${oneLineOf(e instanceof Error ? e.message : String(e))}` };
+}
+
+function oneLineOf(s: string): string {
+  const flat = s.replace(/\s*\n\s*/g, " ").trim();
+  return flat.length > 400 ? flat.slice(0, 397) + "..." : flat;
+}
+
+export interface CellRun {
+  verdict: Verdict;
+  reason: string;
+  observation: Observation;
+}
+
+export function emptyObservation(cell: Cell, xmlIn: string): Observation {
+  const s = cell.scenario;
+  return {
+    xendConfigFormat: null,
+    xmlIn,
+    sxprSent: null,
+    wireBody: null,
+    sxprReturned: null,
+    localtimePaths: [],
+    rtcTimeoffsetPaths: [],
+    intent: meaningView(s.intent, s.intentText),
+    clockBefore: clockView(xmlIn),
+    clockAfter: null,
+    xmlOut: null,
+    cmdlineBefore: s.cmdline,
+    cmdlineAfter: null,
+    libvirt: { warnings: [], error: null },
+    xendError: null,
+    effective: [],
+    checks: [],
+    exchanges: [],
+    notes: [],
+  };
+}
+
+function pathValues(tree: ReturnType<typeof readSxpr>, key: string): PathValue[] {
+  return findKey(tree, key).map((m) => ({ path: m.path, value: m.value ?? null }));
+}
+
+/** What the scenario needs from the backend that it may not have. */
+export function missingCapability(cell: Cell, backend: Pick<Backend, "guestControl" | "kind">): string | null {
+  const guestSteps = cell.scenario.steps.filter((s) => s.kind === "guest-set-rtc" || s.kind === "guest-poweroff");
+  if (guestSteps.length && !backend.guestControl) return `the ${backend.kind} backend cannot imitate the guest (${[...new Set(guestSteps.map((s) => s.kind))].join(", ")})`;
+  return null;
+}
+
+/** Run one cell against an open backend. Never throws. */
+export async function runCell(cell: Cell, backend: Backend, opts: { profile?: Profile } = {}): Promise<CellRun> {
+  const s = cell.scenario;
+  const xmlIn = rewriteIdentity(s.xml, cell.instance.name, cell.instance.uuid);
+  const obs = emptyObservation(cell, xmlIn);
+  const missing = missingCapability(cell, backend);
+  if (missing) return { verdict: "skipped", reason: missing, observation: obs };
+
+  let profile: Profile;
+  try {
+    profile = opts.profile ?? resolveProfile(cell.libvirt);
+  } catch (e) {
+    return { verdict: "error", reason: `profile: ${errText(e)}`, observation: obs };
+  }
+
+  let raw: BackendSession;
+  try {
+    raw = await backend.open(cell.id);
+  } catch (e) {
+    return { ...verdictForError(e, "opening the backend session"), observation: obs };
+  }
+  const session = new LoggedSession(raw);
+  const client = new XendClient(session);
+  const name = cell.instance.name;
+  let defined: "no" | "yes" | "unknown" = "no";
+  let running = false;
+  let during = "GET /xend/node/";
+  let verdict: Verdict | null = null;
+  let reason = "";
+  let lastCalls: number | null = null;
+  const deltasSoFar = { sum: 0 };
+
+  const effectiveAt = async (label: string): Promise<void> => {
+    if (!backend.guestControl) return;
+    let reply: ControlReply;
+    try {
+      reply = await session.control({ kind: "effective-clock", domain: name }, label);
+    } catch (e) {
+      if (isHarnessError(e, "backend.unavailable")) {
+        obs.notes.push(`${label}: effective clock unknown: ${e.message}`);
+        return;
+      }
+      throw e;
+    }
+    if (!reply.ok || !reply.clock) {
+      obs.notes.push(`${label}: effective clock unknown: ${reply.detail ?? "no clock in the reply"}`);
+      return;
+    }
+    return recordEffective(label, reply.clock);
+  };
+  let baselineCalls: number | null = null;
+  const recordEffective = (label: string, clock: EffectiveClock) => {
+    const prev = lastCalls ?? baselineCalls ?? 0;
+    const newCalls = clock.setTimeOffsetCalls.slice(Math.min(prev, clock.setTimeOffsetCalls.length));
+    lastCalls = clock.setTimeOffsetCalls.length;
+    const eff = effectiveOffset(clock, s.guest, newCalls);
+    const intendedClock: ClockMeaning = { ...clockView(xmlIn).meaning };
+    intendedClock.adjustment += deltasSoFar.sum;
+    const entry: EffectiveObservation = {
+      step: label.replace(/\/effective-clock$/, ""),
+      raw: clock,
+      newCalls,
+      utcOffset: eff.utcOffset,
+      rule: eff.rule,
+      intendedOffset: intendedOffset(intendedClock, clock.hostUtcOffset),
+    };
+    obs.effective.push(entry);
+  };
+
+  try {
+    const node = await client.getNode("0-node");
+    obs.xendConfigFormat = node.xendConfigFormat;
+
+    during = "formatting the domain XML";
+    let formatted;
+    try {
+      formatted = profile.format(xmlIn, { xendConfigVersion: node.xendConfigFormat, file: s.domainFile });
+    } catch (e) {
+      if (isHarnessError(e, "libvirt")) obs.libvirt.error = e.message;
+      throw e;
+    }
+    obs.sxprSent = formatted.sxpr;
+    obs.libvirt.warnings.push(...formatted.warnings);
+
+    for (let i = 0; i < s.steps.length; i++) {
+      const step = s.steps[i];
+      const label = `${i + 1}-${step.kind}`;
+      during = `step ${label}`;
+      switch (step.kind) {
+        case "define": {
+          const body = encodeForm(profile.wire, [
+            ["op", "new"],
+            ["config", formatted.sxpr],
+          ]);
+          obs.wireBody = body;
+          defined = "unknown";
+          try {
+            await client.defineDomain(body, label);
+          } catch (e) {
+            if (isHarnessError(e, "backend.xend")) defined = "no";
+            throw e;
+          }
+          defined = "yes";
+          if (backend.guestControl && s.steps.some((t) => t.kind === "start")) {
+            try {
+              const r = await session.control({ kind: "effective-clock", domain: name }, `${label}/clock-baseline`);
+              if (r.ok && r.clock) baselineCalls = r.clock.setTimeOffsetCalls.length;
+            } catch (e) {
+              if (!isHarnessError(e, "backend.unavailable")) throw e;
+            }
+          }
+          break;
+        }
+        case "start":
+          await client.startDomain(name, label);
+          running = true;
+          await effectiveAt(`${label}/effective-clock`);
+          break;
+        case "guest-set-rtc":
+        case "guest-poweroff": {
+          const ctl: ControlStep = step.kind === "guest-set-rtc" ? { kind: "guest-set-rtc", domain: name, delta: step.delta } : { kind: "guest-poweroff", domain: name };
+          const reply = await session.control(ctl, label);
+          if (!reply.ok) throw new HarnessError("backend.refused", `the backend could not do ${step.kind}: ${reply.detail ?? "no detail"}`);
+          if (step.kind === "guest-set-rtc") deltasSoFar.sum += step.delta;
+          else running = false;
+          break;
+        }
+        case "read": {
+          const dom = await client.getDomain(name, label);
+          if (!dom) throw new Stop("changed", `xend no longer knows the domain at ${label} (404)`);
+          obs.sxprReturned = dom.raw;
+          obs.localtimePaths = pathValues(dom.sxpr, "localtime");
+          obs.rtcTimeoffsetPaths = pathValues(dom.sxpr, "rtc_timeoffset");
+          during = `parsing the read-back (${label})`;
+          let parsed;
+          try {
+            parsed = profile.parse(dom.raw, { xendConfigVersion: node.xendConfigFormat, file: `GET /xend/domain/${name}` });
+          } catch (e) {
+            if (isHarnessError(e, "libvirt")) obs.libvirt.error = e.message;
+            throw e;
+          }
+          obs.libvirt.warnings.push(...parsed.warnings);
+          obs.xmlOut = parsed.xml;
+          obs.clockAfter = clockView(parsed.xml);
+          obs.cmdlineAfter = cmdlineOf(parsed.xml);
+          break;
+        }
+      }
+    }
+  } catch (e) {
+    const v = verdictForError(e, during);
+    verdict = v.verdict;
+    reason = v.reason;
+    if (isHarnessError(e, "backend.xend")) obs.xendError = oneLineOf(e.message);
+  } finally {
+    // Cleanup: destroy if running, then delete if (maybe) defined. Failures are notes, not verdicts.
+    if (running) {
+      try {
+        await client.destroyDomain(name, "cleanup-destroy");
+      } catch (e) {
+        obs.notes.push(`cleanup: destroy failed: ${oneLineOf(errText(e))}`);
+      }
+    }
+    if (defined !== "no") {
+      try {
+        await client.deleteDomain(name, "cleanup-delete");
+      } catch (e) {
+        obs.notes.push(`cleanup: delete failed: ${oneLineOf(errText(e))}`);
+      }
+    }
+    try {
+      await session.end();
+    } catch (e) {
+      obs.notes.push(`ending the backend session failed: ${oneLineOf(errText(e))}`);
+    }
+    obs.exchanges = session.log;
+  }
+
+  if (verdict) return { verdict, reason, observation: obs };
+  obs.checks = judgeChecks(cell, obs);
+  const broken = obs.checks.filter((c) => c.ok === false);
+  if (broken.length) return { verdict: "changed", reason: broken.map((c) => c.detail).join("; "), observation: obs };
+  const held = obs.checks.filter((c) => c.ok === true).map((c) => c.check);
+  const undecided = obs.checks.filter((c) => c.ok === null);
+  return {
+    verdict: "preserved",
+    reason: `${held.length ? held.join(", ") + " as intended" : "nothing checked"}${undecided.length ? `; not decided: ${undecided.map((c) => `${c.check} (${c.detail})`).join("; ")}` : ""}`,
+    observation: obs,
+  };
+}
+
+/** The scenario's checks against the observation. */
+export function judgeChecks(cell: Cell, obs: Observation): CheckResult[] {
+  const out: CheckResult[] = [];
+  for (const check of cell.scenario.checks) {
+    switch (check) {
+      case "clock": {
+        const after = obs.clockAfter;
+        if (!after) out.push({ check, ok: null, detail: "no read-back" });
+        else {
+          const same = sameClock(after.meaning, obs.intent.meaning);
+          out.push({
+            check,
+            ok: same,
+            detail: same ? `libvirt shows ${after.description}` : `clock: intended ${obs.intent.description}, libvirt shows ${after.xml ?? "no <clock>"} (${after.description})`,
+          });
+        }
+        break;
+      }
+      case "effective-clock": {
+        if (!obs.effective.length) {
+          out.push({ check, ok: null, detail: "the backend cannot tell the guest's clock" });
+          break;
+        }
+        for (const e of obs.effective) {
+          if (e.intendedOffset === null) out.push({ check, ok: null, detail: `${e.step}: intended offset unknown (timezone)` });
+          else if (e.intendedOffset === e.utcOffset) out.push({ check, ok: true, detail: `${e.step}: guest runs at ${signed(e.utcOffset)}` });
+          else out.push({ check, ok: false, detail: `guest clock at ${e.step}: runs at ${signed(e.utcOffset)} (${e.rule}), intended ${signed(e.intendedOffset)}` });
+        }
+        break;
+      }
+      case "cmdline": {
+        if (obs.xmlOut === null) out.push({ check, ok: null, detail: "no read-back" });
+        else if (obs.cmdlineAfter === obs.cmdlineBefore) out.push({ check, ok: true, detail: "kernel command line intact" });
+        else out.push({ check, ok: false, detail: `kernel command line: sent ${JSON.stringify(obs.cmdlineBefore)}, libvirt shows ${obs.cmdlineAfter === null ? "none" : JSON.stringify(obs.cmdlineAfter)}` });
+        break;
+      }
+    }
+  }
+  return out;
+}

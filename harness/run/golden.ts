@@ -1,0 +1,143 @@
+/**
+ * Goldens: one reviewable text file per cell, fixtures/golden/<xend>/<libvirt>/<scenario>.txt, stable
+ * order and no timestamps. A run compares every cell that produced an observation (not skipped, not
+ * error) with its golden; `--update-golden` rewrites them atomically (temp file + rename); under CI
+ * nothing is written, a missing golden fails, and goldens no cell produces are reported as obsolete.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { HarnessError } from "../errors.js";
+import { readSxpr, printSxpr } from "../sxp/index.js";
+import type { CellResult, GoldenResult, Observation } from "./types.js";
+import { signed } from "./effective.js";
+
+export interface GoldenOptions {
+  /** Absolute golden directory (default: <package root>/fixtures/golden). */
+  dir: string;
+  /** Rewrite goldens that differ or are missing. */
+  update: boolean;
+  /** CI mode: never write, missing goldens fail. */
+  ci: boolean;
+  /** How to show golden paths (relative to this); default dir's parent's parent. */
+  displayRoot?: string;
+}
+
+export function isCI(env: NodeJS.ProcessEnv): boolean {
+  const v = env.CI;
+  return v !== undefined && v !== "" && v !== "0" && v.toLowerCase() !== "false";
+}
+
+export function goldenPath(dir: string, r: Pick<CellResult, "xend" | "libvirt" | "scenario">): string {
+  return path.join(dir, r.xend, r.libvirt, `${r.scenario}.txt`);
+}
+
+function prettySxpr(text: string): string {
+  try {
+    return printSxpr(readSxpr(text, { dialect: "libvirt" }), { style: "libvirt", pretty: true });
+  } catch {
+    return text;
+  }
+}
+
+function indent(s: string, pad = "    "): string {
+  return s
+    .split("\n")
+    .map((l) => (l ? pad + l : l))
+    .join("\n");
+}
+
+/** The golden text of a cell: what a reviewer needs to accept or reject the observation. */
+export function renderGolden(r: Pick<CellResult, "id" | "profileId" | "scenario" | "guest" | "verdict" | "reason">, o: Observation): string {
+  const lines: string[] = [];
+  lines.push(`# xend-compat golden for cell ${r.id}`);
+  lines.push(`# The reviewed observation of this cell; a run fails when it differs (xend-compat run --update-golden rewrites it).`);
+  lines.push(`scenario: ${r.scenario} (${r.guest.toUpperCase()})`);
+  lines.push(`profile: ${r.profileId}`);
+  lines.push(`xend_config_format: ${o.xendConfigFormat ?? "unknown"}`);
+  lines.push(`clock before: ${o.clockBefore.xml ?? "none"} = ${o.clockBefore.description}`);
+  lines.push(`intent: ${o.intent.description}`);
+  if (o.cmdlineBefore !== null) lines.push(`cmdline before: ${JSON.stringify(o.cmdlineBefore)}`);
+  lines.push("sxpr sent:");
+  lines.push(o.sxprSent === null ? "    (none: libvirt refused)" : indent(prettySxpr(o.sxprSent)));
+  if (o.libvirt.error) lines.push(`libvirt error: ${o.libvirt.error}`);
+  if (o.xendError) lines.push(`xend error: ${o.xendError}`);
+  lines.push("returned localtime:");
+  lines.push(o.localtimePaths.length ? o.localtimePaths.map((p) => `    ${p.path} ${p.value ?? "(no single value)"}`).join("\n") : "    (none)");
+  lines.push("returned rtc_timeoffset:");
+  lines.push(o.rtcTimeoffsetPaths.length ? o.rtcTimeoffsetPaths.map((p) => `    ${p.path} ${p.value ?? "(no single value)"}`).join("\n") : "    (none)");
+  lines.push(`clock after: ${o.clockAfter ? `${o.clockAfter.xml ?? "none"} = ${o.clockAfter.description}` : "(no read-back)"}`);
+  if (o.cmdlineBefore !== null) lines.push(`cmdline after: ${o.cmdlineAfter === null ? "(none)" : JSON.stringify(o.cmdlineAfter)}`);
+  lines.push("effective clock:");
+  if (!o.effective.length) lines.push("    (not known)");
+  for (const e of o.effective) {
+    lines.push(`    ${e.step}: ${signed(e.utcOffset)} by ${e.rule}; intended ${e.intendedOffset === null ? "unknown" : signed(e.intendedOffset)}; host ${signed(e.raw.hostUtcOffset)} (${e.raw.tz})`);
+  }
+  lines.push(`libvirt warnings: ${o.libvirt.warnings.length ? o.libvirt.warnings.join(" | ") : "none"}`);
+  lines.push(`verdict: ${r.verdict}`);
+  lines.push(`reason: ${r.reason}`);
+  return lines.join("\n") + "\n";
+}
+
+/** A small line diff (longest common subsequence), `-` golden, `+` now. */
+export function lineDiff(a: string, b: string): string {
+  const x = a.split("\n");
+  const y = b.split("\n");
+  const n = x.length;
+  const m = y.length;
+  const lcs: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
+  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i][j] = x[i] === y[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+  const out: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < n || j < m) {
+    if (i < n && j < m && x[i] === y[j]) {
+      i++;
+      j++;
+    } else if (j < m && (i >= n || lcs[i][j + 1] >= lcs[i + 1][j])) out.push(`+ ${y[j++]}`);
+    else out.push(`- ${x[i++]}`);
+  }
+  return out.join("\n");
+}
+
+function writeAtomic(file: string, text: string): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+}
+
+/** Compare (and maybe update) the golden of one result. */
+export function checkGolden(r: CellResult, opts: GoldenOptions): GoldenResult {
+  const file = goldenPath(opts.dir, r);
+  const shown = path.relative(opts.displayRoot ?? path.dirname(path.dirname(opts.dir)), file).split(path.sep).join("/");
+  if (r.verdict === "skipped" || r.verdict === "error") return { status: "not-compared", file: shown, detail: `cell ${r.verdict}` };
+  const now = renderGolden(r, r.observation);
+  const before = existsSync(file) ? readFileSync(file, "utf8") : null;
+  if (before === now) return { status: "match", file: shown };
+  if (opts.update) {
+    if (opts.ci) throw new HarnessError("input.usage", "--update-golden refuses to write under CI (the CI environment variable is set)");
+    writeAtomic(file, now);
+    return { status: "written", file: shown, detail: before === null ? "new" : "updated" };
+  }
+  if (before === null) return { status: "missing", file: shown };
+  return { status: "mismatch", file: shown, diff: lineDiff(before, now) };
+}
+
+/** Golden files no cell of `expectedIds` (xend/libvirt/scenario) would produce. */
+export function obsoleteGoldens(dir: string, expectedIds: Iterable<string>): string[] {
+  const want = new Set(expectedIds);
+  const out: string[] = [];
+  if (!existsSync(dir)) return out;
+  const walk = (d: string, rel: string[]) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = path.join(d, name);
+      if (statSync(p).isDirectory()) walk(p, [...rel, name]);
+      else if (name.endsWith(".txt")) {
+        const id = [...rel, name.slice(0, -4)].join("/");
+        if (!want.has(id)) out.push(path.join(...rel, name).split(path.sep).join("/"));
+      }
+    }
+  };
+  walk(dir, []);
+  return out;
+}
