@@ -5,6 +5,7 @@
  * (src/xenxs/xen_sxpr.c) and v4.5.0 (src/xenconfig/xen_sxpr.c).
  */
 import type { Sx } from "../../sxp/index.js";
+import { isIPv6 } from "node:net";
 import { HarnessError } from "../../errors.js";
 import { emptyDomain } from "../xmlfmt/index.js";
 import type { ChrDef, DiskDef, DomainDef, GraphicsDef, NetDef } from "../xmlfmt/index.js";
@@ -31,6 +32,9 @@ const SOUND_MODELS: Record<Release, string[]> = {
 };
 
 const GRAPHICS_TYPES = ["sdl", "vnc", "rdp", "desktop", "spice"];
+
+/** virStorageFileFormat names that count as a format (v4.5.0; "none" is 0 and refused). */
+const STORAGE_FORMATS = ["raw", "dir", "bochs", "cloop", "dmg", "iso", "vpc", "vdi", "fat", "vhd", "ploop", "cow", "qcow", "qcow2", "qed", "vmdk"];
 
 export interface ParseContext {
   rel: Release;
@@ -139,7 +143,8 @@ function parseDisks(root: Sx, def: DomainDef, hvm: boolean, ctx: ParseContext): 
     let dst = node(n, `device/${k}/dev`);
     const mode = node(n, `device/${k}/mode`);
     const bootable = ctx.rel === "0.8.7" ? undefined : node(n, `device/${k}/bootable`);
-    const disk: DiskDef = { type: "block", device: "disk", dst: "", bus: "ide", readonly: false, shared: false };
+    // Before v1.3.1 an unset disk type is 0, i.e. 'block'; v4.5.0 leaves it unset.
+    const disk: DiskDef = { type: ctx.rel === "4.5.0" ? undefined : "block", device: "disk", dst: "", bus: "ide", readonly: false, shared: false };
     if (dst === undefined) fail("domain information incomplete, vbd has no dev");
     if (src === undefined) {
       const c = dst.indexOf(":");
@@ -155,6 +160,11 @@ function parseDisks(root: Sx, def: DomainDef, hvm: boolean, ctx: ParseContext): 
         const c2 = src.indexOf(":");
         if (c2 < 0) fail("cannot parse vbd filename, missing driver type");
         disk.driverType = src.slice(0, c2);
+        if (ctx.rel === "4.5.0") {
+          const fmt = disk.driverType === "aio" ? "raw" : disk.driverType;
+          if (!STORAGE_FORMATS.includes(fmt)) fail(`Unknown driver type ${src}`);
+          disk.driverType = fmt;
+        }
         src = src.slice(c2 + 1);
         disk.type = "file";
       } else if (disk.driverName === "phy") disk.type = "block";
@@ -163,7 +173,7 @@ function parseDisks(root: Sx, def: DomainDef, hvm: boolean, ctx: ParseContext): 
       disk.type = "file";
     }
     if (dst.startsWith("ioemu:")) dst = dst.slice(6);
-    if (ctx.xendConfigVersion > 1) {
+    if (ctx.rel === "4.5.0" || ctx.xendConfigVersion > 1) {
       const c = dst.lastIndexOf(":");
       if (c >= 0) {
         if (dst.slice(c) === ":cdrom") disk.device = "cdrom";
@@ -201,6 +211,11 @@ function parseNets(root: Sx, def: DomainDef, ctx: ParseContext): void {
     }
     net.script = script;
     net.ipaddr = node(n, "device/vif/ip");
+    if (net.ipaddr !== undefined && ctx.rel === "4.5.0") {
+      const ip = parseIpAddress(net.ipaddr);
+      net.ipaddr = ip.text;
+      net.ipFamily = ip.family;
+    }
     const vifname = node(n, "device/vif/vifname");
     if (vifname !== undefined) net.ifname = vifname;
     else if (ctx.rel === "0.8.7" || def.id !== -1) net.ifname = `vif${def.id}.${vifIndex}`;
@@ -212,6 +227,10 @@ function parseNets(root: Sx, def: DomainDef, ctx: ParseContext): void {
     }
     if (model !== undefined) net.model = model;
     else if (type === "netfront") net.model = "netfront";
+    if (ctx.rel === "4.5.0") {
+      const rate = node(n, "device/vif/rate");
+      if (rate !== undefined) net.bandwidthOut = { average: parseVifRate(rate) };
+    }
     def.nets.push(net);
     vifIndex++;
   }
@@ -244,7 +263,7 @@ function parsePci(root: Sx, def: DomainDef): void {
   }
 }
 
-function parseGraphicsNew(root: Sx, def: DomainDef): void {
+function parseGraphicsNew(root: Sx, def: DomainDef, ctx: ParseContext): void {
   if (!Array.isArray(root)) return;
   for (const n of root) {
     if (!lookup(n, "device/vfb")) continue;
@@ -275,7 +294,7 @@ function parseGraphicsNew(root: Sx, def: DomainDef): void {
         autoport,
         keymap: node(n, "device/vfb/keymap"),
         passwd: node(n, "device/vfb/vncpasswd"),
-        listens: listen !== undefined ? [{ type: "address", address: listen }] : [],
+        listens: listen !== undefined || ctx.rel === "4.5.0" ? [{ type: "address", address: listen }] : [],
       };
       def.graphics.push(g);
     }
@@ -288,7 +307,7 @@ function parseGraphicsOld(root: Sx, def: DomainDef, hvm: boolean, ctx: ParseCont
   const vnc = node(root, `${p}/vnc`);
   if (vnc !== undefined && vnc[0] === "1") {
     let port = -1;
-    if (port === -1 && ctx.xendConfigVersion < 2) port = 5900 + def.id;
+    if (ctx.rel !== "4.5.0" && port === -1 && ctx.xendConfigVersion < 2) port = 5900 + def.id;
     const unused = node(root, `${p}/vncunused`);
     const listen = node(root, `${p}/vnclisten`);
     def.graphics.push({
@@ -297,7 +316,7 @@ function parseGraphicsOld(root: Sx, def: DomainDef, hvm: boolean, ctx: ParseCont
       autoport: unused === "1" || port === -1,
       keymap: node(root, `${p}/keymap`),
       passwd: node(root, `${p}/vncpasswd`),
-      listens: listen !== undefined ? [{ type: "address", address: listen }] : [],
+      listens: listen !== undefined || ctx.rel === "4.5.0" ? [{ type: "address", address: listen }] : [],
     });
     return;
   }
@@ -323,13 +342,14 @@ function parseSound(str: string, def: DomainDef, ctx: ParseContext): void {
   }
 }
 
-function parseUsb(root: Sx, def: DomainDef): void {
+function parseUsb(root: Sx, def: DomainDef, rel: Release): void {
   const items = lookup(root, "domain/image/hvm");
   if (!items) return;
   for (const n of items) {
     if (!lookup(n, "usbdevice")) continue;
     const v = node(n, "usbdevice");
     if (v === "tablet" || v === "mouse") def.inputs.push({ type: v, bus: "usb" });
+    else if (v === "keyboard" && rel === "4.5.0") def.inputs.push({ type: "keyboard", bus: "usb" });
   }
 }
 
@@ -371,7 +391,7 @@ function parseChars(root: Sx, def: DomainDef, hvm: boolean, ctx: ParseContext): 
 export function xenParseSxpr(root: Sx, ctx: ParseContext): DomainDef {
   const def = emptyDomain();
   const domid = node(root, "domain/domid");
-  if (domid === undefined && ctx.xendConfigVersion < 3) fail("domain information incomplete, missing id");
+  if (domid === undefined && ctx.rel !== "4.5.0" && ctx.xendConfigVersion < 3) fail("domain information incomplete, missing id");
   def.id = domid !== undefined ? int(root, "domain/domid") : -1;
 
   const name = node(root, "domain/name");
@@ -409,8 +429,10 @@ export function xenParseSxpr(root: Sx, ctx: ParseContext): DomainDef {
     if (!table.includes(v)) fail(`unknown lifecycle type ${v}`);
     return v;
   };
-  def.onPoweroff = lc("domain/on_poweroff", LIFECYCLE, "destroy");
-  def.onReboot = lc("domain/on_reboot", LIFECYCLE, "restart");
+  // v4.5.0 has one action table for all three events.
+  const lcTable = ctx.rel === "4.5.0" ? LIFECYCLE_CRASH : LIFECYCLE;
+  def.onPoweroff = lc("domain/on_poweroff", lcTable, "destroy");
+  def.onReboot = lc("domain/on_reboot", lcTable, "restart");
   def.onCrash = lc("domain/on_crash", LIFECYCLE_CRASH, "destroy");
 
   if (hvm) {
@@ -427,26 +449,60 @@ export function xenParseSxpr(root: Sx, ctx: ParseContext): DomainDef {
   parseDisks(root, def, hvm, ctx);
   parseNets(root, def, ctx);
   parsePci(root, def);
-  parseGraphicsNew(root, def);
+  parseGraphicsNew(root, def, ctx);
   if (def.graphics.length === 0) parseGraphicsOld(root, def, hvm, ctx);
 
-  if (hvm && ctx.xendConfigVersion === 1) {
+  if (hvm && ctx.rel !== "4.5.0" && ctx.xendConfigVersion === 1) {
     const cd = node(root, "domain/image/hvm/cdrom");
     if (cd) {
       def.disks.push({ type: "file", device: "cdrom", src: cd, dst: "hdc", driverName: "file", bus: "ide", readonly: true, shared: false });
     }
   }
-  if (hvm) {
+  if (hvm && ctx.rel !== "4.5.0") {
     for (const fd of ["fda", "fdb"]) {
       const v = node(root, `domain/image/hvm/${fd}`);
       if (v) def.disks.push({ type: "file", device: "floppy", src: v, dst: fd, driverName: "file", bus: "fdc", readonly: false, shared: false });
     }
-    parseUsb(root, def);
   }
+  if (hvm) parseUsb(root, def, ctx.rel);
   parseChars(root, def, hvm, ctx);
   if (hvm) {
     const snd = node(root, "domain/image/hvm/soundhw");
     if (snd) parseSound(snd, def, ctx);
   }
   return def;
+}
+
+/**
+ * xenParseSxprVifRate (v4.5.0): `<n>[GMK]?[Bb]/s`, optionally followed by `@interval`, into KB/s.
+ */
+export function parseVifRate(rate: string): bigint {
+  const at = rate.indexOf("@");
+  const head = at >= 0 ? rate.slice(0, at) : rate;
+  if (!/^[0-9]+[GMK]?[Bb]\/s$/.test(head)) fail(`Invalid rate '${rate}' specified`);
+  const m = /^[0-9]+/.exec(rate)!;
+  let v = BigInt(m[0]);
+  if (v > 0xffffffffffffffffn) fail(`Failed to parse rate '${rate}'`);
+  const suffix = rate.slice(m[0].length);
+  if (suffix[0] === "G") v *= 1024n * 1024n;
+  else if (suffix[0] === "M") v *= 1024n;
+  v = BigInt.asUintN(64, v);
+  if (suffix[0] === "b" || suffix[1] === "b") v /= 8n;
+  return v;
+}
+
+/**
+ * virDomainNetAppendIPAddress → virSocketAddrParse and virSocketAddrFormat (v4.5.0). Dotted-quad IPv4
+ * and IPv6 are handled; the other spellings getaddrinfo would take (e.g. `10.1`) are refused here.
+ */
+export function parseIpAddress(text: string): { text: string; family: "ipv4" | "ipv6" } {
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (v4) {
+    const parts = v4.slice(1).map(Number);
+    if (parts.every((p) => p <= 255)) return { text: parts.join("."), family: "ipv4" };
+  }
+  if (text.includes(":") && isIPv6(text)) {
+    return { text: new URL(`http://[${text}]/`).hostname.slice(1, -1), family: "ipv6" };
+  }
+  throw new HarnessError("libvirt.internal", `Cannot parse socket address '${text}': Name or service not known`);
 }

@@ -7,6 +7,7 @@
  */
 import type { ChrDef, DiskDef, DomainDef, GraphicsDef, HostdevDef, InputDef, NetDef } from "./model.js";
 import { cStr, xmlEscape } from "./escape.js";
+import { HarnessError } from "../../errors.js";
 
 export type XmlFlavour = "0.8.7" | "0.9.10" | "0.9.11" | "4.5.0";
 
@@ -50,13 +51,8 @@ export function formatDomainXml(def: DomainDef, fl: XmlFlavour): string {
   b.add(`  <uuid>${formatUuid(def.uuid)}</uuid>\n`);
   b.esc("  <description>", def.description, "</description>\n");
   const unit = v0911 ? " unit='KiB'" : "";
-  if (v45) {
-    b.add(`  <memory${unit}>${def.maxMemory}</memory>\n`);
-    b.add(`  <currentMemory${unit}>${def.curMemory}</currentMemory>\n`);
-  } else {
-    b.add(`  <memory${unit}>${def.maxMemory}</memory>\n`);
-    b.add(`  <currentMemory${unit}>${def.curMemory}</currentMemory>\n`);
-  }
+  b.add(`  <memory${unit}>${def.maxMemory}</memory>\n`);
+  b.add(`  <currentMemory${unit}>${def.curMemory}</currentMemory>\n`);
   b.add("  <vcpu");
   if (v45) b.add(" placement='static'");
   if (def.vcpus !== def.maxvcpus) b.add(` current='${def.vcpus >>> 0}'`);
@@ -77,14 +73,19 @@ export function formatDomainXml(def: DomainDef, fl: XmlFlavour): string {
   b.esc("    <initrd>", def.os.initrd, "</initrd>\n");
   b.esc("    <cmdline>", def.os.cmdline, "</cmdline>\n");
   b.esc("    <root>", def.os.root, "</root>\n");
-  if (def.os.bootloader === undefined || v45) {
+  if (def.os.bootloader === undefined) {
     for (const d of def.os.bootDevs) b.add(`    <boot dev='${d}'/>\n`);
   }
   b.add("  </os>\n");
 
   if (def.features.size > 0) {
     b.add("  <features>\n");
-    for (const f of FEATURE_ORDER[fl]) if (def.features.has(f)) b.add(`    <${f}/>\n`);
+    for (const f of FEATURE_ORDER[fl]) {
+      if (!def.features.has(f)) continue;
+      // v4.5.0 writes the newer tri-state features with a state attribute.
+      if (v45 && f === "hap") b.add(`    <${f} state='on'/>\n`);
+      else b.add(`    <${f}/>\n`);
+    }
     b.add("  </features>\n");
   }
 
@@ -116,20 +117,20 @@ export function formatDomainXml(def: DomainDef, fl: XmlFlavour): string {
   for (const d of def.disks) formatDisk(b, d, fl);
   for (const ctl of def.controllers) b.add(`    <controller type='${ctl.type}' index='${ctl.index}'/>\n`);
   for (const n of def.nets) formatNet(b, n, fl, inactive);
-  for (const s of def.serials) formatChr(b, s, inactive);
-  for (const p of def.parallels) formatChr(b, p, inactive);
+  for (const s of def.serials) formatChr(b, s, inactive, fl);
+  for (const p of def.parallels) formatChr(b, p, inactive, fl);
 
   if (fl === "0.8.7") {
-    if (def.consoles.length > 0) formatChr(b, def.consoles[0], inactive);
-    else if (def.serials.length > 0) formatChr(b, { ...def.serials[0], deviceType: "console" }, inactive);
+    if (def.consoles.length > 0) formatChr(b, def.consoles[0], inactive, fl);
+    else if (def.serials.length > 0) formatChr(b, { ...def.serials[0], deviceType: "console", targetType: "serial" }, inactive, fl);
   } else {
     def.consoles.forEach((con, n) => {
       if (def.os.type === "hvm" && con.targetType === "serial" && n < def.serials.length) {
-        formatChr(b, { ...def.serials[n], deviceType: "console", targetType: con.targetType, port: con.port }, inactive);
-      } else formatChr(b, con, inactive);
+        formatChr(b, { ...def.serials[n], deviceType: "console", targetType: "serial" }, inactive, fl);
+      } else formatChr(b, con, inactive, fl);
     });
     if (def.os.type === "hvm" && def.consoles.length === 0 && def.serials.length > 0) {
-      formatChr(b, { ...def.serials[0], deviceType: "console" }, inactive);
+      formatChr(b, { ...def.serials[0], deviceType: "console", targetType: "serial" }, inactive, fl);
     }
   }
 
@@ -160,7 +161,8 @@ export function formatDomainXml(def: DomainDef, fl: XmlFlavour): string {
   return b.s;
 }
 
-function formatDisk(b: Buf, d: DiskDef, fl: XmlFlavour): void {
+function formatDisk(b: Buf, d: DiskDef, _fl: XmlFlavour): void {
+  if (d.type === undefined) throw new HarnessError("libvirt.internal", "unexpected disk type 0");
   b.add(`    <disk type='${d.type}' device='${d.device}'>\n`);
   if (d.driverName !== undefined || d.driverType !== undefined) {
     b.add("      <driver");
@@ -179,7 +181,6 @@ function formatDisk(b: Buf, d: DiskDef, fl: XmlFlavour): void {
     const a = d.address;
     b.add(`      <address type='drive' controller='${a.controller}' bus='${a.bus}' target='${a.target}' unit='${a.unit}'/>\n`);
   }
-  void fl;
   b.add("    </disk>\n");
 }
 
@@ -187,7 +188,19 @@ function formatNet(b: Buf, n: NetDef, fl: XmlFlavour, inactive: boolean): void {
   b.add(`    <interface type='${n.type}'>\n`);
   b.add(`      <mac address='${n.mac.map((x) => hex(x, 2)).join(":")}'/>\n`);
   const scriptAfterSource = fl !== "0.8.7";
-  if (n.type === "bridge") {
+  if (fl === "4.5.0") {
+    if (n.type === "bridge") b.esc("      <source bridge='", n.brname, "'/>\n");
+    if (n.bandwidthOut) {
+      b.add("      <bandwidth>\n");
+      b.add(`        <outbound average='${n.bandwidthOut.average}'/>\n`);
+      b.add("      </bandwidth>\n");
+    }
+    if (n.ipaddr !== undefined) {
+      b.add(`      <ip address='${n.ipaddr}'`);
+      if (n.ipFamily) b.add(` family='${n.ipFamily}'`);
+      b.add("/>\n");
+    }
+  } else if (n.type === "bridge") {
     b.esc("      <source bridge='", n.brname, "'/>\n");
     if (n.ipaddr !== undefined) b.add(`      <ip address='${n.ipaddr}'/>\n`);
     if (!scriptAfterSource) b.esc("      <script path='", n.script, "'/>\n");
@@ -200,17 +213,10 @@ function formatNet(b: Buf, n: NetDef, fl: XmlFlavour, inactive: boolean): void {
     b.esc("      <target dev='", n.ifname, "'/>\n");
   }
   b.esc("      <model type='", n.model, "'/>\n");
-  if (n.bandwidthOut) {
-    b.add("      <bandwidth>\n");
-    b.add(`        <outbound average='${n.bandwidthOut.average}'`);
-    if (n.bandwidthOut.burst !== undefined) b.add(` burst='${n.bandwidthOut.burst}'`);
-    b.add("/>\n");
-    b.add("      </bandwidth>\n");
-  }
   b.add("    </interface>\n");
 }
 
-function formatChr(b: Buf, c: ChrDef, inactive: boolean): void {
+function formatChr(b: Buf, c: ChrDef, inactive: boolean, fl: XmlFlavour): void {
   const s = c.source;
   b.add(`    <${c.deviceType} type='${s.type}'`);
   if (c.deviceType === "console" && c.port === 0 && s.type === "pty" && !inactive && s.path !== undefined) {
@@ -235,7 +241,14 @@ function formatChr(b: Buf, c: ChrDef, inactive: boolean): void {
       else if (s.connectService !== undefined) b.add(`      <source mode='connect' service='${s.connectService}'/>\n`);
       break;
     case "tcp":
-      b.add(`      <source mode='${s.listen ? "bind" : "connect"}' host='${cStr(s.host)}' service='${cStr(s.service)}'/>\n`);
+      if (fl === "4.5.0") {
+        b.add(`      <source mode='${s.listen ? "bind" : "connect"}' `);
+        b.esc("host='", s.host, "' ");
+        b.esc("service='", s.service, "'");
+        b.add("/>\n");
+      } else {
+        b.add(`      <source mode='${s.listen ? "bind" : "connect"}' host='${cStr(s.host)}' service='${cStr(s.service)}'/>\n`);
+      }
       b.add(`      <protocol type='${s.protocol}'/>\n`);
       break;
     case "unix":
@@ -285,11 +298,11 @@ function formatGraphics(b: Buf, g: GraphicsDef, fl: XmlFlavour, inactive: boolea
 
 function formatHostdev(b: Buf, h: HostdevDef, fl: XmlFlavour): void {
   b.add(`    <hostdev mode='subsystem' type='pci' managed='${h.managed ? "yes" : "no"}'>\n`);
+  if (fl === "4.5.0" && h.backend) b.add(`      <driver name='${h.backend}'/>\n`);
   b.add("      <source>\n");
   b.add(
     `        <address domain='0x${hex(h.domain, 4)}' bus='0x${hex(h.bus, 2)}' slot='0x${hex(h.slot, 2)}' function='0x${hex(h.function, 1)}'/>\n`,
   );
   b.add("      </source>\n");
-  void fl;
   b.add("    </hostdev>\n");
 }

@@ -31,9 +31,11 @@ export interface DriveAddress {
 }
 
 export interface DiskDef {
-  type: "file" | "block";
+  /** Undefined: no storage type was set (v4.5.0 refuses to format that). */
+  type?: "file" | "block";
   device: "disk" | "cdrom" | "floppy";
   driverName?: string;
+  /** The driver type (before v1.3.1) or storage format (v4.5.0: raw, qcow, …). */
   driverType?: string;
   src?: string;
   dst: string;
@@ -54,11 +56,13 @@ export interface NetDef {
   mac: number[];
   brname?: string;
   ipaddr?: string;
+  /** v4.5.0: the address family libvirt detected when it parsed `ipaddr`. */
+  ipFamily?: "ipv4" | "ipv6";
   script?: string;
   ifname?: string;
   model?: string;
   /** v4.5.0: bandwidth from the vif rate. */
-  bandwidthOut?: { average: bigint; burst?: bigint };
+  bandwidthOut?: { average: bigint };
 }
 
 export type ChrSource =
@@ -102,6 +106,8 @@ export interface SoundDef {
 }
 
 export interface HostdevDef {
+  /** v4.5.0: PCI backend driver set by the libxl post-parse step. */
+  backend?: "xen";
   domain: number;
   bus: number;
   slot: number;
