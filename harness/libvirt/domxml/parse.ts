@@ -114,24 +114,23 @@ function parseMac(s: string): number[] {
   return out;
 }
 
-/** `<vcpu cpuset>`: `0-3,^2,8` (virDomainCpuSetParse / virBitmapParse). */
-function parseCpuSet(s: string, max: number): number[] {
+/** `<vcpu cpuset>`: `0-3,^2,8` (virDomainCpuSetParse; 4.5.0's virBitmapParse also refuses an empty set). */
+function parseCpuSet(ctx: Ctx, s: string, max: number): number[] {
   const set = new Set<number>();
-  const bad = (): never => fail("libvirt.parse", `topology cpuset syntax error`);
+  const bad = (): never => (ctx.is450 ? xmlError(`Failed to parse bitmap '${s}'`) : internal("topology cpuset syntax error"));
+  if (s.trim() === "") bad();
   for (const raw of s.split(",")) {
-    const item = raw.trim();
-    if (item === "") bad();
-    const neg = item.startsWith("^");
-    const body = neg ? item.slice(1).trim() : item;
-    const m = body.match(/^(\d+)\s*(?:-\s*(\d+))?$/);
+    const item = raw.replace(/^\s+/, "").replace(/\s+$/, "");
+    const m = item.match(/^(\^?)(\d+)(?:\s*-\s*(\d+))?$/);
     if (!m) bad();
-    const a = Number(m![1]);
-    const b = m![2] !== undefined ? Number(m![2]) : a;
-    if (neg && m![2] !== undefined) bad();
+    const neg = m![1] === "^";
+    const a = Number(m![2]);
+    const b = m![3] !== undefined ? Number(m![3]) : a;
+    if (neg && m![3] !== undefined) bad();
     if (a >= max || b >= max || b < a) bad();
     for (let c = a; c <= b; c++) (neg ? set.delete(c) : set.add(c));
   }
-  if (set.size === 0) bad();
+  if (ctx.is450 && set.size === 0) unsupported(`Invalid value of 'cpuset': ${s}`);
   return [...set].sort((x, y) => x - y);
 }
 
@@ -813,7 +812,7 @@ export function parseDomainXml(text: string, opts: ParseOptions): DomainDef {
     vcpus = v;
   }
   const cpusetText = pathAttr(root, ["vcpu"], "cpuset");
-  const cpumask = cpusetText !== undefined ? parseCpuSet(cpusetText, ctx.is450 ? 4096 : 1024) : undefined;
+  const cpumask = cpusetText !== undefined ? parseCpuSet(ctx, cpusetText, ctx.is450 ? 4096 : 1024) : undefined;
 
   const features = parseFeatures(ctx, root);
   const onReboot = lifecycle(ctx, root, "on_reboot", "restart", ctx.is450 ? LIFECYCLE : LIFECYCLE);
