@@ -408,7 +408,7 @@ function parseDisk(ctx: Ctx, node: XNode): DiskDef {
     if (driverType !== undefined && driverType !== "") {
       if (driverType === "aio") driverType = "raw";
       const formats = ["raw", "dir", "bochs", "cloop", "dmg", "iso", "vpc", "vdi", "fat", "vhd", "ploop", "cow", "qcow", "qcow2", "qed", "vmdk"];
-      if (!formats.includes(driverType)) return internal(`unknown driver format value '${driverType}'`);
+      if (!formats.includes(driverType)) return unsupported(`unknown driver format value '${driverType}'`);
     } else driverType = "raw";
   } else if (driverType === "") driverType = undefined;
   return { type, device, src, dst: target, bus: busName, driverName, driverType, readonly, shared, transient };
@@ -697,7 +697,8 @@ function parseGraphics(ctx: Ctx, node: XNode): GraphicsDef {
       if (listen !== undefined && addr !== listen) {
         return xmlError(`graphics listen attribute ${listen} must match address attribute of first listen element (found ${addr ?? "none"})`);
       }
-      g.listen = attr(listens[0], "address");
+      // 0.9.x: only an address-type first listen gives an address; 4.5.0 takes the first listen's address
+      g.listen = ctx.is450 || attr(listens[0], "type") === "address" ? attr(listens[0], "address") : undefined;
     } else g.listen = listen;
   }
   if (type === "vnc") {
@@ -718,7 +719,7 @@ function parseGraphics(ctx: Ctx, node: XNode): GraphicsDef {
     if (autoport === "yes") {
       g.port = 0;
       g.autoport = true;
-    } else if (ctx.is450 && autoport === "no") g.autoport = false;
+    } else if (ctx.is450 && autoport !== undefined) g.autoport = false;
     g.keymap = attr(node, "keymap");
     g.passwd = attr(node, "passwd");
   } else if (type === "sdl") {
@@ -763,7 +764,7 @@ export function parseDomainXml(text: string, opts: ParseOptions): DomainDef {
   const ctx = new Ctx(opts.release, opts.file);
   const root = parseXmlDocument(text, opts.file);
   if (root.nodeName !== "domain") {
-    return internal(`unexpected root element <${root.nodeName}>, expecting <domain>`);
+    return ctx.atLeast0910 ? xmlError(`unexpected root element <${root.nodeName}>, expecting <domain>`) : xmlError("incorrect root element");
   }
   const virtType = attr(root, "type");
   if (virtType === undefined || virtType === "") return internal("missing domain type attribute");
@@ -772,7 +773,7 @@ export function parseDomainXml(text: string, opts: ParseOptions): DomainDef {
   if (virtType !== "xen") return internal(`unexpected domain type ${virtType}, expecting xen`);
 
   const name = pathText(root, ["name"]);
-  if (name === undefined) return fail("libvirt.internal", "missing name information");
+  if (name === undefined) return fail("libvirt.internal", "missing domain name information");
   const uuidText = pathText(root, ["uuid"]);
   const uuid = uuidText === undefined ? randomUuid() : parseUuid(uuidText);
   if (ctx.atLeast0910) {
@@ -828,7 +829,7 @@ export function parseDomainXml(text: string, opts: ParseOptions): DomainDef {
     else return fail("libvirt.internal", "no OS type");
   }
   if (osType === "linux") osType = "xen";
-  if (osType !== "hvm" && osType !== "xen") return fail("libvirt.internal", `no guest type ${osType}`);
+  if (osType !== "hvm" && osType !== "xen") return fail("libvirt.internal", `unknown OS type ${osType}`);
   const os = {
     type: osType,
     bootloader,
