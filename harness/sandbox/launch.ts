@@ -1,0 +1,276 @@
+/**
+ * Starting and stopping the sandbox's Python process (harness/sandbox/py/sandbox_main.py), and the
+ * process-wide safety net: whatever happens (close, failure, the Python process dying, SIGINT or
+ * SIGTERM to this process, this process exiting), the Python process is stopped.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { HarnessError } from "../errors.js";
+import type { XendTarget } from "../xend/index.js";
+
+/** What sandbox_main.py prints once xend and the control channel listen. */
+export interface ReadyInfo {
+  xend: XendTarget;
+  control: XendTarget;
+  python: string;
+  family: string;
+  tree: string;
+  tz: string;
+  hostUtcOffset: number;
+  placeholders: PlaceholderInfo;
+  generatedModules: string[];
+  stateDir: string;
+  pid: number;
+}
+
+export interface PlaceholderInfo {
+  mode: "namespace" | "direct" | "none";
+  provided: string[];
+  refused: { path: string; reason: string }[];
+  overlays: string[];
+  existing: string[];
+}
+
+export interface LaunchOptions {
+  python: string;
+  pythonDir: string;
+  family?: string;
+  stateDir: string;
+  tz: string;
+  listen: "tcp" | "unix";
+  host: string;
+  placeholders: "namespace" | "direct" | "none";
+  unshare?: string;
+  extraPlaceholders: string[];
+  startTimeoutMs: number;
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+}
+
+export const PY_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "py");
+const STDERR_TAIL_BYTES = 6000;
+
+/** A running sandbox process. */
+export class SandboxProcess {
+  readonly child: ChildProcess;
+  private stderrTail = "";
+  private exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  private exitWaiters: (() => void)[] = [];
+  private stopping = false;
+  onUnexpectedExit?: (why: string) => void;
+
+  constructor(child: ChildProcess, log?: (line: string) => void) {
+    this.child = child;
+    child.stderr?.setEncoding("utf8");
+    child.stderr?.on("data", (chunk: string) => {
+      this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
+      if (log) for (const l of chunk.split("\n")) if (l.trim()) log(`[sandbox python] ${l}`);
+    });
+    child.on("exit", (code, signal) => {
+      this.exited = { code, signal };
+      untrack(this);
+      for (const w of this.exitWaiters.splice(0)) w();
+      if (!this.stopping) this.onUnexpectedExit?.(this.describeExit());
+    });
+    track(this);
+  }
+
+  get alive(): boolean {
+    return this.exited === undefined;
+  }
+
+  /** The last lines Python wrote to stderr (for error messages). */
+  tail(lines = 25): string {
+    return this.stderrTail.split("\n").slice(-lines).join("\n").trim();
+  }
+
+  describeExit(): string {
+    if (!this.exited) return "running";
+    return this.exited.signal ? `killed by ${this.exited.signal}` : `exited with code ${this.exited.code}`;
+  }
+
+  private waitExit(ms: number): Promise<boolean> {
+    if (!this.alive) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => resolve(false), ms);
+      this.exitWaiters.push(() => {
+        clearTimeout(t);
+        resolve(true);
+      });
+    });
+  }
+
+  /** Stop the process: close its stdin, SIGTERM, then SIGKILL after `graceMs`. */
+  async stop(graceMs = 3000): Promise<void> {
+    this.stopping = true;
+    if (!this.alive) return;
+    try {
+      this.child.stdin?.end();
+    } catch {
+      /* already closed */
+    }
+    this.killSync("SIGTERM");
+    if (await this.waitExit(graceMs)) return;
+    this.killSync("SIGKILL");
+    await this.waitExit(graceMs);
+  }
+
+  killSync(sig: NodeJS.Signals): void {
+    this.stopping = true;
+    if (this.alive && this.child.pid !== undefined) {
+      try {
+        process.kill(this.child.pid, sig);
+      } catch {
+        /* gone */
+      }
+    }
+  }
+}
+
+// ---- process-wide safety net -------------------------------------------------------------
+const live = new Set<SandboxProcess>();
+const SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
+let installed = false;
+
+function onSignal(sig: NodeJS.Signals): void {
+  for (const p of [...live]) p.killSync("SIGTERM");
+  uninstall();
+  // Let the signal do what it would have done without us, unless someone else handles it.
+  if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+}
+const handlers = new Map<NodeJS.Signals, () => void>(SIGNALS.map((s) => [s, () => onSignal(s)]));
+function onExit(): void {
+  for (const p of [...live]) p.killSync("SIGKILL");
+}
+
+function install(): void {
+  if (installed) return;
+  installed = true;
+  for (const [s, h] of handlers) process.on(s, h);
+  process.on("exit", onExit);
+}
+function uninstall(): void {
+  if (!installed) return;
+  installed = false;
+  for (const [s, h] of handlers) process.removeListener(s, h);
+  process.removeListener("exit", onExit);
+}
+function track(p: SandboxProcess): void {
+  live.add(p);
+  install();
+}
+function untrack(p: SandboxProcess): void {
+  live.delete(p);
+  if (live.size === 0) uninstall();
+}
+
+/** For tests: are process signal handlers installed right now? */
+export function signalHandlersInstalled(): boolean {
+  return installed;
+}
+
+// ---- launching ---------------------------------------------------------------------------
+export async function launch(o: LaunchOptions): Promise<{ proc: SandboxProcess; ready: ReadyInfo }> {
+  const args = [
+    "-u",
+    path.join(PY_DIR, "sandbox_main.py"),
+    "--tree",
+    o.pythonDir,
+    "--state-dir",
+    o.stateDir,
+    "--listen",
+    o.listen,
+    "--host",
+    o.host,
+    "--placeholders",
+    o.placeholders,
+    ...(o.family ? ["--family", o.family] : []),
+    ...o.extraPlaceholders.flatMap((p) => ["--placeholder", p]),
+  ];
+  const cmd = o.placeholders === "namespace" && o.unshare ? o.unshare : o.python;
+  const argv = cmd === o.python ? args : ["--mount", "--propagation", "private", "--", o.python, ...args];
+  const env: NodeJS.ProcessEnv = { ...process.env, TZ: o.tz, PYTHONDONTWRITEBYTECODE: "1", PYENV_VERSION: "2.7.18" };
+  delete env.XEND_CONFIG;
+  delete env.PYTHONPATH;
+  delete env.PYTHONHOME;
+  o.log?.(`[sandbox] ${cmd} ${argv.join(" ")}`);
+  const child = spawn(cmd, argv, { env, cwd: o.stateDir, stdio: ["pipe", "pipe", "pipe"] });
+  const proc = new SandboxProcess(child, o.log);
+
+  const ready = await new Promise<ReadyInfo>((resolve, reject) => {
+    let buf = "";
+    let done = false;
+    const finish = (err: Error | undefined, info?: ReadyInfo) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      o.signal?.removeEventListener("abort", onAbort);
+      child.stdout?.removeListener("data", onData);
+      child.removeListener("exit", onEarlyExit);
+      child.removeListener("error", onError);
+      if (err) reject(err);
+      else resolve(info!);
+    };
+    const failure = (what: string) =>
+      new HarnessError("backend.unavailable", `sandbox xend did not start: ${what}${tailText(proc)}`);
+    const onData = (chunk: Buffer) => {
+      buf += chunk.toString("utf8");
+      let nl: number;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, nl).trim();
+        buf = buf.slice(nl + 1);
+        if (line.startsWith("XEND-COMPAT-READY ")) {
+          try {
+            finish(undefined, JSON.parse(line.slice(18)) as ReadyInfo);
+          } catch (e) {
+            finish(failure(`unreadable ready line (${(e as Error).message})`));
+          }
+          return;
+        }
+        if (line.startsWith("XEND-COMPAT-FAILED ")) {
+          let msg = line.slice(19);
+          try {
+            const j = JSON.parse(msg) as { error?: string; trace?: string };
+            msg = j.error ?? msg;
+            if (j.trace) o.log?.(`[sandbox] ${j.trace}`);
+            if (j.trace) msg += `\n${j.trace.trim().split("\n").slice(-6).join("\n")}`;
+          } catch {
+            /* keep raw */
+          }
+          finish(failure(msg));
+          return;
+        }
+        if (line) o.log?.(`[sandbox stdout] ${line}`);
+      }
+    };
+    const onEarlyExit = () => finish(failure(`python ${proc.describeExit()} before it was ready`));
+    const onError = (e: Error) => finish(failure(`cannot run ${cmd}: ${e.message}`));
+    const onAbort = () => finish(new HarnessError("backend.unavailable", "sandbox start aborted"));
+    const timer = setTimeout(() => finish(failure(`no ready line within ${o.startTimeoutMs} ms`)), o.startTimeoutMs);
+    child.stdout?.on("data", onData);
+    child.once("exit", onEarlyExit);
+    child.once("error", onError);
+    if (o.signal?.aborted) onAbort();
+    else o.signal?.addEventListener("abort", onAbort, { once: true });
+  }).catch(async (e) => {
+    await proc.stop();
+    throw e;
+  });
+  // Keep draining stdout so the pipe never fills.
+  child.stdout?.on("data", () => {});
+  return { proc, ready };
+}
+
+function tailText(p: SandboxProcess): string {
+  const t = p.tail();
+  return t ? `\n--- python stderr (last lines) ---\n${t}` : "";
+}
+export { tailText as stderrTailText };
+
+/** A fresh state directory for one sandbox (xend's domains, logs, sockets). */
+export function makeStateDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "xend-compat-sandbox-"));
+}
