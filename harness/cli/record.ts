@@ -1,0 +1,175 @@
+/**
+ * `xend-compat record`: run the matrix's cells of one xend version against a real xend (sandbox,
+ * container or live), through the recording wrapper, and write one recording per completed cell
+ * (atomically, secrets redacted). A cell that failed (verdict error or skipped, or any backend fault
+ * during its session) writes nothing and is reported. Refuses to run when `CI` is set.
+ */
+import * as path from "node:path";
+import type { Command, CliIO } from "../cli.js";
+import { VERSION } from "../cli.js";
+import { HarnessError } from "../errors.js";
+import { parseCommandArgs } from "./args.js";
+import { loadMatrix, expandCells, fromRoot, DEFAULT_MATRIX, RECORDINGS_DIR } from "../matrix/index.js";
+import { runCells } from "../run/index.js";
+import type { CellResult } from "../run/index.js";
+import type { Cell } from "../matrix/index.js";
+import { createBackend, RecordingBackend, writeRecording, type BackendSpec, type Backend } from "../xend/index.js";
+
+const HELP = `usage: xend-compat record --backend sandbox|container|live --xend V [options]
+
+Runs the matrix's cells for one xend version against a real xend and writes one recording per
+completed cell to <out>/<xend>/<libvirt>/<scenario>.yaml (atomically; secrets redacted). A cell
+that fails writes nothing and is reported. Refuses to write when the CI environment variable is set.
+
+options:
+  --backend B       sandbox (real xend from a Xen source tree), container, or live
+  --xend V          the xend version being recorded (e.g. 4.1.2, 3.4.3, 3.2)
+  --xen-src DIR     sandbox/container: the Xen source tree (only tools/python is used);
+                    default: $XEND_COMPAT_XEN_SRC_<V with _ for .>, e.g. XEND_COMPAT_XEN_SRC_4_1_2
+  --url U           live: http://host:port or unix:///path
+  --matrix F        the matrix file (default ${DEFAULT_MATRIX})
+  --libvirt V       only this libvirt version (default: the matrix's)
+  --scenario GLOB   only scenarios whose id matches
+  --out DIR         where recordings go (default ${RECORDINGS_DIR})
+  --timeout-ms N    per-request deadline for the real xend (default 30000)
+
+exit codes: 0 every cell recorded, 1 some cell failed (nothing written for it), 2 bad usage or CI set`;
+
+const REAL_BACKENDS = new Set(["sandbox", "container", "live"]);
+
+function usage(msg: string): HarnessError {
+  return new HarnessError("input.usage", `${msg} (see 'xend-compat record --help')`);
+}
+
+/** Whether a finished cell may be written: it ran to its end, with no harness or backend fault. */
+export function recordable(result: CellResult): { ok: true } | { ok: false; why: string } {
+  if (result.verdict === "error") return { ok: false, why: `cell error: ${result.reason}` };
+  if (result.verdict === "skipped") return { ok: false, why: `cell skipped: ${result.reason}` };
+  return { ok: true };
+}
+
+export interface RecordCellsOptions {
+  cells: Cell[];
+  /** Starts the real backend (called once). */
+  backendFor: () => Promise<Backend>;
+  xend: string;
+  outDir: string;
+  io: CliIO;
+  /** How file names are shown. */
+  shown?: (file: string) => string;
+  recordedAt?: Date;
+  concurrency?: number;
+}
+
+/**
+ * Run `cells` through a RecordingBackend around the real backend and write one recording per cell
+ * that completed; report the others. Returns the files written and the cells that failed.
+ */
+export async function recordCells(o: RecordCellsOptions): Promise<{ written: string[]; failed: { id: string; why: string }[] }> {
+  const shown = o.shown ?? ((f: string) => f);
+  let recorder: RecordingBackend | undefined;
+  const backendFor = async (v: string): Promise<Backend> => {
+    if (v !== o.xend) throw new HarnessError("internal", `record asked for xend ${v} while recording ${o.xend}`);
+    recorder = new RecordingBackend(await o.backendFor());
+    return recorder;
+  };
+  const written: string[] = [];
+  const failed: { id: string; why: string }[] = [];
+  const recordedAt = o.recordedAt ?? new Date();
+  await runCells(o.cells, {
+    backendFor,
+    ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
+    onProgress: ({ done, total, result }) => {
+      const collected = recorder?.take(result.id);
+      const ok = recordable(result);
+      let why: string | undefined;
+      if (!ok.ok) why = ok.why;
+      else if (!collected) why = "the cell never opened a backend session";
+      else if (collected.faulted) why = `backend fault: ${collected.fault}`;
+      else if (!collected.ended) why = "the cell's session did not end";
+      if (why !== undefined || !collected) {
+        failed.push({ id: result.id, why: why ?? "nothing collected" });
+        o.io.err(`[${done}/${total}] FAILED ${result.id}: ${why} (nothing written)`);
+        return;
+      }
+      const rec = recorder!.toRecording(collected, { harnessVersion: VERSION, recordedAt });
+      try {
+        const file = writeRecording(o.outDir, rec);
+        written.push(file);
+        o.io.out(`[${done}/${total}] recorded ${result.id} -> ${shown(file)} (${rec.exchanges.length} exchanges, verdict ${result.verdict})`);
+      } catch (e) {
+        const msg = e instanceof HarnessError ? e.oneLine() : String(e);
+        failed.push({ id: result.id, why: msg });
+        o.io.err(`[${done}/${total}] FAILED ${result.id}: ${msg}`);
+      }
+    },
+  });
+  o.io.out(`${written.length} recording(s) written, ${failed.length} cell(s) failed`);
+  for (const f of failed) o.io.out(`  failed: ${f.id}: ${f.why}`);
+  return { written, failed };
+}
+
+export const command: Command = {
+  name: "record",
+  summary: "record a real xend's answers for the matrix's cells",
+  help: HELP,
+  async run(argv: string[], io: CliIO): Promise<number> {
+    const { values } = parseCommandArgs("record", argv, {
+      backend: { type: "string" },
+      xend: { type: "string" },
+      "xen-src": { type: "string" },
+      url: { type: "string" },
+      matrix: { type: "string" },
+      libvirt: { type: "string" },
+      scenario: { type: "string" },
+      out: { type: "string" },
+      "timeout-ms": { type: "string" },
+    });
+    if (io.env.CI) {
+      io.err("xend-compat record: refusing to write recordings under CI (the CI environment variable is set); record on a workstation and commit the files");
+      return 2;
+    }
+    const kind = values.backend;
+    if (!kind) throw usage("--backend is required (sandbox, container or live)");
+    if (!REAL_BACKENDS.has(kind))
+      throw usage(`--backend ${kind}: record needs a real xend (sandbox, container or live)${kind === "recorded" ? "; replaying a recording cannot make one" : ""}`);
+    const xend = values.xend;
+    if (!xend) throw usage("--xend is required (the xend version being recorded, e.g. 4.1.2)");
+    if (!/^\d+(\.\d+)+$/.test(xend)) throw usage(`--xend '${xend}' is not a xend version (e.g. 4.1.2)`);
+    let timeoutMs: number | undefined;
+    if (values["timeout-ms"] !== undefined) {
+      timeoutMs = Number(values["timeout-ms"]);
+      if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw usage(`--timeout-ms '${values["timeout-ms"]}' is not a positive whole number`);
+    }
+    const xenSrcVar = `XEND_COMPAT_XEN_SRC_${xend.replace(/\./g, "_")}`;
+    const xenSrc = values["xen-src"] ?? io.env[xenSrcVar];
+    if ((kind === "sandbox" || kind === "container") && !xenSrc)
+      throw usage(`--backend ${kind} needs --xen-src DIR (a Xen source tree for xend ${xend}) or ${xenSrcVar}`);
+    if (kind === "live" && !values.url) throw usage("--backend live needs --url (http://host:port or unix:///path)");
+
+    const matrixFile = values.matrix ? path.resolve(io.cwd, values.matrix) : fromRoot(DEFAULT_MATRIX);
+    const matrix = loadMatrix(matrixFile, { displayName: values.matrix ?? DEFAULT_MATRIX });
+    const cells = expandCells(matrix, {
+      xend: [xend],
+      ...(values.libvirt ? { libvirt: [values.libvirt] } : {}),
+      ...(values.scenario ? { scenario: values.scenario } : {}),
+    });
+    const outDir = values.out ? path.resolve(io.cwd, values.out) : fromRoot(RECORDINGS_DIR);
+    const shown = (f: string) => {
+      const rel = path.relative(io.cwd, f);
+      return rel && !rel.startsWith("..") ? rel : f;
+    };
+
+    const spec: BackendSpec = {
+      kind: kind as BackendSpec["kind"],
+      xendVersion: xend,
+      ...(xenSrc ? { xenSrc: path.resolve(io.cwd, xenSrc) } : {}),
+      ...(values.url ? { url: values.url } : {}),
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      log: (line) => io.err(line),
+    };
+    io.err(`recording ${cells.length} cell(s) of xend ${xend} with the ${kind} backend into ${shown(outDir)}`);
+    const r = await recordCells({ cells, backendFor: async () => createBackend(spec), xend, outDir, io, shown });
+    return r.failed.length ? 1 : 0;
+  },
+};
