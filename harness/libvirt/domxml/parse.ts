@@ -21,7 +21,7 @@ import type {
   Release,
   TimerDef,
 } from "./model.js";
-import { allPath, attr, childElements, firstPath, parseXmlDocument, pathAttr, pathText, textOf, type XNode } from "./xml.js";
+import { allPath, attr, childElements, firstPath, parseXmlDocument, pathAttr, pathText, type XNode } from "./xml.js";
 
 export interface ParseOptions {
   release: Release;
@@ -167,9 +167,15 @@ function parseMemory(ctx: Ctx, root: XNode, name: string, required: boolean): nu
 const LIFECYCLE = ["destroy", "restart", "rename-restart", "preserve"];
 const CRASH = [...LIFECYCLE, "coredump-destroy", "coredump-restart"];
 
-function lifecycle(ctx: Ctx, root: XNode, name: string, dflt: string, allowed: string[]): string {
+/** on_poweroff / on_reboot / on_crash: `event` is libvirt 4.5.0's name for the event in its messages. */
+function lifecycle(ctx: Ctx, root: XNode, name: string, dflt: string, allowed: string[], event: string): string {
   const v = pathText(root, [name]);
   if (v === undefined) return dflt;
+  if (ctx.is450) {
+    if (!CRASH.includes(v)) return unsupported(`unknown ${name} action: ${v}`);
+    if (!allowed.includes(v)) return unsupported(`Lifecycle event '${event}' doesn't support '${v}' action`);
+    return v;
+  }
   if (!allowed.includes(v)) return internal(`unknown lifecycle action ${v}`);
   return v;
 }
@@ -816,9 +822,9 @@ export function parseDomainXml(text: string, opts: ParseOptions): DomainDef {
   const cpumask = cpusetText !== undefined ? parseCpuSet(ctx, cpusetText, ctx.is450 ? 4096 : 1024) : undefined;
 
   const features = parseFeatures(ctx, root);
-  const onReboot = lifecycle(ctx, root, "on_reboot", "restart", ctx.is450 ? LIFECYCLE : LIFECYCLE);
-  const onPoweroff = lifecycle(ctx, root, "on_poweroff", "destroy", LIFECYCLE);
-  const onCrash = lifecycle(ctx, root, "on_crash", "destroy", CRASH);
+  const onReboot = lifecycle(ctx, root, "on_reboot", "restart", LIFECYCLE, "reboot");
+  const onPoweroff = lifecycle(ctx, root, "on_poweroff", "destroy", LIFECYCLE, "poweroff");
+  const onCrash = lifecycle(ctx, root, "on_crash", "destroy", CRASH, "crash");
   const clock = parseClock(ctx, root);
 
   const bootloader = pathText(root, ["bootloader"]);
@@ -926,4 +932,3 @@ export function parseDomainXml(text: string, opts: ParseOptions): DomainDef {
   };
 }
 
-export { textOf };
