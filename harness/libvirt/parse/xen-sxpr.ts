@@ -414,12 +414,13 @@ export function xenParseSxpr(root: Sx, ctx: ParseContext): DomainDef {
   def.os.type = hvm ? "hvm" : "linux";
   if (def.id !== 0 && lookup(root, "domain/image")) parseOS(root, def, hvm, ctx);
 
-  const mask = ctx.rel === "0.9.11" || ctx.rel === "4.5.0" ? 64n : 64n;
-  def.maxMemory = BigInt.asUintN(Number(mask), u64(root, "domain/maxmem") << 10n);
-  def.curMemory = BigInt.asUintN(Number(mask), u64(root, "domain/memory") << 10n);
+  // unsigned long (64-bit hosts) before v0.9.11, unsigned long long since: 64 bits either way.
+  def.maxMemory = BigInt.asUintN(64, u64(root, "domain/maxmem") << 10n);
+  def.curMemory = BigInt.asUintN(64, u64(root, "domain/memory") << 10n);
   if (def.curMemory > def.maxMemory) def.curMemory = def.maxMemory;
 
-  def.maxvcpus = int(root, "domain/vcpus");
+  // Before v1.3.1 the vcpu counts are `unsigned short`; v4.5.0 keeps an unsigned int.
+  def.maxvcpus = ctx.rel === "4.5.0" ? int(root, "domain/vcpus") >>> 0 : int(root, "domain/vcpus") & 0xffff;
   def.vcpus = popcount64(u64(root, "domain/vcpu_avail"));
   if (!def.vcpus || def.maxvcpus < def.vcpus) def.vcpus = def.maxvcpus;
 
