@@ -870,7 +870,9 @@ export function parseDomainXml(text: string, opts: ParseOptions): DomainDef {
     serials.push(chr);
   }
   const consoles: ChrDef[] = [];
-  allPath(root, ["devices", "console"]).forEach((n, i) => {
+  // 0.8.7 reads only the first <console>; later releases read them all
+  const consoleNodes = allPath(root, ["devices", "console"]).slice(0, ctx.atLeast0910 ? undefined : 1);
+  consoleNodes.forEach((n, i) => {
     const chr = parseChr(ctx, n, osType!);
     if (osType === "hvm" && chr.targetType === "serial") {
       if (i !== 0) unsupported("Only the first console can be a serial port");
