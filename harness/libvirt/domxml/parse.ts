@@ -640,8 +640,12 @@ const CHR_TYPES = ["null", "vc", "pty", "dev", "file", "pipe", "stdio", "udp", "
 function parseChr(ctx: Ctx, node: XNode, osType: string): ChrDef {
   const t = attr(node, "type");
   const types = [...CHR_TYPES, ...(ctx.atLeast0910 ? ["spicevmc"] : []), ...(ctx.is450 ? ["spiceport", "nmdm"] : [])];
-  const type = t ?? "pty";
-  if (!types.includes(type)) return xmlError(`unknown type presented to host for character device: ${type}`);
+  let type = t ?? "pty";
+  if (!types.includes(type)) {
+    // 0.8.7 silently took an unknown type as `null`
+    if (ctx.atLeast0910) return xmlError(`unknown type presented to host for character device: ${type}`);
+    type = "null";
+  }
   const deviceType = node.nodeName as ChrDef["deviceType"];
   const source = ctx.is450 ? parseChrSource450(type, node) : parseChrSource(ctx, type, node);
   const chr: ChrDef = { deviceType, port: -1, source };
