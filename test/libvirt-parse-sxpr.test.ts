@@ -35,13 +35,14 @@ describe("reading the text", () => {
     const out = parseDomain(text, "0.9.11", { xendConfigVersion: 4, file: "dom.sxpr" });
     expect(out.xml).toContain("<name>pv</name>");
     expect(out.warnings).toHaveLength(1);
-    expect(out.warnings[0]).toMatch(/^dom\.sxpr:1:1: .*never closed.*libvirt's reader accepts/);
+    expect(out.warnings[0]).toMatch(/^dom\.sxpr:1:1: .*never closed.*libvirt's reader accepts this/);
   });
 
-  it("ignores text after the first expression, with a warning", () => {
-    const out = parseDomain(`${PV()})`, "0.6.2", { xendConfigVersion: 2 });
+  it("ignores text after the first expression silently, as libvirt does (xend 4.1.2 appends '')", () => {
+    const out = parseDomain(`${PV()}\n''\n`, "0.6.2", { xendConfigVersion: 2 });
     expect(out.xml).toContain("<name>pv</name>");
-    expect(out.warnings[0]).toMatch(/unexpected text after the expression/);
+    expect(out.warnings).toEqual([]);
+    expect(parseDomain(`${PV()})`, "0.9.11", { xendConfigVersion: 4 }).warnings).toEqual([]);
   });
 
   it("refuses text that holds no list at all as input.sxpr with line and column", () => {
@@ -162,5 +163,62 @@ describe("helpers", () => {
     expect(diskNameToIndex("xvda1")).toBe(0);
     expect(diskNameToIndex("cdrom")).toBe(-1);
     expect(diskNameToIndex("hda1x")).toBe(-1);
+  });
+});
+
+describe("a xend-style pretty-printed dump", () => {
+  const DUMP = `(domain
+    (domid 5)
+    (on_crash restart)
+    (uuid 2f3c6f0e-1b2a-4c5d-8e9f-0a1b2c3d4e5f)
+    (bootloader_args )
+    (vcpus 2)
+    (vcpu_avail 1)
+    (name hvm1)
+    (on_poweroff destroy)
+    (on_reboot restart)
+    (bootloader )
+    (maxmem 512)
+    (memory 512)
+    (image
+        (hvm
+            (kernel )
+            (device_model /usr/lib/xen/bin/qemu-dm)
+            (loader /usr/lib/xen/boot/hvmloader)
+            (localtime 1)
+            (rtc_timeoffset 3600)
+            (serial pty)
+            (acpi 1)
+            (apic 1)
+            (pae 1)
+            (boot cd)
+        )
+    )
+    (status 2)
+    (device (vif (bridge xenbr0) (mac 00:16:3e:12:34:56) (script vif-bridge) (backend 0)))
+    (device (vbd (uname file:/x.img) (dev hda:disk) (mode w) (backend 0)))
+    (device (console (protocol vt100) (location 2)))
+)
+''`;
+
+  it("0.9.11 with xend config format 4 reads it as variable, localtime-based", () => {
+    const out = parseDomain(DUMP, "0.9.11", { xendConfigVersion: 4 });
+    expect(out.warnings).toEqual([]);
+    expect(out.xml).toContain("<vcpu current='1'>2</vcpu>");
+    expect(out.xml).toContain("<clock offset='variable' adjustment='3600' basis='localtime'/>");
+    expect(out.xml).toContain("<boot dev='hd'/>\n    <boot dev='cdrom'/>");
+    expect(out.xml).toContain("<serial type='pty'>\n      <target port='0'/>\n    </serial>\n    <console type='pty'>\n      <target type='serial' port='0'/>\n    </console>");
+  });
+
+  it("rfc-2012 reads localtime with a warning for the lost offset", () => {
+    const out = parseDomain(DUMP, "rfc-2012", { xendConfigVersion: 4 });
+    expect(out.xml).toContain("<clock offset='localtime'/>");
+    expect(out.warnings).toEqual(["no mapping for localtime=1 with rtc_timeoffset=3600 to libvirt's XML"]);
+  });
+
+  it("0.6.2 shows localtime and loses the offset silently", () => {
+    const out = parseDomain(DUMP, "0.6.2", { xendConfigVersion: 4 });
+    expect(out.xml).toContain("<clock offset='localtime'/>");
+    expect(out.warnings).toEqual([]);
   });
 });
