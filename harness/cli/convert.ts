@@ -61,9 +61,26 @@ export const command: Command = {
       if (positionals.length > 1) io.out(`==> ${file} <==`);
       try {
         const opts = { xendConfigVersion: version, file };
-        // libvirt's own reader silently accepts a missing ')' or quote; a file given to convert must be whole.
-        if (values.to === "xml") readSxpr(text, { dialect: "libvirt", strict: true, file });
-        const outcome = values.to === "sxpr" ? profile.format(text, opts) : profile.parse(text, opts);
+        // libvirt's own reader silently accepts a missing ')' or trailing text (libvirt's own test data
+        // relies on it), so malformed SXPR is converted as libvirt would, with a warning naming the place;
+        // only when libvirt then cannot make a domain of it is the malformation the error (exit 2).
+        let syntax: HarnessError | undefined;
+        if (values.to === "xml") {
+          try {
+            readSxpr(text, { dialect: "libvirt", strict: true, file });
+          } catch (e) {
+            if (!isHarnessError(e, "input.sxpr")) throw e;
+            syntax = e;
+          }
+        }
+        let outcome;
+        try {
+          outcome = values.to === "sxpr" ? profile.format(text, opts) : profile.parse(text, opts);
+        } catch (e) {
+          if (syntax) throw syntax;
+          throw e;
+        }
+        if (syntax) io.err(`${syntax.oneLine()} (warning: libvirt reads it anyway)`);
         for (const w of outcome.warnings) io.err(`${file}: libvirt ${values.libvirt} warns: ${w}`);
         io.out("sxpr" in outcome ? outcome.sxpr : outcome.xml);
       } catch (e) {
