@@ -9,7 +9,7 @@ import { HarnessError, isHarnessError } from "../errors.js";
 import { describeClock, readClock, resolveProfile, encodeForm, sameClock, type ClockMeaning, type Profile } from "../libvirt/index.js";
 import type { Cell, Verdict } from "../matrix/index.js";
 import { findKey, readSxpr } from "../sxp/index.js";
-import { XendClient } from "../xend/client.js";
+import { XendClient } from "../xend/index.js";
 import type { Backend, BackendSession, ControlReply, ControlStep, EffectiveClock, HttpRequest, HttpResponse } from "../xend/types.js";
 import { effectiveOffset, intendedOffset, signed } from "./effective.js";
 import type { CheckResult, ClockView, EffectiveObservation, Exchange, Observation, PathValue } from "./types.js";
@@ -323,7 +323,14 @@ export async function runCell(cell: Cell, backend: Backend, opts: { profile?: Pr
     try {
       await session.end();
     } catch (e) {
-      obs.notes.push(`ending the backend session failed: ${oneLineOf(errText(e))}`);
+      // The backend says the session did not go as it should (e.g. a replay that left recorded
+      // exchanges unused): a backend fault, so the cell is an error whatever it looked like.
+      if (verdict !== "error") {
+        const v = verdictForError(e, "ending the backend session");
+        obs.notes.push(`verdict before the session ended: ${verdict ?? "(checks not yet judged)"}${reason ? `: ${reason}` : ""}`);
+        verdict = v.verdict === "skipped" ? "error" : v.verdict === "rejected" ? "error" : v.verdict;
+        reason = v.reason;
+      }
     }
     obs.exchanges = session.log;
   }

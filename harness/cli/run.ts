@@ -1,0 +1,111 @@
+/** `xend-compat run`: run the matrix, compare goldens, report; exit 0 all as expected, 1 not, 2 bad input. */
+import { writeFileSync } from "node:fs";
+import * as path from "node:path";
+import type { Command, CliIO } from "../cli.js";
+import { HarnessError } from "../errors.js";
+import { DEFAULT_MATRIX } from "../matrix/index.js";
+import { makeReport, render, REPORTER_NAMES, summaryLine } from "../report/index.js";
+import { asExpected, execute, progressReporter, type Progress } from "../run/index.js";
+import { parseCommandArgs } from "./args.js";
+
+const HELP = `usage: xend-compat run [--matrix F] [--backend B] [--xend V] [--libvirt V] [--scenario GLOB]
+                      [--reporter table|json|junit|markdown|html] [--out F] [--update-golden] [--shard I/N]
+
+Runs every cell (xend version × libvirt version × scenario) of a matrix: libvirt formats the
+scenario's domain XML, the backend plays xend (define, start, guest steps, read back), libvirt
+parses the answer; each cell gets a verdict (preserved, rejected, changed, error, skipped), which is
+compared with the matrix's expectations and the cell's golden file.
+
+options:
+  --matrix F         matrix file (default ${DEFAULT_MATRIX} of the package)
+  --backend B        recorded (default: replay fixtures/recordings), sandbox, container, live
+                     sandbox/container take the Xen tree from XEND_COMPAT_XEN_SRC_<V> (e.g. _4_1_2),
+                     live the xend from XEND_COMPAT_LIVE_URL; without them the cells are skipped
+  --xend V           only this xend version (repeatable, or comma-separated)
+  --libvirt V        only this libvirt version (repeatable, or comma-separated; any release a
+                     profile covers, e.g. 0.9.12)
+  --scenario GLOB    only scenarios whose id matches (e.g. 'hvm-*')
+  --reporter R       table (default), json, junit, markdown (html: not yet)
+  --out F            write the report to F instead of standard output
+  --update-golden    rewrite goldens that differ or are missing (refused under CI)
+  --shard I/N        (not yet) run only the I-th of N parts
+
+Cell ids are <xend>/<libvirt>/<scenario>, e.g. 4.1.2/0.9.11/hvm-utc (see 'xend-compat explain').
+Under CI (environment variable CI set) goldens are never written and a missing golden fails.
+NO_COLOR disables colour; colour is only used on a terminal.
+
+exit codes: 0 every cell as expected, 1 some cell not as expected, 2 bad input or usage`;
+
+export function listArg(v: string | string[] | undefined): string[] | undefined {
+  if (v === undefined) return undefined;
+  const arr = (Array.isArray(v) ? v : [v]).flatMap((x) => x.split(",")).map((x) => x.trim()).filter(Boolean);
+  return arr.length ? arr : undefined;
+}
+
+export function useColor(io: CliIO): boolean {
+  return io.isTTY && io.env.NO_COLOR === undefined && io.env.TERM !== "dumb";
+}
+
+export function stderrProgress(io: CliIO, backend: string): { onProgress: (p: Progress) => void; finish: () => void } {
+  const tty = io.isTTY && Boolean(process.stderr.isTTY);
+  return progressReporter({
+    isTTY: tty,
+    backend,
+    write: (s) => (tty ? process.stderr.write(s) : io.err(s.replace(/\n$/, ""))),
+  });
+}
+
+export const command: Command = {
+  name: "run",
+  summary: "run the matrix: every cell's round trip, verdict and outcome",
+  help: HELP,
+  async run(argv: string[], io: CliIO): Promise<number> {
+    const { values } = parseCommandArgs("run", argv, {
+      matrix: { type: "string" },
+      backend: { type: "string" },
+      xend: { type: "string", multiple: true },
+      libvirt: { type: "string", multiple: true },
+      scenario: { type: "string" },
+      reporter: { type: "string" },
+      out: { type: "string" },
+      "update-golden": { type: "boolean" },
+      shard: { type: "string" },
+    });
+    const reporter = values.reporter ?? "table";
+    if (!(REPORTER_NAMES as readonly string[]).includes(reporter)) throw new HarnessError("input.usage", `--reporter '${reporter}': expected one of ${REPORTER_NAMES.join(", ")} (see 'xend-compat run --help')`);
+    if (reporter === "html") throw new HarnessError("input.usage", "--reporter html: not yet available in this version");
+    if (values.shard !== undefined) throw new HarnessError("input.usage", "--shard: not yet available in this version");
+    const backend = values.backend ?? "recorded";
+    const progress = stderrProgress(io, backend);
+    const ex = await execute({
+      matrix: values.matrix,
+      backend,
+      xend: listArg(values.xend),
+      libvirt: listArg(values.libvirt),
+      scenario: values.scenario,
+      cwd: io.cwd,
+      env: io.env,
+      golden: { update: Boolean(values["update-golden"]) },
+      onProgress: progress.onProgress,
+    });
+    progress.finish();
+    const report = makeReport({ name: ex.matrix.name, file: path.relative(io.cwd, ex.matrix.file) || ex.matrix.file }, ex.backend, ex.results, ex.obsoleteGoldens);
+    const text = render(reporter, report, { width: 80, color: reporter === "table" && !values.out && useColor(io) });
+    if (values.out) {
+      const out = path.resolve(io.cwd, values.out);
+      try {
+        writeFileSync(out, text);
+      } catch (e) {
+        throw new HarnessError("input.file", `cannot write --out ${values.out}: ${(e as Error).message}`);
+      }
+      io.out(`report written to ${values.out}`);
+      io.out(summaryLine(ex.results));
+    } else {
+      io.out(text.replace(/\n$/, ""));
+      if (reporter !== "table") io.err(summaryLine(ex.results));
+    }
+    const written = ex.results.filter((r) => r.golden?.status === "written");
+    if (written.length) io.err(`${written.length} golden file(s) written; review them with git diff fixtures/golden`);
+    return ex.results.every((r) => asExpected(r.outcome)) ? 0 : 1;
+  },
+};

@@ -1,0 +1,79 @@
+/** `xend-compat support`: which xend versions each libvirt version supports, scenario by scenario, and why not. */
+import type { Command, CliIO } from "../cli.js";
+import { wrap } from "../report/index.js";
+import { execute, supportAnswers, type SupportAnswer } from "../run/index.js";
+import { parseCommandArgs } from "./args.js";
+import { listArg, stderrProgress } from "./run.js";
+import pc from "picocolors";
+import { summaryLine } from "../report/index.js";
+
+const HELP = `usage: xend-compat support [--libvirt V] [--xend V] [--json]
+
+Answers, per libvirt version and xend version of the default matrix (replayed from the recordings):
+  full      every scenario's configuration survived (preserved)
+  partial   nothing silently changed, but libvirt or xend refused something (rejected)
+  unsafe    some scenario silently changed (the guest or libvirt sees a different clock or text)
+  untested  no scenario could run (all skipped or error)
+with the scenarios behind each answer and the reason for every one that is not preserved.
+
+options:
+  --libvirt V   only this libvirt version (repeatable or comma-separated; any release a profile
+                covers, e.g. 0.9.12)
+  --xend V      only this xend version (repeatable or comma-separated)
+  --json        print {"support": [...]} (libvirt, profile, xend, status, counts, scenarios, why)
+
+exit codes: 0 answered, 2 bad input or usage`;
+
+export function renderSupportText(answers: SupportAnswer[], width = 80, color = false): string {
+  const c = pc.createColors(color);
+  const paint = { full: c.green, partial: c.yellow, unsafe: c.red, untested: c.dim } as const;
+  const out: string[] = [];
+  let lastLibvirt = "";
+  for (const a of answers) {
+    if (a.libvirt !== lastLibvirt) {
+      if (out.length) out.push("");
+      out.push(c.bold(`libvirt ${a.libvirt} (profile ${a.profileId})`));
+      lastLibvirt = a.libvirt;
+    }
+    out.push(`  xend ${a.xend.padEnd(7)} ${paint[a.status](a.status.padEnd(8))} ${counts(a)}`);
+    for (const [v, ss] of Object.entries(a.scenarios)) {
+      if (!ss.length) continue;
+      out.push(...wrap(`${v}: ${ss.join(", ")}`, width - 6, "  ").map((l) => `      ${l}`));
+    }
+    for (const w of a.why) out.push(...wrap(`- ${w}`, width - 6, "  ").map((l) => `      ${l}`));
+  }
+  return out.join("\n") + "\n";
+}
+
+function counts(a: SupportAnswer): string {
+  return Object.entries(a.counts)
+    .filter(([, n]) => n > 0)
+    .map(([v, n]) => `${n} ${v}`)
+    .join(", ");
+}
+
+export const command: Command = {
+  name: "support",
+  summary: "which xend versions each libvirt version supports, and why not",
+  help: HELP,
+  async run(argv: string[], io: CliIO): Promise<number> {
+    const { values } = parseCommandArgs("support", argv, {
+      libvirt: { type: "string", multiple: true },
+      xend: { type: "string", multiple: true },
+      json: { type: "boolean" },
+    });
+    const progress = stderrProgress(io, "recorded");
+    const ex = await execute({ libvirt: listArg(values.libvirt), xend: listArg(values.xend), cwd: io.cwd, env: io.env, onProgress: progress.onProgress });
+    progress.finish();
+    const answers = supportAnswers(ex.results);
+    if (values.json) {
+      io.out(JSON.stringify({ support: answers.map((a) => ({ libvirt: a.libvirt, profile: a.profileId, xend: a.xend, status: a.status, counts: a.counts, scenarios: a.scenarios, why: a.why })) }, null, 2));
+      io.err(summaryLine(ex.results));
+    } else {
+      io.out(renderSupportText(answers, 80, io.isTTY && io.env.NO_COLOR === undefined).replace(/\n$/, ""));
+      io.out("");
+      io.out(wrap(summaryLine(ex.results), 80, "  ").join("\n"));
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,45 @@
+/** Reporters: terminal table, JSON, JUnit XML, Markdown; the README's generated blocks. */
+import { HarnessError } from "../errors.js";
+import { renderJson } from "./json.js";
+import { renderJunit } from "./junit.js";
+import { renderMarkdown } from "./markdown.js";
+import type { RunReport } from "./model.js";
+import { renderTable, type TableOptions } from "./table.js";
+
+export { makeReport, countRun, summaryLine } from "./model.js";
+export type { RunReport, RunCounts } from "./model.js";
+export { renderTable, wrap, cellLines } from "./table.js";
+export type { TableOptions } from "./table.js";
+export { renderJson } from "./json.js";
+export { renderJunit, xmlEscape } from "./junit.js";
+export { renderMarkdown, renderSupportMarkdown } from "./markdown.js";
+export { renderSupportBlock, renderFindingsBlock, findings, replaceBlock, refreshReadme } from "./readme.js";
+export type { Finding } from "./readme.js";
+
+export type ReporterName = "table" | "json" | "junit" | "markdown" | "html";
+export const REPORTER_NAMES: readonly ReporterName[] = ["table", "json", "junit", "markdown", "html"];
+
+export type Renderer = (report: RunReport, opts: TableOptions) => string;
+
+/** The reporter registry; another module may add `html` with registerReporter. */
+const REPORTERS = new Map<ReporterName, Renderer>([
+  ["table", (r, o) => renderTable(r, o)],
+  ["json", (r) => renderJson(r)],
+  ["junit", (r) => renderJunit(r)],
+  ["markdown", (r) => renderMarkdown(r)],
+]);
+
+export function registerReporter(name: ReporterName, render: Renderer): void {
+  REPORTERS.set(name, render);
+}
+
+export function render(name: string, report: RunReport, opts: TableOptions = {}): string {
+  const r = REPORTERS.get(name as ReporterName);
+  if (!r) {
+    if ((REPORTER_NAMES as readonly string[]).includes(name)) throw new HarnessError("input.usage", `--reporter ${name}: not yet available in this version`);
+    throw new HarnessError("input.usage", `--reporter '${name}': expected one of ${REPORTER_NAMES.join(", ")}`);
+  }
+  return r(report, opts);
+}
+
+

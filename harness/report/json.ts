@@ -1,0 +1,43 @@
+/**
+ * The JSON report (a contract, see DESIGN.md "Command line"): one object with `cells[]` and
+ * `support[]`. Field names are stable; new fields may be added.
+ */
+import { VERSION } from "../cli.js";
+import { countRun, type RunReport } from "./model.js";
+
+export function renderJson(report: RunReport): string {
+  const obj = {
+    tool: "xend-compat",
+    version: VERSION,
+    matrix: report.matrix,
+    backend: report.backend,
+    summary: countRun(report.results),
+    cells: report.results.map((r) => ({
+      id: r.id,
+      xend: r.xend,
+      libvirt: r.libvirt,
+      profile: r.profileId,
+      scenario: r.scenario,
+      guest: r.guest,
+      backend: r.backend,
+      verdict: r.verdict,
+      reason: r.reason,
+      outcome: r.outcome,
+      outcomeReason: r.outcomeReason,
+      expectation: r.expectation,
+      golden: r.golden,
+      observation: r.observation,
+    })),
+    support: report.support.map((s) => ({
+      libvirt: s.libvirt,
+      profile: s.profileId,
+      xend: s.xend,
+      status: s.status,
+      counts: s.counts,
+      scenarios: s.scenarios,
+      why: s.why,
+    })),
+    obsoleteGoldens: report.obsoleteGoldens,
+  };
+  return JSON.stringify(obj, null, 2) + "\n";
+}

@@ -1,0 +1,90 @@
+/**
+ * The flow `run`, `support`, `explain` and `diff` share: load the matrix, expand the cells, make one
+ * backend per xend version, run the cells (comparing goldens when asked). Backends that cannot run
+ * here (no Xen tree, no live xend) make their cells `skipped` with the reason, never silently absent.
+ */
+import * as path from "node:path";
+import { HarnessError } from "../errors.js";
+import { DEFAULT_MATRIX, GOLDEN_DIR, RECORDINGS_DIR, expandCells, fromRoot, loadMatrix, projectRoot, type Cell, type ExpandFilter, type Matrix } from "../matrix/index.js";
+import { createBackend } from "../xend/index.js";
+import type { Backend, BackendKind } from "../xend/types.js";
+import { obsoleteGoldens, isCI, type GoldenOptions } from "./golden.js";
+import { runCells } from "./runner.js";
+import type { CellResult, Progress } from "./types.js";
+
+export const BACKEND_KINDS: readonly BackendKind[] = ["recorded", "sandbox", "container", "live"];
+
+export interface ExecuteOptions extends ExpandFilter {
+  /** Matrix file as the user gave it (resolved against cwd); default the package's matrices/default.yaml. */
+  matrix?: string;
+  backend?: string;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** Compare goldens (run); `update` rewrites them. */
+  golden?: { update: boolean } | null;
+  onProgress?: (p: Progress) => void;
+  /** Replace backend creation (tests). */
+  backendFor?: (xend: string) => Promise<Backend>;
+  /** Recordings directory (default fixtures/recordings of the package). */
+  recordingsDir?: string;
+  /** Golden directory (default fixtures/golden of the package). */
+  goldenDir?: string;
+}
+
+export interface Execution {
+  matrix: Matrix;
+  cells: Cell[];
+  results: CellResult[];
+  obsoleteGoldens: string[];
+  backend: BackendKind;
+}
+
+export function parseBackendKind(b: string | undefined): BackendKind {
+  const kind = (b ?? "recorded") as BackendKind;
+  if (!BACKEND_KINDS.includes(kind)) throw new HarnessError("input.usage", `--backend '${b}': expected one of ${BACKEND_KINDS.join(", ")}`);
+  return kind;
+}
+
+export function loadMatrixFor(opts: { matrix?: string; cwd: string }): Matrix {
+  const file = opts.matrix ? path.resolve(opts.cwd, opts.matrix) : fromRoot(DEFAULT_MATRIX);
+  return loadMatrix(file, { displayName: opts.matrix ?? DEFAULT_MATRIX });
+}
+
+/** The backend factory the CLI uses for a kind; environment decides where real xends come from. */
+export function backendFactory(kind: BackendKind, env: NodeJS.ProcessEnv, recordingsDir?: string): (xend: string) => Promise<Backend> {
+  return async (xend: string) => {
+    switch (kind) {
+      case "recorded":
+        return createBackend({ kind, xendVersion: xend, recordingsDir: recordingsDir ?? fromRoot(RECORDINGS_DIR) });
+      case "sandbox":
+      case "container": {
+        const v = `XEND_COMPAT_XEN_SRC_${xend.replace(/\./g, "_")}`;
+        const src = env[v];
+        if (!src) throw new HarnessError("backend.unavailable", `no Xen source tree for xend ${xend} (set ${v})`);
+        return createBackend({ kind, xendVersion: xend, xenSrc: src });
+      }
+      case "live": {
+        const url = env.XEND_COMPAT_LIVE_URL;
+        if (!url) throw new HarnessError("backend.unavailable", "no live xend named (set XEND_COMPAT_LIVE_URL to http://host:port or unix:///path)");
+        return createBackend({ kind, xendVersion: xend, url });
+      }
+    }
+  };
+}
+
+export async function execute(opts: ExecuteOptions): Promise<Execution> {
+  const kind = parseBackendKind(opts.backend);
+  const matrix = loadMatrixFor(opts);
+  const cells = expandCells(matrix, { xend: opts.xend, libvirt: opts.libvirt, scenario: opts.scenario });
+  const goldenDir = opts.goldenDir ?? fromRoot(GOLDEN_DIR);
+  const ci = isCI(opts.env);
+  const golden: GoldenOptions | undefined = opts.golden ? { dir: goldenDir, update: opts.golden.update, ci, displayRoot: projectRoot() } : undefined;
+  const results = await runCells(cells, {
+    backendFor: opts.backendFor ?? backendFactory(kind, opts.env, opts.recordingsDir),
+    onProgress: opts.onProgress,
+    golden,
+  });
+  const all = expandCells(matrix).map((c) => c.id);
+  const obsolete = opts.golden ? obsoleteGoldens(goldenDir, all).map((f) => `${path.relative(projectRoot(), goldenDir).split(path.sep).join("/")}/${f}`) : [];
+  return { matrix, cells, results, obsoleteGoldens: obsolete, backend: kind };
+}
