@@ -77,6 +77,6 @@ export function parseChr(text: string, tty: string | undefined, rel: Release): C
       return { type: "unix", path, listen };
     }
     default:
-      return { type: type as "null" | "vc" | "stdio" | "spicevmc" };
+      return { type: type as "null" | "vc" | "stdio" | "spicevmc" | "spiceport" | "nmdm" };
   }
 }

@@ -43,28 +43,36 @@ export interface ParseContext {
   warnings: string[];
 }
 
-export function parseUuid(s: string): Uint8Array | undefined {
+/**
+ * virUUIDParse: 32 hex digits, '-' or ' ' allowed between pairs, white space around. On failure the
+ * bytes read so far stay filled in (0.8.7 ignores the failure and shows them).
+ */
+export function parseUuid(s: string): { ok: boolean; bytes: Uint8Array } {
   const out = new Uint8Array(16);
   let i = 0;
   let k = 0;
-  while (k < s.length && /\s/.test(s[k])) k++;
+  const isSpace = (c: string | undefined) => c !== undefined && (c === " " || (c >= "\t" && c <= "\r"));
+  while (isSpace(s[k])) k++;
   const isHex = (c: string | undefined) => c !== undefined && /[0-9a-fA-F]/.test(c);
   while (i < 16) {
     const c = s[k];
-    if (c === undefined) return undefined;
+    if (c === undefined) return { ok: false, bytes: out };
     if (c === "-" || c === " ") {
       k++;
       continue;
     }
-    if (!isHex(c) || !isHex(s[k + 1])) return undefined;
-    out[i++] = parseInt(s.slice(k, k + 2), 16);
+    if (!isHex(c)) return { ok: false, bytes: out };
+    out[i] = parseInt(c, 16) * 16;
+    if (!isHex(s[k + 1])) return { ok: false, bytes: out };
+    out[i] += parseInt(s[k + 1], 16);
+    i++;
     k += 2;
   }
   while (k < s.length) {
-    if (!/\s/.test(s[k])) return undefined;
+    if (!isSpace(s[k])) return { ok: false, bytes: out };
     k++;
   }
-  return out;
+  return { ok: true, bytes: out };
 }
 
 /** virParseMacAddr / virMacAddrParse. */
@@ -400,9 +408,8 @@ export function xenParseSxpr(root: Sx, ctx: ParseContext): DomainDef {
   const uuid = node(root, "domain/uuid");
   if (uuid === undefined) fail("domain information incomplete, missing name");
   const u = parseUuid(uuid);
-  if (!u) {
-    if (ctx.rel !== "0.8.7") fail(UNKNOWN_CAUSE);
-  } else def.uuid = u;
+  if (!u.ok && ctx.rel !== "0.8.7") fail(UNKNOWN_CAUSE);
+  def.uuid = u.bytes;
   def.description = node(root, "domain/description");
 
   const hvm = lookup(root, "domain/image/hvm") !== undefined;

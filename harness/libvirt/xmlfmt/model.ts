@@ -66,7 +66,7 @@ export interface NetDef {
 }
 
 export type ChrSource =
-  | { type: "null" | "vc" | "stdio" | "spicevmc" }
+  | { type: "null" | "vc" | "stdio" | "spicevmc" | "spiceport" | "nmdm" }
   | { type: "pty" | "dev" | "file" | "pipe"; path?: string }
   | { type: "tcp"; host?: string; service?: string; listen: boolean; protocol: "raw" | "telnet" }
   | { type: "udp"; connectHost?: string; connectService?: string; bindHost?: string; bindService?: string }
