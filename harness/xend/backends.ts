@@ -61,6 +61,19 @@ interface SandboxModule {
   }): Promise<Backend>;
 }
 
+/** What harness/container exports (the container backend). */
+interface ContainerModule {
+  startContainerBackend(opts: {
+    xendVersion: string;
+    xenSrc?: string;
+    recordingsDir?: string;
+    tz?: string;
+    timeoutMs?: number;
+    concurrency?: number;
+    log?: (line: string) => void;
+  }): Promise<Backend>;
+}
+
 export async function createBackend(spec: BackendSpec): Promise<Backend> {
   switch (spec.kind) {
     case "recorded":
@@ -91,7 +104,21 @@ export async function createBackend(spec: BackendSpec): Promise<Backend> {
         ...(spec.log ? { log: spec.log } : {}),
       });
     }
-    case "container":
+    case "container": {
+      // The real xend of --xen-src in a container (sandbox mode), else the replay server over the
+      // recordings (replay mode). Loaded only when asked for (testcontainers stays out of other paths).
+      const where = "../container/index.js";
+      const mod = (await import(where)) as ContainerModule;
+      return mod.startContainerBackend({
+        xendVersion: spec.xendVersion,
+        ...(spec.xenSrc ? { xenSrc: spec.xenSrc } : {}),
+        ...(spec.recordingsDir ? { recordingsDir: spec.recordingsDir } : {}),
+        ...(spec.tz !== undefined ? { tz: spec.tz } : {}),
+        ...(spec.timeoutMs !== undefined ? { timeoutMs: spec.timeoutMs } : {}),
+        ...(spec.concurrency !== undefined ? { concurrency: spec.concurrency } : {}),
+        ...(spec.log ? { log: spec.log } : {}),
+      });
+    }
     case "live":
       throw new HarnessError("backend.unavailable", `the ${spec.kind} backend is not available yet`);
     default:
