@@ -231,6 +231,20 @@ function formatChr(b: Buf, c: ChrDef, inactive: boolean, fl: XmlFlavour): void {
       if (s.type !== "pty" || (s.path !== undefined && !inactive)) b.esc("      <source path='", s.path, "'/>\n");
       break;
     case "udp":
+      if (fl === "4.5.0") {
+        // 4.5.0 escapes the values; the output is otherwise the same as before.
+        for (const [mode, host, service] of [
+          ["bind", s.bindHost, s.bindService],
+          ["connect", s.connectHost, s.connectService],
+        ] as const) {
+          if (host === undefined && service === undefined) continue;
+          b.add(`      <source mode='${mode}'`);
+          b.esc(" host='", host, "'");
+          b.esc(" service='", service, "'");
+          b.add("/>\n");
+        }
+        break;
+      }
       if (s.bindService !== undefined && s.bindHost !== undefined) {
         b.add(`      <source mode='bind' host='${s.bindHost}' service='${s.bindService}'/>\n`);
       } else if (s.bindHost !== undefined) b.add(`      <source mode='bind' host='${s.bindHost}'/>\n`);
