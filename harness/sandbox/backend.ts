@@ -152,7 +152,7 @@ export class SandboxBackend implements Backend {
       ...(t.origin.ref ? [`ref ${t.origin.ref}`] : []),
       ...(t.origin.note ? [`origin note: ${t.origin.note}`] : []),
       `host UTC offset ${r.hostUtcOffset} s under TZ=${r.tz}`,
-      "fakes (xend-compat): xen.lowlevel.xc (hypervisor), xen.lowlevel.xs (xenstore), recorder modules acm/flask/scf/process/checkpoint/netlink/ptsname; balloon stat stub; createDeviceModel recorder (no qemu-dm runs)",
+      "fakes (xend-compat): xen.lowlevel.xc (hypervisor), xen.lowlevel.xs (xenstore), recorder modules acm/flask/scf/process/checkpoint/netlink/ptsname; balloon stat stub; createDeviceModel recorder (no qemu-dm runs); no host PCI devices",
       `generated modules: ${r.generatedModules.length ? r.generatedModules.join(", ") : "none needed"}`,
       `placeholder files (${ph.mode}${ph.mode === "namespace" ? ", overlays on " + (ph.overlays.join(" ") || "nothing yet") + " in a private mount namespace" : ""}): ${ph.provided.length ? ph.provided.join(" ") : "none"}`,
       ...(ph.refused.length ? [`placeholder paths not provided: ${ph.refused.map((x) => `${x.path} (${x.reason})`).join("; ")}`] : []),

@@ -16,6 +16,8 @@ export { openTree, findPythonDir, familyOfTree, familyOfVersion, parseOriginFile
 export type { XenTree, TreeOrigin, XendFamily } from "./tree.js";
 export { findPython2, privateMountNamespace } from "./python.js";
 export { signalHandlersInstalled, PY_DIR } from "./launch.js";
+export { prepareDockerContext, DOCKERFILE } from "./docker.js";
+export type { DockerContext } from "./docker.js";
 export type { ReadyInfo, PlaceholderInfo } from "./launch.js";
 
 /** The environment variables that name Xen trees, by xend version. */

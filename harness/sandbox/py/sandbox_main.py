@@ -86,6 +86,8 @@ def main(argv):
     p.add_argument('--control-port', type=int, default=0)
     p.add_argument('--placeholders', choices=['namespace', 'direct', 'none'], default='none')
     p.add_argument('--placeholder', action='append', default=[])
+    p.add_argument('--foreground', action='store_true',
+                   help='run until SIGTERM/SIGINT instead of until stdin closes (containers)')
     a = p.parse_args(argv)
 
     tree = find_python_dir(a.tree)
@@ -139,6 +141,13 @@ def main(argv):
     from xen.xend.server import SrvServer
     from xen.xend import XendLogging, osdep, image, XendDomain, XendNode, sxp
     XendLogging.init(os.path.join(a.state_dir, 'xend.log'), 'DEBUG')
+
+    # No host PCI devices: the machine xend thinks it runs on has none to pass through, and
+    # the real host's sysfs (unreadable config space in a container) must not leak in.
+    from xen.util import pci as xen_pci
+    for fn in ('get_all_pci_names', 'get_all_pci_dict', 'get_all_pci_devices'):
+        if hasattr(xen_pci, fn):
+            setattr(xen_pci, fn, lambda *a, **k: [])
 
     # Start path only: dom0 balloon statistics and the device model.
     def balloon_stat(label):
@@ -230,6 +239,15 @@ def main(argv):
     ready.update({'xend': xend_where, 'control': ctl_where})
     emit('XEND-COMPAT-READY', ready)
 
+    if a.foreground:
+        # PID 1 in a container ignores SIGTERM unless it handles it.
+        import signal
+        stop = []
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.append(1))
+        while not stop:
+            time.sleep(0.2)   # a plain flag: a lock taken in a signal handler could deadlock
+        return 0
     # Stay alive until stdin closes (the launcher died) or a signal ends us.
     try:
         while True:
