@@ -147,12 +147,24 @@ export function matrixProblems(e: unknown): { message: string; pos: SourcePos }[
   return ((e as { problems?: { message: string; pos: SourcePos }[] }).problems ?? []).slice();
 }
 
-function describeIssue(issue: z.core.$ZodIssue): Located[] {
+function valueAtPath(data: unknown, p: PropertyKey[]): { found: boolean; parentIsMap: boolean } {
+  let cur: unknown = data;
+  for (let i = 0; i < p.length; i++) {
+    if (cur === null || typeof cur !== "object") return { found: false, parentIsMap: false };
+    const has = Object.prototype.hasOwnProperty.call(cur, p[i] as string);
+    if (!has) return { found: false, parentIsMap: i === p.length - 1 && !Array.isArray(cur) };
+    cur = (cur as Record<PropertyKey, unknown>)[p[i]];
+  }
+  return { found: true, parentIsMap: false };
+}
+
+function describeIssue(issue: z.core.$ZodIssue, data: unknown): Located[] {
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((k) => ({ message: `unknown key '${k}'`, path: issue.path as PathElem[], key: k }));
   }
   let message = issue.message;
-  if (issue.code === "invalid_type" && /received undefined/.test(message)) {
+  const at = valueAtPath(data, issue.path);
+  if (!at.found && at.parentIsMap && issue.path.length) {
     const last = issue.path[issue.path.length - 1];
     message = `missing key '${String(last)}': ${message.replace(/^Invalid input: /, "").replace(/, received undefined$/, "")}`;
     return [{ message, path: issue.path.slice(0, -1) as PathElem[] }];
@@ -236,7 +248,7 @@ export function parseMatrix(text: string, opts: LoadOptions & { file: string }):
   }
   const parsed = matrixSchema.safeParse(data);
   if (!parsed.success) {
-    const problems = parsed.error.issues.flatMap(describeIssue).map((l) => ({ message: l.message, pos: pos.at(l.path, l.key) }));
+    const problems = parsed.error.issues.flatMap((i) => describeIssue(i, data)).map((l) => ({ message: l.message, pos: pos.at(l.path, l.key) }));
     problems.sort((a, b) => (a.pos.line ?? 0) - (b.pos.line ?? 0) || (a.pos.column ?? 0) - (b.pos.column ?? 0));
     throw matrixError(problems);
   }
@@ -338,7 +350,7 @@ export function parseMatrix(text: string, opts: LoadOptions & { file: string }):
       problem(e instanceof Error ? e.message : String(e), at);
       return;
     }
-    if (!g.includes("/")) problem(`glob '${g}' names no cell: cell ids are <xend>/<libvirt>/<scenario> (e.g. '*/0.9.10/hvm-*')`, at);
+    if (!g.includes("/") && !g.includes("**")) problem(`glob '${g}' names no cell: cell ids are <xend>/<libvirt>/<scenario> (e.g. '*/0.9.10/hvm-*')`, at);
     else if (!allIds.some((id) => re.test(id))) problem(`glob '${g}' matches no cell of this matrix`, at);
   };
   (m.include ?? []).forEach((g, i) => checkGlob(g, ["include", i]));
