@@ -73,7 +73,7 @@ function grid(title: string, rows: string[], cols: string[], cellText: (row: str
   const out: string[] = [];
   for (let g = 0; g < cols.length; g += perGroup) {
     const group = cols.slice(g, g + perGroup);
-    out.push(p.bold(fit(title, rowW) + group.map((c) => fit(c, colW)).join("").trimEnd()));
+    out.push(p.bold(fit(title, rowW) + group.map((c) => fit(c, colW - 1) + " ").join("").trimEnd()));
     for (const r of rows) {
       let line = fit(r, rowW);
       group.forEach((c, i) => {
@@ -119,7 +119,7 @@ export function renderTable(report: RunReport, opts: TableOptions = {}): string 
   const cut = libvirts.filter((l) => l.length > 7);
   if (cut.length) {
     out.push("");
-    out.push(...wrap(`columns: ${cut.map((l) => `${fit(l, 8).trimEnd()} = ${l}`).join(", ")}`, width, "  ").map(p.dim));
+    out.push(...wrap(`columns: ${cut.map((l) => `${fit(l, 7).trimEnd()} = ${l}`).join(", ")}`, width, "  ").map(p.dim));
   }
   out.push("");
   out.push(...wrap("ok preserved, rej rejected, CHG changed, ERR error, skip skipped; * known problem (xfail), ! not as expected (fail), + known problem gone (xpass)", width, "  ").map(p.dim));

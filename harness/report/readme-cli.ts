@@ -1,0 +1,46 @@
+/**
+ * Refresh (or, with --check, verify) README.md's generated blocks from a replay of the default matrix:
+ *   npx tsx harness/report/readme-cli.ts [--check]
+ *   node dist/harness/report/readme-cli.js [--check]
+ * Exit 0 up to date / refreshed, 1 out of date (--check), 2 no recordings or bad README.
+ */
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { projectRoot } from "../matrix/index.js";
+import { execute } from "../run/index.js";
+import { makeReport } from "./model.js";
+import { refreshReadme } from "./readme.js";
+
+export async function readmeStatus(): Promise<{ current: string; fresh: string; file: string; errors: number }> {
+  const file = path.join(projectRoot(), "README.md");
+  const ex = await execute({ cwd: projectRoot(), env: {} });
+  const report = makeReport({ name: ex.matrix.name, file: "matrices/default.yaml" }, ex.backend, ex.results);
+  const current = readFileSync(file, "utf8");
+  return { current, fresh: refreshReadme(current, report), file, errors: ex.results.filter((r) => r.verdict === "error").length };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const check = argv.includes("--check");
+  const s = await readmeStatus();
+  if (s.errors) {
+    process.stderr.write(`readme: ${s.errors} cell(s) of the default matrix could not be replayed (missing recordings?); not touching README.md\n`);
+    return 2;
+  }
+  if (s.current === s.fresh) {
+    process.stdout.write("README.md generated blocks are up to date\n");
+    return 0;
+  }
+  if (check) {
+    process.stderr.write("README.md generated blocks are out of date: run npx tsx harness/report/readme-cli.ts\n");
+    return 1;
+  }
+  const tmp = `${s.file}.tmp-${process.pid}`;
+  writeFileSync(tmp, s.fresh);
+  renameSync(tmp, s.file);
+  process.stdout.write("README.md generated blocks refreshed\n");
+  return 0;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]).replace(/\.[cm]?[jt]s$/, "") === path.resolve(new URL(import.meta.url).pathname).replace(/\.[cm]?[jt]s$/, "")) {
+  main(process.argv.slice(2)).then((c) => (process.exitCode = c));
+}

@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { DOMParser } from "@xmldom/xmldom";
+import { renderJunit } from "../harness/report/index.js";
+import { sampleReport } from "./fakes/report-fixture.js";
+
+describe("JUnit report", () => {
+  it("is well-formed XML with one suite per xend/libvirt and the expectation reasons kept", async () => {
+    const xml = renderJunit(await sampleReport());
+    const errors: string[] = [];
+    const doc = new DOMParser({ onError: (_l: string, m: string) => errors.push(m) }).parseFromString(xml, "text/xml");
+    expect(errors).toEqual([]);
+    const root = doc.documentElement!;
+    expect(root.tagName).toBe("testsuites");
+    expect(root.getAttribute("tests")).toBe("12");
+    expect(doc.getElementsByTagName("testsuite").length).toBe(4);
+    expect(doc.getElementsByTagName("testcase").length).toBe(12);
+    // the reason with <, & and quotes survives escaping
+    expect(xml).toContain('name="expectation" value="rejected: variable &lt;is&gt; unsupported &amp; &quot;quoted&quot;"');
+    expect(xml).toContain('name="fixedBy" value="11ec6bd89"');
+    expect(xml).toContain('name="report" value="facts/xend.md"');
+    // 3.2 drops localtime: the lt cells changed without expectation → failures; hvm-utc on 3.2/0.9.11 was
+    // expected to change but did not → xpass, also a failure (the expectation is out of date)
+    const failures = [...Array.from(doc.getElementsByTagName("failure"))].map((f) => (f.parentNode as Element).getAttribute("name") + "@" + ((f.parentNode as Element).getAttribute("classname") ?? ""));
+    expect(failures.sort()).toEqual([
+      "hvm-localtime-guest-sets-rtc-restart@xend-compat.xend-3.2.libvirt-0.8.7+rfc-localtime",
+      "hvm-localtime-guest-sets-rtc-restart@xend-compat.xend-3.2.libvirt-0.9.11",
+      "hvm-utc@xend-compat.xend-3.2.libvirt-0.9.11",
+    ]);
+    expect(xml).toContain('<failure type="xpass"');
+    expect(root.getAttribute("failures")).toBe("3");
+    // known problems showing as expected are not failures but keep their reason
+    expect(xml).toMatch(/name="hvm-var">\n      <properties>[\s\S]*?name="outcome" value="xfail"/);
+  });
+});
