@@ -29,6 +29,7 @@ import type { SourcePos } from "../errors.js";
 import type { BackendKind, ControlReply, ControlStep, HttpRequest, HttpResponse, Provenance } from "./types.js";
 import { redact, redactControlReply, redactRequest, redactResponse } from "./redact.js";
 import { parseFormPairs } from "./form.js";
+import { readFast, writeYaml } from "./yamltext.js";
 
 export const RECORDING_FORMAT = 1;
 
@@ -118,7 +119,14 @@ function controlToYaml(c: ControlStep): Record<string, unknown> {
 
 function replyToYaml(r: ControlReply): Record<string, unknown> {
   const o: Record<string, unknown> = { ok: r.ok };
-  if (r.clock) o.clock = { ...r.clock };
+  if (r.clock)
+    o.clock = {
+      setTimeOffsetCalls: [...r.clock.setTimeOffsetCalls],
+      vmRtcTimeoffset: r.clock.vmRtcTimeoffset,
+      dmLocaltime: r.clock.dmLocaltime,
+      tz: r.clock.tz,
+      hostUtcOffset: r.clock.hostUtcOffset,
+    };
   if (r.detail !== undefined) o.detail = r.detail;
   return o;
 }
@@ -174,7 +182,7 @@ export function serializeRecording(rec0: Recording): string {
       };
     }),
   };
-  return HEADER_COMMENT + "\n" + yaml.dump(doc, { lineWidth: -1, noRefs: true });
+  return HEADER_COMMENT + "\n" + writeYaml(doc as unknown as Parameters<typeof writeYaml>[0]);
 }
 
 /** Write `text` to `file` atomically: a temporary file in the same directory, then rename. */
@@ -379,7 +387,9 @@ async function positionOf(text: string, at: (string | number)[]): Promise<{ line
 
 /** Parse the text of a recording; errors are HarnessError input.recording with file:line:col. */
 export async function parseRecording(text: string, file: string): Promise<Recording> {
-  let doc: unknown;
+  // The fast reader handles what writeYaml writes; anything else (hand edits) goes through js-yaml.
+  let doc: unknown = readFast(text);
+  if (doc !== undefined) return toRecordingOrThrow(doc, text, file);
   try {
     doc = yaml.load(text, { filename: file });
   } catch (e) {
