@@ -4,6 +4,7 @@
  * 0 all as expected, 1 some cell not as expected, 2 bad input or usage (one line, no stack trace).
  */
 import { HarnessError } from "./errors.js";
+import { redact } from "./xend/redact.js";
 
 export interface Command {
   name: string;
@@ -62,6 +63,9 @@ export function defaultIO(): CliIO {
 }
 
 export async function main(argv: string[], io: CliIO = defaultIO()): Promise<number> {
+  // Log lines never show secrets (vncpasswd, passwd, password): errors may quote SXPR or XML.
+  const rawErr = io.err;
+  io = { ...io, err: (s: string) => rawErr(redact(s)) };
   const debug = argv.includes("--debug") || Boolean(io.env.XEND_COMPAT_DEBUG);
   const args = argv.filter((a) => a !== "--debug");
   const [name, ...rest] = args;

@@ -1,4 +1,5 @@
 /** `xend-compat explain CELL-ID`: the whole story of one cell. */
+import { redactDeep } from "../xend/index.js";
 import type { Command, CliIO } from "../cli.js";
 import { HarnessError } from "../errors.js";
 import { resolveProfile } from "../libvirt/index.js";
@@ -132,7 +133,7 @@ export const command: Command = {
     const r = ex.results[0];
     if (!r) throw new HarnessError("input.usage", `cell ${positionals[0]} is excluded by the matrix's include/exclude`);
     const s = ex.cells[0].scenario;
-    io.out(renderExplain(r, { description: s.description, domainFile: s.domainFile, steps: s.steps.map((st) => (st.kind === "guest-set-rtc" ? `guest-set-rtc ${st.delta}` : st.kind)) }));
+    io.out(renderExplain(redactDeep(r), { description: s.description, domainFile: s.domainFile, steps: s.steps.map((st) => (st.kind === "guest-set-rtc" ? `guest-set-rtc ${st.delta}` : st.kind)) }));
     return asExpected(r.outcome) ? 0 : 1;
   },
 };

@@ -1,11 +1,11 @@
 /** `xend-compat run`: run the matrix, compare goldens, report; exit 0 all as expected, 1 not, 2 bad input. */
-import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import type { Command, CliIO } from "../cli.js";
 import { HarnessError } from "../errors.js";
 import { DEFAULT_MATRIX } from "../matrix/index.js";
 import { makeReport, render, REPORTER_NAMES, summaryLine } from "../report/index.js";
-import { asExpected, execute, progressReporter, type Progress } from "../run/index.js";
+import { asExpected, execute, progressReporter, wholeNumber, type Progress } from "../run/index.js";
+import { writeFileAtomic } from "../fsutil.js";
 import { parseCommandArgs } from "./args.js";
 
 const HELP = `usage: xend-compat run [--matrix F] [--backend B] [--xend V] [--libvirt V] [--scenario GLOB]
@@ -29,6 +29,10 @@ options:
   --out F            write the report to F instead of standard output
   --update-golden    rewrite goldens that differ or are missing (refused under CI)
   --shard I/N        (not yet) run only the I-th of N parts
+  --url U            live: the xend, http://host:port or unix:///path (default $XEND_COMPAT_LIVE_URL)
+  --timeout-ms N     per-request deadline for a real xend (default $XEND_COMPAT_TIMEOUT_MS, else 30000)
+  --retries N        live: retries of a GET after a transport fault, 0-10 (default $XEND_COMPAT_RETRIES,
+                     else 2); nothing but GETs is ever retried
 
 Cell ids are <xend>/<libvirt>/<scenario>, e.g. 4.1.2/0.9.11/hvm-utc (see 'xend-compat explain').
 Under CI (environment variable CI set) goldens are never written and a missing golden fails.
@@ -70,12 +74,18 @@ export const command: Command = {
       out: { type: "string" },
       "update-golden": { type: "boolean" },
       shard: { type: "string" },
+      url: { type: "string" },
+      "timeout-ms": { type: "string" },
+      retries: { type: "string" },
     });
     const reporter = values.reporter ?? "table";
     if (!(REPORTER_NAMES as readonly string[]).includes(reporter)) throw new HarnessError("input.usage", `--reporter '${reporter}': expected one of ${REPORTER_NAMES.join(", ")} (see 'xend-compat run --help')`);
     if (reporter === "html") throw new HarnessError("input.usage", "--reporter html: not yet available in this version");
     if (values.shard !== undefined) throw new HarnessError("input.usage", "--shard: not yet available in this version");
     const backend = values.backend ?? "recorded";
+    const timeoutMs = wholeNumber("--timeout-ms", values["timeout-ms"], 1, 3_600_000);
+    const retries = wholeNumber("--retries", values.retries, 0, 10);
+    if (values.url !== undefined && backend !== "live") throw new HarnessError("input.usage", `--url is only for --backend live (got --backend ${backend})`);
     const progress = stderrProgress(io, backend);
     const ex = await execute({
       matrix: values.matrix,
@@ -87,6 +97,12 @@ export const command: Command = {
       env: io.env,
       golden: { update: Boolean(values["update-golden"]) },
       onProgress: progress.onProgress,
+      backendSettings: {
+        ...(values.url !== undefined ? { url: values.url } : {}),
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+        ...(retries !== undefined ? { retries } : {}),
+        log: (line: string) => io.err(line),
+      },
     });
     progress.finish();
     const report = makeReport({ name: ex.matrix.name, file: path.relative(io.cwd, ex.matrix.file) || ex.matrix.file }, ex.backend, ex.results, ex.obsoleteGoldens);
@@ -94,7 +110,7 @@ export const command: Command = {
     if (values.out) {
       const out = path.resolve(io.cwd, values.out);
       try {
-        writeFileSync(out, text);
+        writeFileAtomic(out, text);
       } catch (e) {
         throw new HarnessError("input.file", `cannot write --out ${values.out}: ${(e as Error).message}`);
       }

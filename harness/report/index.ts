@@ -1,5 +1,6 @@
 /** Reporters: terminal table, JSON, JUnit XML, Markdown; the README's generated blocks. */
 import { HarnessError } from "../errors.js";
+import { redactDeep } from "../xend/redact.js";
 import { renderJson } from "./json.js";
 import { renderJunit } from "./junit.js";
 import { renderMarkdown } from "./markdown.js";
@@ -39,7 +40,8 @@ export function render(name: string, report: RunReport, opts: TableOptions = {})
     if ((REPORTER_NAMES as readonly string[]).includes(name)) throw new HarnessError("input.usage", `--reporter ${name}: not yet available in this version`);
     throw new HarnessError("input.usage", `--reporter '${name}': expected one of ${REPORTER_NAMES.join(", ")}`);
   }
-  return r(report, opts);
+  // Secrets (vncpasswd, passwd, password) never reach a report.
+  return r(redactDeep(report), opts);
 }
 
 

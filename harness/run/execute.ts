@@ -29,6 +29,28 @@ export interface ExecuteOptions extends ExpandFilter {
   recordingsDir?: string;
   /** Golden directory (default fixtures/golden of the package). */
   goldenDir?: string;
+  /** Narrow the expanded cells before they run (run --shard: a slice; see harness/shard). */
+  select?: (cells: Cell[]) => Cell[];
+  /** Settings for backends that talk to a real xend (live: url; all: timeout, GET retries, log). */
+  backendSettings?: BackendSettings;
+}
+
+export interface BackendSettings {
+  /** live: the xend address (default $XEND_COMPAT_LIVE_URL). */
+  url?: string;
+  /** Per-request deadline in ms (default $XEND_COMPAT_TIMEOUT_MS, else 30000). */
+  timeoutMs?: number;
+  /** live: retries of a GET after a transport fault (default $XEND_COMPAT_RETRIES, else 2). */
+  retries?: number;
+  log?: (line: string) => void;
+}
+
+/** A whole number from an option or an environment variable, or a usage error naming it. */
+export function wholeNumber(name: string, v: string | undefined, min: number, max: number): number | undefined {
+  if (v === undefined || v === "") return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min || n > max) throw new HarnessError("input.usage", `${name} '${v}': expected a whole number from ${min} to ${max}`);
+  return n;
 }
 
 export interface Execution {
@@ -51,7 +73,9 @@ export function loadMatrixFor(opts: { matrix?: string; cwd: string }): Matrix {
 }
 
 /** The backend factory the CLI uses for a kind; environment decides where real xends come from. */
-export function backendFactory(kind: BackendKind, env: NodeJS.ProcessEnv, recordingsDir?: string): (xend: string) => Promise<Backend> {
+export function backendFactory(kind: BackendKind, env: NodeJS.ProcessEnv, recordingsDir?: string, settings: BackendSettings = {}): (xend: string) => Promise<Backend> {
+  const timeoutMs = settings.timeoutMs ?? wholeNumber("XEND_COMPAT_TIMEOUT_MS", env.XEND_COMPAT_TIMEOUT_MS, 1, 3_600_000);
+  const retries = settings.retries ?? wholeNumber("XEND_COMPAT_RETRIES", env.XEND_COMPAT_RETRIES, 0, 10);
   return async (xend: string) => {
     switch (kind) {
       case "recorded":
@@ -61,12 +85,19 @@ export function backendFactory(kind: BackendKind, env: NodeJS.ProcessEnv, record
         const v = `XEND_COMPAT_XEN_SRC_${xend.replace(/\./g, "_")}`;
         const src = env[v];
         if (!src) throw new HarnessError("backend.unavailable", `no Xen source tree for xend ${xend} (set ${v})`);
-        return createBackend({ kind, xendVersion: xend, xenSrc: src });
+        return createBackend({ kind, xendVersion: xend, xenSrc: src, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
       }
       case "live": {
-        const url = env.XEND_COMPAT_LIVE_URL;
-        if (!url) throw new HarnessError("backend.unavailable", "no live xend named (set XEND_COMPAT_LIVE_URL to http://host:port or unix:///path)");
-        return createBackend({ kind, xendVersion: xend, url });
+        const url = settings.url ?? env.XEND_COMPAT_LIVE_URL;
+        if (!url) throw new HarnessError("backend.unavailable", "no live xend named (--url, or XEND_COMPAT_LIVE_URL: http://host:port or unix:///path)");
+        return createBackend({
+          kind,
+          xendVersion: xend,
+          url,
+          ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+          ...(retries !== undefined ? { retries } : {}),
+          ...(settings.log ? { log: settings.log } : {}),
+        });
       }
     }
   };
@@ -75,12 +106,13 @@ export function backendFactory(kind: BackendKind, env: NodeJS.ProcessEnv, record
 export async function execute(opts: ExecuteOptions): Promise<Execution> {
   const kind = parseBackendKind(opts.backend);
   const matrix = loadMatrixFor(opts);
-  const cells = expandCells(matrix, { xend: opts.xend, libvirt: opts.libvirt, scenario: opts.scenario });
+  const expanded = expandCells(matrix, { xend: opts.xend, libvirt: opts.libvirt, scenario: opts.scenario });
+  const cells = opts.select ? opts.select(expanded) : expanded;
   const goldenDir = opts.goldenDir ?? fromRoot(GOLDEN_DIR);
   const ci = isCI(opts.env);
   const golden: GoldenOptions | undefined = opts.golden ? { dir: goldenDir, update: opts.golden.update, ci, displayRoot: projectRoot() } : undefined;
   const results = await runCells(cells, {
-    backendFor: opts.backendFor ?? backendFactory(kind, opts.env, opts.recordingsDir),
+    backendFor: opts.backendFor ?? backendFactory(kind, opts.env, opts.recordingsDir, opts.backendSettings),
     onProgress: opts.onProgress,
     golden,
   });

@@ -4,7 +4,9 @@
  * error) with its golden; `--update-golden` rewrites them atomically (temp file + rename); under CI
  * nothing is written, a missing golden fails, and goldens no cell produces are reported as obsolete.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { writeFileAtomic } from "../fsutil.js";
+import { redact } from "../xend/index.js";
 import * as path from "node:path";
 import { HarnessError } from "../errors.js";
 import { readSxpr, printSxpr } from "../sxp/index.js";
@@ -100,10 +102,7 @@ export function lineDiff(a: string, b: string): string {
 }
 
 function writeAtomic(file: string, text: string): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
+  writeFileAtomic(file, text);
 }
 
 /** Compare (and maybe update) the golden of one result. */
@@ -111,7 +110,8 @@ export function checkGolden(r: CellResult, opts: GoldenOptions): GoldenResult {
   const file = goldenPath(opts.dir, r);
   const shown = path.relative(opts.displayRoot ?? path.dirname(path.dirname(opts.dir)), file).split(path.sep).join("/");
   if (r.verdict === "skipped" || r.verdict === "error") return { status: "not-compared", file: shown, detail: `cell ${r.verdict}` };
-  const now = renderGolden(r, r.observation);
+  // Secrets (vncpasswd, passwd, password) never reach a golden file.
+  const now = redact(renderGolden(r, r.observation));
   const before = existsSync(file) ? readFileSync(file, "utf8") : null;
   if (before === now) return { status: "match", file: shown };
   if (opts.update) {

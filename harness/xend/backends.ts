@@ -21,6 +21,10 @@ export interface BackendSpec {
   url?: string;
   /** Per-request deadline for backends that talk to a real xend. */
   timeoutMs?: number;
+  /** live: how often a GET is retried after a transport fault (only GETs are retried). */
+  retries?: number;
+  /** live: the name prefix of every domain the harness defines (default `xc-`). */
+  prefix?: string;
   /** Override the backend's concurrency. */
   concurrency?: number;
   /** Time zone xend runs in (sandbox/container), e.g. `ORC-2`. */
@@ -74,6 +78,11 @@ interface ContainerModule {
   }): Promise<Backend>;
 }
 
+/** What harness/live exports (the live backend). */
+interface LiveModule {
+  startLiveBackend(opts: { url: string; xendVersion?: string; prefix?: string; timeoutMs?: number; retries?: number; log?: (line: string) => void }): Promise<Backend>;
+}
+
 export async function createBackend(spec: BackendSpec): Promise<Backend> {
   switch (spec.kind) {
     case "recorded":
@@ -119,8 +128,19 @@ export async function createBackend(spec: BackendSpec): Promise<Backend> {
         ...(spec.log ? { log: spec.log } : {}),
       });
     }
-    case "live":
-      throw new HarnessError("backend.unavailable", `the ${spec.kind} backend is not available yet`);
+    case "live": {
+      if (!spec.url) throw new HarnessError("input.usage", "the live backend needs --url (http://host:port or unix:///path)");
+      const where = "../live/index.js";
+      const mod = (await import(where)) as LiveModule;
+      return mod.startLiveBackend({
+        url: spec.url,
+        xendVersion: spec.xendVersion,
+        ...(spec.prefix !== undefined ? { prefix: spec.prefix } : {}),
+        ...(spec.timeoutMs !== undefined ? { timeoutMs: spec.timeoutMs } : {}),
+        ...(spec.retries !== undefined ? { retries: spec.retries } : {}),
+        ...(spec.log ? { log: spec.log } : {}),
+      });
+    }
     default:
       throw new HarnessError("input.usage", `unknown backend '${(spec as { kind: string }).kind}' (expected recorded, sandbox, container or live)`);
   }

@@ -115,3 +115,25 @@ export function redactControlReply(reply: ControlReply): ControlReply {
   const detail = redact(reply.detail);
   return detail === reply.detail ? reply : { ...reply, detail };
 }
+
+/** A form-encoded body as it appears in reports (`op=new&config=%28vm...`): no white space, key=value. */
+const FORM_LIKE = /^[A-Za-z_][\w.-]*=[^\s]*$/;
+
+/**
+ * Every string inside a value (report models, observations, log lines) with secrets redacted:
+ * form-encoded strings field-wise, everything else as SXPR/XML text. Returns a copy; the input is
+ * not changed.
+ */
+export function redactDeep<T>(value: T): T {
+  const walk = (v: unknown): unknown => {
+    if (typeof v === "string") return redact(FORM_LIKE.test(v) ? redactForm(v) : v);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) out[k] = isSecretKey(k) && typeof x === "string" && x !== "" ? REDACTED : walk(x);
+      return out;
+    }
+    return v;
+  };
+  return walk(value) as T;
+}

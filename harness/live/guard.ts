@@ -1,0 +1,83 @@
+/**
+ * What a request to a live xend would do, decided before it touches the wire. The live backend sends
+ * reads (GET) freely; everything else must be one of the domain requests the harness makes (define a
+ * new domain, or an op on a domain by name), and the backend checks the name against what it created.
+ */
+import { HarnessError } from "../errors.js";
+import { parseForm } from "../xend/index.js";
+import type { HttpRequest } from "../xend/types.js";
+import { readSxprAll, valueAt, type Sx } from "../sxp/index.js";
+
+export type RequestIntent =
+  /** A GET: reads only. */
+  | { kind: "read"; path: string }
+  /** POST /xend/domain/ op=new|create: defines (or creates) the domain named in the config. */
+  | { kind: "define"; op: "new" | "create"; name: string; uuid: string | undefined }
+  /** POST /xend/domain/<name> op=<op> (start, destroy, delete, shutdown, ...). */
+  | { kind: "op"; name: string; op: string }
+  /** Anything else that is not a read (refused). */
+  | { kind: "other"; why: string };
+
+/** The domain name of a `/xend/domain/<name>[?...]` path, or undefined for the collection. */
+export function domainOfPath(p: string): string | undefined {
+  const m = /^\/xend\/domain\/([^/?#]+)\/?(?:[?#].*)?$/.exec(p);
+  if (!m) return undefined;
+  try {
+    return decodeURIComponent(m[1]);
+  } catch {
+    return m[1];
+  }
+}
+
+function first(form: Map<string, string[]>, key: string): string | undefined {
+  return form.get(key)?.[0];
+}
+
+function readTrees(v: string): Sx[] | undefined {
+  try {
+    return readSxprAll(v);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Classify a request as xend would understand it (form fields decoded as xend decodes them). */
+export function classify(req: HttpRequest): RequestIntent {
+  if (req.method === "GET") return { kind: "read", path: req.path };
+  const pathOnly = req.path.split("?")[0];
+  if (req.method !== "POST") return { kind: "other", why: `${req.method} ${pathOnly}` };
+  const form = parseForm(req.body ?? "");
+  const op = first(form, "op");
+  if (pathOnly === "/xend/domain/" || pathOnly === "/xend/domain") {
+    if (op !== "new" && op !== "create") return { kind: "other", why: `POST ${pathOnly} op=${op ?? "(none)"}` };
+    const config = first(form, "config");
+    const trees = config === undefined ? undefined : readTrees(config);
+    const tree: Sx | undefined = trees?.[0];
+    const name = tree === undefined ? undefined : valueAt(tree, "/domain/name") ?? valueAt(tree, "/vm/name");
+    if (!name) return { kind: "other", why: `POST ${pathOnly} op=${op} without a readable domain name in its config` };
+    const uuid = tree === undefined ? undefined : valueAt(tree, "/domain/uuid") ?? valueAt(tree, "/vm/uuid");
+    return { kind: "define", op, name, uuid };
+  }
+  const name = domainOfPath(pathOnly);
+  if (name !== undefined && op) return { kind: "op", name, op };
+  return { kind: "other", why: `POST ${pathOnly}${op ? ` op=${op}` : ""}` };
+}
+
+/** Replace the config's uuid in a raw form body, keeping every other byte (dashes keep their encoding). */
+export function replaceUuid(body: string, oldUuid: string, newUuid: string): string {
+  const parts = oldUuid.split("-");
+  if (parts.some((p) => !/^[0-9a-fA-F]+$/.test(p))) return body;
+  const re = new RegExp(parts.map((p) => p).join("(-|%2[dD])"));
+  const m = re.exec(body);
+  if (!m) return body;
+  const seps = m.slice(1);
+  const newParts = newUuid.split("-");
+  if (newParts.length !== parts.length) return body;
+  let repl = "";
+  newParts.forEach((p, i) => (repl += p + (i < seps.length ? seps[i] : "")));
+  return body.slice(0, m.index) + repl + body.slice(m.index + m[0].length);
+}
+
+export function refused(message: string): HarnessError {
+  return new HarnessError("backend.refused", message);
+}
