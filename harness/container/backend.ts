@@ -38,6 +38,8 @@ export interface ContainerRunSpec {
   openStdin?: boolean;
   /** tmpfs mounts (path → options), e.g. to hide the host's PCI devices from xend. */
   tmpfs?: Record<string, string>;
+  /** The container's host name (xend reports it in GET /xend/node/); default: docker's (the container id). */
+  hostname?: string;
   /** A log line that says the service is ready (the wait fails at once when the container exits first). */
   readyLine?: string;
   startupTimeoutMs: number;
@@ -83,6 +85,7 @@ export const startWithTestcontainers: ContainerStarter = async (spec) => {
   if (spec.command) c = c.withCommand(spec.command);
   if (spec.openStdin) c = c.keepStdinOpen();
   if (spec.tmpfs) c = c.withTmpFs(spec.tmpfs);
+  if (spec.hostname) c = c.withHostname(spec.hostname);
   return c.start();
 };
 
@@ -259,6 +262,8 @@ export class ContainerBackend implements Backend {
         labels: { [LABEL]: "true", [`${LABEL}.xend`]: init.xendVersion, [`${LABEL}.mode`]: init.mode },
         openStdin: init.mode === "sandbox",
         readyLine: "XEND-COMPAT-READY",
+        // A stable name, so recordings made through this backend do not change with every container id.
+        hostname: "xend-compat",
         // xend enumerates the host's PCI devices through sysfs, whose config space a container cannot read.
         ...(init.mode === "sandbox" ? { tmpfs: { "/sys/bus/pci/devices": "rw,size=64k" } } : {}),
         startupTimeoutMs: init.startupTimeoutMs,

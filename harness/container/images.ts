@@ -40,7 +40,8 @@ async function docker(args: string[], onLine?: (line: string) => void, env?: Rec
   }
   const r = await p;
   if (r.failed) {
-    const why = r.code === "ENOENT" ? "the docker CLI is not installed" : out.trim().split("\n").slice(-8).join("\n") || r.message;
+    const lines = out.split("\n").map((l) => l.trim()).filter((l) => l && !/^(-+>|Removing intermediate|\[Warning\]|DEPRECATED|Install the buildx|BuildKit is currently)/.test(l));
+    const why = r.code === "ENOENT" ? "the docker CLI is not installed" : lines.slice(-3).join(" | ") || r.message;
     throw new HarnessError("backend.unavailable", `docker ${args[0]} failed: ${why}`);
   }
   return out;

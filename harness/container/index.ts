@@ -70,10 +70,13 @@ export async function startContainerBackend(o: ContainerBackendOptions): Promise
         `the container backend in replay mode needs recordings of xend ${o.xendVersion}, and ${dir} has none (give --xen-src for the real xend in a container)`,
       );
     const image = await ensureReplayImage({ root, xendVersion: o.xendVersion, recordingsDir, progress });
+    const rel = path.relative(process.cwd(), recordingsDir);
+    const shownDir = rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : recordingsDir;
     return ContainerBackend.start({
       xendVersion: o.xendVersion,
       mode,
       image,
+      command: ["--xend", o.xendVersion, "--recordings", "/app/fixtures/recordings", "--shown-dir", shownDir],
       provenance: {
         xendVersion: o.xendVersion,
         tree: `recordings:${path.relative(root, recordingsDir) || recordingsDir}`,
@@ -98,7 +101,7 @@ export async function startContainerBackend(o: ContainerBackendOptions): Promise
     image: built.image,
     tree: built.tree,
     tz,
-    command: sandboxCommand(built),
+    ...(sandboxCommand(built) ? { command: sandboxCommand(built) } : {}),
     env: { TZ: tz },
     provenance: { ...built.provenance, tz, notes: [...(built.provenance.notes ?? []), `real xend in container image ${built.image}`] },
     concurrency: o.concurrency ?? 1,

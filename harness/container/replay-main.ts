@@ -15,6 +15,7 @@ async function main(): Promise<void> {
       host: { type: "string", default: "0.0.0.0" },
       port: { type: "string", default: String(XEND_PORT) },
       "control-port": { type: "string", default: String(CONTROL_PORT) },
+      "shown-dir": { type: "string" },
     },
   });
   if (!values.xend) {
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
     host: values.host!,
     port: Number(values.port),
     controlPort: Number(values["control-port"]),
+    ...(values["shown-dir"] ? { shownDir: values["shown-dir"] } : {}),
     log: (l) => process.stdout.write(l + "\n"),
   });
   process.stdout.write(

@@ -26,6 +26,11 @@ export interface ReplayServerOptions {
   /** 0 = any free port. */
   port?: number;
   controlPort?: number;
+  /**
+   * How the recordings directory is shown to the user, when the server's view differs (in a
+   * container: the host's directory). Error messages name recording files through it.
+   */
+  shownDir?: string;
   log?: (line: string) => void;
 }
 
@@ -129,8 +134,16 @@ function listen(server: net.Server, port: number, host: string): Promise<number>
   });
 }
 
+/** As harness/xend shows a path: relative to the working directory when inside it. */
+function displayPath(p: string): string {
+  const rel = path.relative(process.cwd(), p);
+  return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : p;
+}
+
 export async function startReplayServer(opts: ReplayServerOptions): Promise<ReplayServer> {
   const log = opts.log ?? (() => {});
+  const inside = displayPath(path.resolve(opts.recordingsDir)) + path.sep;
+  const shown = (msg: string) => (opts.shownDir ? msg.split(inside).join(opts.shownDir.replace(/\/?$/, path.sep)) : msg);
   const host = opts.host ?? "127.0.0.1";
   const backend = new RecordedBackend({ dir: opts.recordingsDir, xendVersion: opts.xendVersion });
   const files = recordingFiles(opts.recordingsDir, opts.xendVersion);
@@ -175,7 +188,7 @@ export async function startReplayServer(opts: ReplayServerOptions): Promise<Repl
     try {
       return rawResponse(await s.session.send(p.req, p.step ?? "request"));
     } catch (e) {
-      if (isHarnessError(e)) return errorResponse(e.code, e.message);
+      if (isHarnessError(e)) return errorResponse(e.code, shown(e.message));
       return errorResponse("internal", e instanceof Error ? e.message : String(e));
     }
   }
@@ -233,7 +246,8 @@ export async function startReplayServer(opts: ReplayServerOptions): Promise<Repl
     if (kind === "guest-set-rtc") c = { kind, domain, delta: Number(msg.delta) };
     else if (kind === "guest-poweroff" || kind === "effective-clock") c = { kind, domain };
     else return { ok: false, detail: `unknown control kind '${String(kind)}'` };
-    return { ...(await s.session.control(c, step)) };
+    const r = await s.session.control(c, step);
+    return { ...r };
   }
 
   const controlServer = http.createServer((req, res) => {
@@ -258,7 +272,7 @@ export async function startReplayServer(opts: ReplayServerOptions): Promise<Repl
       control(msg as Record<string, unknown>).then(
         (r) => reply(200, r),
         (e: unknown) =>
-          reply(200, isHarnessError(e) ? { ok: false, code: e.code, detail: e.message } : { ok: false, code: "internal", detail: String(e) }),
+          reply(200, isHarnessError(e) ? { ok: false, code: e.code, detail: shown(e.message) } : { ok: false, code: "internal", detail: String(e) }),
       );
     });
   });

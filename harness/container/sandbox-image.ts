@@ -1,8 +1,10 @@
 /**
  * The sandbox image: the real xend of a Xen tree (its tools/python, a build input), this project's
  * fakes (harness/sandbox/py) and Python 2.7.18 on Debian bookworm (base image debian-py27). Built from
- * harness/sandbox/Dockerfile when that file exists (build arg BASE), otherwise from the Dockerfile
- * below. The build context is always: `py/` (harness/sandbox/py) and `xen/` (the tree's tools/python).
+ * harness/sandbox/Dockerfile when that file exists (build arg BASE_IMAGE), otherwise from the
+ * Dockerfile below. The build context is the one harness/sandbox/Dockerfile documents: `py/`
+ * (harness/sandbox/py) and `xen-tree/` (the tree's tools/python as `xen-tree/tools/python`, plus
+ * its `.xend-compat-origin` when there is one).
  *
  * Inside, xend listens on 0.0.0.0:8000 and the control channel on 0.0.0.0:8001; placeholder files
  * are made in place (`--placeholders direct`: the container's filesystem is its own).
@@ -28,15 +30,15 @@ export interface SandboxImage {
 
 function ownDockerfile(): string {
   return [
-    "ARG BASE",
-    "FROM ${BASE}",
+    "ARG BASE_IMAGE",
+    "FROM ${BASE_IMAGE}",
     "COPY py/ /opt/xend-compat/py/",
-    "COPY xen/ /opt/xen/tools/python/",
+    "COPY xen-tree/ /opt/xen-src/",
     `LABEL ${LABEL}=true ${LABEL}.mode=sandbox`,
     `EXPOSE ${XEND_PORT} ${CONTROL_PORT}`,
     "ENV PYTHONDONTWRITEBYTECODE=1",
     // sandbox_main.py stays up while its stdin is open: the backend starts the container with an open stdin.
-    `ENTRYPOINT ["/usr/local/bin/python2.7", "-u", "/opt/xend-compat/py/sandbox_main.py", "--tree", "/opt/xen/tools/python", "--state-dir", "/var/lib/xend-compat", "--listen", "tcp", "--host", "0.0.0.0", "--port", "${XEND_PORT}", "--control-port", "${CONTROL_PORT}"]`,
+    `ENTRYPOINT ["/usr/local/bin/python2.7", "-u", "/opt/xend-compat/py/sandbox_main.py", "--tree", "/opt/xen-src", "--state-dir", "/var/lib/xend-compat", "--listen", "tcp", "--host", "0.0.0.0", "--port", "${XEND_PORT}", "--control-port", "${CONTROL_PORT}"]`,
     'CMD ["--placeholders", "direct"]',
     "",
   ].join("\n");
@@ -64,13 +66,16 @@ export async function ensureSandboxImage(o: { root: string; xendVersion: string;
   if (!fs.existsSync(path.join(pyDir, "sandbox_main.py")))
     throw new HarnessError("backend.unavailable", `the sandbox image needs ${path.join(pyDir, "sandbox_main.py")}`);
   const theirs = path.join(o.root, "harness", "sandbox", "Dockerfile");
-  const dockerfile = fs.existsSync(theirs) ? fs.readFileSync(theirs, "utf8") : ownDockerfile();
+  const useTheirs = fs.existsSync(theirs);
+  const dockerfile = useTheirs ? fs.readFileSync(theirs, "utf8") : ownDockerfile();
   const base = await ensureBaseImage(o.root, "debian-py27", o.progress);
 
   const entries = [
     ...files(pyDir, (r) => r.endsWith(".py")).map((src) => ({ src, dest: path.join("py", path.relative(pyDir, src)) })),
-    ...files(tree.pythonDir, (r) => !/\.py[co]$/.test(r)).map((src) => ({ src, dest: path.join("xen", path.relative(tree.pythonDir, src)) })),
+    ...files(tree.pythonDir, (r) => !/\.py[co]$/.test(r)).map((src) => ({ src, dest: path.join("xen-tree", "tools", "python", path.relative(tree.pythonDir, src)) })),
   ];
+  const originFile = /^origin-file (.*)$/.exec(tree.originSource)?.[1];
+  if (originFile && fs.existsSync(originFile)) entries.push({ src: originFile, dest: path.join("xen-tree", ".xend-compat-origin") });
   const h = createHash("sha256").update(base + "\0" + dockerfile + "\0" + tree.family + "\0");
   for (const e of entries) h.update(e.dest + "\0").update(fs.readFileSync(e.src)).update("\0");
   const image = `xend-compat/sandbox:${o.xendVersion}-${h.digest("hex").slice(0, 12)}`;
@@ -86,7 +91,8 @@ export async function ensureSandboxImage(o: { root: string; xendVersion: string;
       `python 2.7.18 in ${base}`,
     ],
   };
-  const args = ["--placeholders", "direct", "--family", tree.family];
+  // harness/sandbox/Dockerfile's entry point is complete; ours takes the placeholder mode as CMD.
+  const args = useTheirs ? [] : ["--placeholders", "direct"];
   if (await imageExists(image)) {
     o.progress.step(`reusing ${image}`);
     return { image, tree, provenance, args };
@@ -100,13 +106,13 @@ export async function ensureSandboxImage(o: { root: string; xendVersion: string;
       fs.copyFileSync(e.src, to);
     }
     fs.writeFileSync(path.join(ctx, "Dockerfile"), dockerfile);
-    await buildImage(ctx, image, o.progress, { BASE: base });
+    await buildImage(ctx, image, o.progress, { BASE_IMAGE: base });
   } finally {
     fs.rmSync(ctx, { recursive: true, force: true });
   }
   return { image, tree, provenance, args };
 }
 
-export function sandboxCommand(built: SandboxImage): string[] {
-  return built.args;
+export function sandboxCommand(built: SandboxImage): string[] | undefined {
+  return built.args.length ? built.args : undefined;
 }

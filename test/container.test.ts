@@ -1,0 +1,320 @@
+/**
+ * The container backend, for real: containers started with testcontainers from images built here
+ * without any registry. Needs a Docker engine (ci/containers.sh sets one up); without one every test
+ * that needs it is skipped with the reason (XEND_COMPAT_NO_ENGINE or the failed socket probe).
+ *
+ * Recordings: the shipped ones (fixtures/recordings/<xend>/) when there are any; otherwise, when a
+ * Xen tree and Python 2.7 are at hand, a few define+read cells recorded here from the real xend (the
+ * in-process sandbox) into a temporary directory; otherwise the replay tests skip ("no recordings
+ * shipped yet").
+ */
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as os from "node:os";
+import * as path from "node:path";
+import { execFileSync, spawnSync } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isHarnessError } from "../harness/errors.js";
+import { expandCells, loadMatrix, fromRoot, DEFAULT_MATRIX, type Cell } from "../harness/matrix/index.js";
+import { runCells, type CellResult } from "../harness/run/index.js";
+import { createBackend, exchange, libvirtGet, packageRoot, RecordedBackend, type Backend } from "../harness/xend/index.js";
+import { recordCells } from "../harness/cli/record.js";
+import { ContainerBackend, startContainerBackend, startReplayServer, runningContainers, type ContainerStarter } from "../harness/container/index.js";
+
+const ROOT = packageRoot();
+const VERSIONS = ["3.2", "3.4.3", "4.1.2"];
+const log = (l: string) => console.log(l);
+
+function dockerSocket(): { socketPath: string } | { host: string; port: number } {
+  const h = process.env.DOCKER_HOST;
+  if (h?.startsWith("unix://")) return { socketPath: h.slice(7) };
+  if (h?.startsWith("tcp://")) {
+    const u = new URL(h.replace(/^tcp:/, "http:"));
+    return { host: u.hostname, port: Number(u.port || 2375) };
+  }
+  return { socketPath: "/var/run/docker.sock" };
+}
+
+function ping(): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const req = http.get({ ...dockerSocket(), path: "/_ping", timeout: 3000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200 ? undefined : `the Docker engine answered /_ping with HTTP ${res.statusCode}`);
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", (e: NodeJS.ErrnoException) => resolve(`no Docker engine answers (${e.code ?? e.message}); run ci/containers.sh`));
+  });
+}
+
+const NO_ENGINE: string | undefined = process.env.XEND_COMPAT_NO_ENGINE || (await ping());
+if (NO_ENGINE) console.log(`[container tests] skipped: ${NO_ENGINE}`);
+
+function python27(): string | undefined {
+  const root = process.env.PYENV_ROOT ?? path.join(os.homedir(), ".pyenv");
+  const p = path.join(root, "versions", "2.7.18", "bin", "python2.7");
+  return fs.existsSync(p) && spawnSync(p, ["-V"]).status === 0 ? p : undefined;
+}
+
+/** A Xen tree named by XEND_COMPAT_XEN_SRC_<v>, newest version first. */
+function xenTree(): { version: string; dir: string } | undefined {
+  for (const v of [...VERSIONS].reverse()) {
+    const dir = process.env[`XEND_COMPAT_XEN_SRC_${v.replace(/\./g, "_")}`];
+    if (dir && fs.existsSync(path.join(dir, "tools", "python", "xen", "xend"))) return { version: v, dir };
+  }
+  return undefined;
+}
+const TREE = xenTree();
+const PYTHON = python27();
+const NO_SANDBOX = NO_ENGINE ?? (!TREE ? "no Xen tree (set XEND_COMPAT_XEN_SRC_4_1_2 or another version's variable)" : undefined);
+if (NO_SANDBOX && !NO_ENGINE) console.log(`[container tests] sandbox image test skipped: ${NO_SANDBOX}`);
+
+function shippedVersion(): string | undefined {
+  for (const v of VERSIONS) {
+    const dir = path.join(ROOT, "fixtures", "recordings", v);
+    if (fs.existsSync(dir) && (fs.readdirSync(dir, { recursive: true }) as string[]).some((f) => f.endsWith(".yaml"))) return v;
+  }
+  return undefined;
+}
+
+const matrix = () => loadMatrix(fromRoot(DEFAULT_MATRIX), { displayName: DEFAULT_MATRIX });
+/** Cells whose steps are only define and read (quick, and every backend can play them). */
+function defineReadCells(xend: string, libvirt?: string): Cell[] {
+  return expandCells(matrix(), { xend: [xend], ...(libvirt ? { libvirt: [libvirt] } : {}) }).filter(
+    (c) => c.scenario.steps.map((s) => s.kind).join(",") === "define,read",
+  );
+}
+
+/** What must be equal whichever backend played xend. */
+function comparable(r: CellResult) {
+  const { backend: _b, ...rest } = r;
+  return rest;
+}
+
+function clockStory(r: CellResult) {
+  const o = r.observation;
+  return {
+    verdict: r.verdict,
+    outcome: r.outcome,
+    xendConfigFormat: o.xendConfigFormat,
+    sxprSent: o.sxprSent,
+    wireBody: o.wireBody,
+    localtimePaths: o.localtimePaths,
+    rtcTimeoffsetPaths: o.rtcTimeoffsetPaths,
+    clockBefore: o.clockBefore,
+    clockAfter: o.clockAfter,
+    libvirt: o.libvirt,
+    xendError: o.xendError,
+    effective: o.effective,
+  };
+}
+
+const silentIO = () => ({
+  out: (s: string) => log(s),
+  err: (s: string) => log(s),
+  isTTY: false,
+  env: process.env,
+  cwd: ROOT,
+});
+
+function labelledContainers(): string[] {
+  const out = execFileSync("docker", ["ps", "-a", "-q", "--filter", "label=org.xend-compat=true"], { encoding: "utf8" });
+  return out.split("\n").filter(Boolean);
+}
+
+// ---- recordings for the replay tests -----------------------------------------------------
+let recordings: { dir: string; version: string; source: string } | undefined;
+let noRecordings: string | undefined;
+let tmpRecordings: string | undefined;
+
+async function prepareRecordings(): Promise<void> {
+  const shipped = shippedVersion();
+  if (shipped) {
+    recordings = { dir: path.join(ROOT, "fixtures", "recordings"), version: shipped, source: "shipped" };
+    return;
+  }
+  if (!TREE || !PYTHON) {
+    noRecordings = "no recordings shipped yet (and no Xen tree + Python 2.7 here to record some from the real xend)";
+    return;
+  }
+  // Record a few define+read cells from the real xend (in-process sandbox) into a temporary directory.
+  tmpRecordings = fs.mkdtempSync(path.join(os.tmpdir(), "xend-compat-container-test-"));
+  const cells = defineReadCells(TREE.version, "0.9.11").slice(0, 4);
+  const r = await recordCells({
+    cells,
+    backendFor: () => createBackend({ kind: "sandbox", xendVersion: TREE.version, xenSrc: TREE.dir, log }),
+    xend: TREE.version,
+    outDir: tmpRecordings,
+    io: silentIO(),
+  });
+  if (r.written.length === 0) {
+    noRecordings = `no recordings shipped yet, and recording from the sandbox failed: ${r.failed.map((f) => f.why).join("; ")}`;
+    return;
+  }
+  recordings = { dir: tmpRecordings, version: TREE.version, source: `recorded now from the real xend ${TREE.version} (${TREE.dir})` };
+}
+
+function buildDist(): void {
+  // The replay image carries the built project (dist/); build it as `npm run build` does.
+  spawnSync(process.execPath, [path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", path.join(ROOT, "tsconfig.build.json")], {
+    cwd: ROOT,
+    stdio: "ignore",
+  });
+}
+
+// ---- tests that need no engine -----------------------------------------------------------
+describe("container backend without an engine", () => {
+  it("refuses with the reason ci/containers.sh exported, before touching Docker", async () => {
+    const saved = process.env.XEND_COMPAT_NO_ENGINE;
+    process.env.XEND_COMPAT_NO_ENGINE = "dockerd did not start (test)";
+    try {
+      const e = await startContainerBackend({ xendVersion: "4.1.2" }).then(
+        () => undefined,
+        (x: unknown) => x,
+      );
+      expect(isHarnessError(e) && e.code).toBe("backend.unavailable");
+      expect(String((e as Error).message)).toContain("dockerd did not start (test)");
+    } finally {
+      if (saved === undefined) delete process.env.XEND_COMPAT_NO_ENGINE;
+      else process.env.XEND_COMPAT_NO_ENGINE = saved;
+    }
+  });
+
+  it("replay mode without recordings of a version says which directory has none", async () => {
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), "xend-compat-empty-"));
+    try {
+      const starter: ContainerStarter = async () => {
+        throw new Error("must not start");
+      };
+      await expect(startContainerBackend({ xendVersion: "4.1.2", recordingsDir: empty, starter })).rejects.toThrow(/needs recordings of xend 4\.1\.2/);
+    } finally {
+      fs.rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});
+
+// ---- replay --------------------------------------------------------------------------------
+describe("replay server (recordings of a real xend)", () => {
+  beforeAll(async () => {
+    await prepareRecordings();
+    if (noRecordings) console.log(`[container tests] replay tests skipped: ${noRecordings}`);
+    else console.log(`[container tests] recordings: xend ${recordings!.version}, ${recordings!.source}`);
+  });
+
+  it("in-process over loopback: the protocol gives exactly the in-process replay's results", async (ctx) => {
+    if (!recordings) return ctx.skip(noRecordings);
+    const rec = recordings;
+    const server = await startReplayServer({ recordingsDir: rec.dir, xendVersion: rec.version, log });
+    // The container backend's protocol, with the "container" being this process's server.
+    const starter: ContainerStarter = async () => ({
+      getId: () => "in-process-replay-server",
+      getHost: () => "127.0.0.1",
+      getMappedPort: (p: number) => (p === 8000 ? server.xendPort : server.controlPort),
+      stop: () => server.close(),
+    });
+    const cells = expandCells(matrix(), { xend: [rec.version] });
+    const viaServer = await runCells(cells, {
+      backendFor: async () =>
+        ContainerBackend.start({
+          xendVersion: rec.version,
+          mode: "replay",
+          image: "in-process",
+          provenance: { xendVersion: rec.version, tree: "test", commit: "test", tz: "test" },
+          concurrency: 4,
+          timeoutMs: 10_000,
+          startupTimeoutMs: 10_000,
+          log,
+          starter,
+        }),
+    });
+    const inProcess = await runCells(cells, { backendFor: async () => new RecordedBackend({ dir: rec.dir, xendVersion: rec.version }) });
+    expect(viaServer.map(comparable)).toEqual(inProcess.map(comparable));
+    // Not vacuous: some cells really replayed (the others are unmatched in both, with the same error).
+    expect(viaServer.filter((r) => r.verdict !== "error" && r.verdict !== "skipped").length).toBeGreaterThan(0);
+  });
+
+  describe.skipIf(Boolean(NO_ENGINE))(`in a container${NO_ENGINE ? ` (skipped: ${NO_ENGINE})` : ""}`, () => {
+    let backend: ContainerBackend | undefined;
+    beforeAll(async () => {
+      if (!recordings) return;
+      buildDist();
+      backend = await startContainerBackend({ xendVersion: recordings.version, recordingsDir: recordings.dir, log, isTTY: false });
+    });
+    afterAll(async () => {
+      await backend?.close();
+    });
+
+    it("starts the replay image; GET /xend/node/ through the mapped port gives a real xend's node reply", async (ctx) => {
+      if (!backend) return ctx.skip(noRecordings);
+      const target = backend.target();
+      expect(target).toMatchObject({ kind: "tcp", host: "127.0.0.1" });
+      expect(target.kind === "tcp" && target.port).not.toBe(8000);
+      const res = await exchange(target, libvirtGet("/xend/node/"));
+      expect(res.status).toBe(200);
+      expect(res.body).toMatch(/\(xend_config_format \d+\)/);
+      expect(labelledContainers()).toContain(backend.containerId()!.slice(0, 12));
+      expect(backend.image).toMatch(/^xend-compat\/replay:[\d.]+-[0-9a-f]{12}$/);
+    });
+
+    it("runs the cells of one xend version through the container and gets the in-process replay's results", async (ctx) => {
+      if (!backend || !recordings) return ctx.skip(noRecordings);
+      const b = backend;
+      const cells = expandCells(matrix(), { xend: [recordings.version] });
+      const inContainer = await runCells(cells, { backendFor: async () => b, closeBackends: false });
+      const inProcess = await runCells(cells, { backendFor: async () => new RecordedBackend({ dir: recordings!.dir, xendVersion: recordings!.version }) });
+      expect(inContainer.map(comparable)).toEqual(inProcess.map(comparable));
+      expect(inContainer.every((r) => r.backend === "container" || r.backend === null)).toBe(true);
+      expect(inContainer.filter((r) => r.verdict !== "error" && r.verdict !== "skipped").length).toBeGreaterThan(0);
+    });
+
+    it("a cell with no recording fails as in-process replay does (backend.unmatched naming the record command)", async (ctx) => {
+      if (!backend) return ctx.skip(noRecordings);
+      const e = await backend.open(`${backend.xendVersion}/0.9.11/no-such-scenario`).then(
+        () => undefined,
+        (x: unknown) => x,
+      );
+      expect(isHarnessError(e) && e.code).toBe("backend.unmatched");
+      expect(String((e as Error).message)).toContain("xend-compat record");
+    });
+
+    it("close() stops and removes the container", async (ctx) => {
+      if (!backend) return ctx.skip(noRecordings);
+      const id = backend.containerId()!.slice(0, 12);
+      await backend.close();
+      expect(labelledContainers()).not.toContain(id);
+      expect(runningContainers()).toBe(0);
+      await expect(backend.open("x/y/z")).rejects.toThrow(/closed/);
+    });
+  });
+});
+
+// ---- the real xend in a container ----------------------------------------------------------
+describe.skipIf(Boolean(NO_SANDBOX))(`sandbox image: the real xend of a Xen tree${NO_SANDBOX ? ` (skipped: ${NO_SANDBOX})` : ""}`, () => {
+  it("runs one define+read cell in the container, with the in-process sandbox's result", async () => {
+    const tree = TREE!;
+    const cell = defineReadCells(tree.version, "0.9.11").find((c) => c.scenario.id === "hvm-localtime") ?? defineReadCells(tree.version)[0];
+    expect(cell).toBeDefined();
+    let b: Backend | undefined;
+    const [inContainer] = await runCells([cell], {
+      backendFor: async () => (b = await createBackend({ kind: "container", xendVersion: tree.version, xenSrc: tree.dir, log })),
+    });
+    expect(b?.kind).toBe("container");
+    expect(inContainer.backend).toBe("container");
+    expect(inContainer.verdict, inContainer.reason).not.toMatch(/^(error|skipped)$/);
+    expect(inContainer.observation.localtimePaths.length).toBeGreaterThan(0);
+    if (PYTHON) {
+      // Same xend, same fakes: the same clock story. (Raw replies differ where xend reports its host:
+      // host name, the Location port, fresh device uuids.)
+      const [inProcess] = await runCells([cell], { backendFor: async () => createBackend({ kind: "sandbox", xendVersion: tree.version, xenSrc: tree.dir, log }) });
+      expect(clockStory(inContainer)).toEqual(clockStory(inProcess));
+    }
+  });
+});
+
+afterAll(() => {
+  if (tmpRecordings) fs.rmSync(tmpRecordings, { recursive: true, force: true });
+  if (!NO_ENGINE) {
+    // Nothing this suite started may be left behind.
+    expect(labelledContainers()).toEqual([]);
+    console.log("[container tests] no org.xend-compat containers left");
+  }
+});
