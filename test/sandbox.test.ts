@@ -305,6 +305,35 @@ for (const { ver, fam } of VERSIONS) {
       });
     }
 
+    it("starts domains with a disk and a network interface (placeholder image, fake hotplug) and powers them off", async () => {
+      const c = await b.open(`${ver}/devices`);
+      try {
+        const h = uniq("dev-hvm");
+        await define(
+          c,
+          `(vm (name ${h}) (memory 64) (vcpus 1) (image (hvm (kernel ${LOADER}) (boot c) (device_model ${DM}) (localtime 1)))` +
+            ` (device (vbd (dev hda:disk) (uname file:/var/lib/xen/images/xend-compat-${h}.img) (mode w)))` +
+            ` (device (vif (mac 00:16:3e:00:00:01) (bridge xenbr0) (type ioemu))))`,
+        );
+        await start(c, h);
+        const p = uniq("dev-pv");
+        await define(
+          c,
+          `(vm (name ${p}) (memory 64) (vcpus 1) (image (linux (kernel ${KERNEL})))` +
+            ` (device (vbd (dev xvda) (uname tap:aio:/var/lib/xen/images/xend-compat-${p}.img) (mode w)))` +
+            ` (device (vif (mac 00:16:3e:00:00:02) (bridge xenbr0))))`,
+        );
+        await start(c, p);
+        for (const n of [h, p]) {
+          const off = await c.control({ kind: "guest-poweroff", domain: n }, "poweroff");
+          expect(off.ok, off.detail).toBe(true);
+        }
+        expect(b.provenance().notes?.join("\n")).toContain(`/var/lib/xen/images/xend-compat-${h}.img`);
+      } finally {
+        await c.end();
+      }
+    });
+
     it("control: guest steps on a domain that is not running say so", async () => {
       const name = uniq("halted");
       await define(s, pv(name, "", ""));

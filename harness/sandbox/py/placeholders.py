@@ -33,7 +33,7 @@ DEFAULT_PATHS = (
     '/usr/lib64/xen/boot/hvmloader',
 )
 
-# Config keys whose values xend checks for existence.
+# Config keys whose values xend checks for existence (and vbd 'uname' file images, below).
 PATH_KEYS = ('kernel', 'ramdisk', 'loader', 'device_model')
 
 
@@ -136,6 +136,10 @@ class Placeholders(object):
             if len(node) >= 2 and node[0] in PATH_KEYS and isinstance(node[1], str) \
                     and node[1].startswith('/'):
                 out.append(node[1])
+            # disk images: (uname file:/path), (uname tap:aio:/path), ... (not phy: devices)
+            if len(node) >= 2 and node[0] == 'uname' and isinstance(node[1], str) \
+                    and not node[1].startswith('phy:') and ':/' in node[1]:
+                out.append(node[1][node[1].rindex(':/') + 1:])
             stack.extend([c for c in node if isinstance(c, list)])
         for p in out:
             self.provide(p)

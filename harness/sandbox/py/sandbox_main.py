@@ -136,6 +136,9 @@ def main(argv):
         sys.modules['xen.lowlevel.' + name] = mod
         setattr(xen.lowlevel, name, mod)
 
+    import hotplug
+    hotplug.start()
+
     # Import as the daemon does, then its HTTP stack.
     from xen.xend.server import SrvDaemon
     from xen.xend.server import SrvServer
