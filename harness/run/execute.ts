@@ -84,6 +84,9 @@ export function backendFactory(kind: BackendKind, env: NodeJS.ProcessEnv, record
       case "container": {
         const v = `XEND_COMPAT_XEN_SRC_${xend.replace(/\./g, "_")}`;
         const src = env[v];
+        // container without a Xen tree: the replay server over the recordings, in a container.
+        if (!src && kind === "container")
+          return createBackend({ kind, xendVersion: xend, recordingsDir: recordingsDir ?? fromRoot(RECORDINGS_DIR), ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
         if (!src) throw new HarnessError("backend.unavailable", `no Xen source tree for xend ${xend} (set ${v})`);
         return createBackend({ kind, xendVersion: xend, xenSrc: src, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
       }
