@@ -2,11 +2,12 @@
 import * as path from "node:path";
 import type { Command, CliIO } from "../cli.js";
 import { HarnessError } from "../errors.js";
-import { DEFAULT_MATRIX } from "../matrix/index.js";
+import { DEFAULT_MATRIX, type Cell } from "../matrix/index.js";
 import { makeReport, render, REPORTER_NAMES, summaryLine } from "../report/index.js";
 import { asExpected, execute, progressReporter, wholeNumber, type Progress } from "../run/index.js";
 import { writeFileAtomic } from "../fsutil.js";
 import { parseCommandArgs } from "./args.js";
+import { addShardToJson, parseShard, shardInfo, sliceCells } from "../shard/index.js";
 
 const HELP = `usage: xend-compat run [--matrix F] [--backend B] [--xend V] [--libvirt V] [--scenario GLOB]
                       [--reporter table|json|junit|markdown|html] [--out F] [--update-golden] [--shard I/N]
@@ -25,10 +26,12 @@ options:
   --libvirt V        only this libvirt version (repeatable, or comma-separated; any release a
                      profile covers, e.g. 0.9.12)
   --scenario GLOB    only scenarios whose id matches (e.g. 'hvm-*')
-  --reporter R       table (default), json, junit, markdown (html: not yet)
+  --reporter R       table (default), json, junit, markdown, html (one self-contained page:
+                     the libvirt × xend support grid, each cell opening its scenarios and stories)
   --out F            write the report to F instead of standard output
   --update-golden    rewrite goldens that differ or are missing (refused under CI)
-  --shard I/N        (not yet) run only the I-th of N parts
+  --shard I/N        run only part I of N (1 ≤ I ≤ N): the selected cells sorted by id, cut into N
+                     contiguous parts; join the parts' --reporter json files with 'xend-compat merge'
   --url U            live: the xend, http://host:port or unix:///path (default $XEND_COMPAT_LIVE_URL)
   --timeout-ms N     per-request deadline for a real xend (default $XEND_COMPAT_TIMEOUT_MS, else 30000)
   --retries N        live: retries of a GET after a transport fault, 0-10 (default $XEND_COMPAT_RETRIES,
@@ -80,8 +83,8 @@ export const command: Command = {
     });
     const reporter = values.reporter ?? "table";
     if (!(REPORTER_NAMES as readonly string[]).includes(reporter)) throw new HarnessError("input.usage", `--reporter '${reporter}': expected one of ${REPORTER_NAMES.join(", ")} (see 'xend-compat run --help')`);
-    if (reporter === "html") throw new HarnessError("input.usage", "--reporter html: not yet available in this version");
-    if (values.shard !== undefined) throw new HarnessError("input.usage", "--shard: not yet available in this version");
+    const shard = values.shard !== undefined ? parseShard(values.shard) : null;
+    let selection: string[] = [];
     const backend = values.backend ?? "recorded";
     const timeoutMs = wholeNumber("--timeout-ms", values["timeout-ms"], 1, 3_600_000);
     const retries = wholeNumber("--retries", values.retries, 0, 10);
@@ -97,6 +100,7 @@ export const command: Command = {
       env: io.env,
       golden: { update: Boolean(values["update-golden"]) },
       onProgress: progress.onProgress,
+      ...(shard ? { select: (cells: Cell[]) => ((selection = cells.map((c) => c.id)), sliceCells(cells, shard)) } : {}),
       backendSettings: {
         ...(values.url !== undefined ? { url: values.url } : {}),
         ...(timeoutMs !== undefined ? { timeoutMs } : {}),
@@ -106,7 +110,11 @@ export const command: Command = {
     });
     progress.finish();
     const report = makeReport({ name: ex.matrix.name, file: path.relative(io.cwd, ex.matrix.file) || ex.matrix.file }, ex.backend, ex.results, ex.obsoleteGoldens);
-    const text = render(reporter, report, { width: 80, color: reporter === "table" && !values.out && useColor(io) });
+    let text = render(reporter, report, { width: 80, color: reporter === "table" && !values.out && useColor(io) });
+    if (shard) {
+      io.err(`shard ${shard.index}/${shard.count}: ${ex.cells.length} of the ${selection.length} selected cells`);
+      if (reporter === "json") text = addShardToJson(text, shardInfo(shard, selection, ex.matrix.file));
+    }
     if (values.out) {
       const out = path.resolve(io.cwd, values.out);
       try {

@@ -3,6 +3,7 @@ import { HarnessError } from "../errors.js";
 import { redactDeep } from "../xend/redact.js";
 import { renderJson } from "./json.js";
 import { renderJunit } from "./junit.js";
+import { renderHtml } from "./html.js";
 import { renderMarkdown } from "./markdown.js";
 import type { RunReport } from "./model.js";
 import { renderTable, type TableOptions } from "./table.js";
@@ -12,6 +13,8 @@ export type { RunReport, RunCounts } from "./model.js";
 export { renderTable, wrap, cellLines } from "./table.js";
 export type { TableOptions } from "./table.js";
 export { renderJson } from "./json.js";
+export { renderHtml, esc as htmlEscape, scenariosFromMatrix, storyText, STATUS_TEXT } from "./html.js";
+export type { HtmlOptions, ScenarioInfo } from "./html.js";
 export { renderJunit, xmlEscape } from "./junit.js";
 export { renderMarkdown, renderSupportMarkdown } from "./markdown.js";
 export { renderSupportBlock, renderFindingsBlock, findings, replaceBlock, refreshReadme } from "./readme.js";
@@ -28,6 +31,7 @@ const REPORTERS = new Map<ReporterName, Renderer>([
   ["json", (r) => renderJson(r)],
   ["junit", (r) => renderJunit(r)],
   ["markdown", (r) => renderMarkdown(r)],
+  ["html", (r) => renderHtml(r)],
 ]);
 
 export function registerReporter(name: ReporterName, render: Renderer): void {
