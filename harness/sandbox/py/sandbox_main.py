@@ -219,6 +219,10 @@ def main(argv):
     else:
         host, port = srv.socket.getsockname()[:2]
         xend_where = {'kind': 'tcp', 'host': host, 'port': port}
+        # xend builds Location headers from the port it was configured with; let them show its
+        # default 8000 (as a real xend's would), not the 0 that asked for an ephemeral port.
+        if a.port == 0:
+            srv.port = 8000
 
     import control
 

@@ -1,0 +1,207 @@
+/**
+ * Parts of the sandbox backend that need no Xen tree: tree detection and provenance, request →
+ * domain-name bookkeeping, and (with a Python 2.7) the fake xenstore's xenstored-like semantics.
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  domainNamesOf,
+  familyOfVersion,
+  findPython2,
+  openTree,
+  parseOriginFile,
+  prepareDockerContext,
+  PY_DIR,
+  startSandbox,
+} from "../harness/sandbox/index.js";
+import { encodeForm } from "../harness/libvirt/index.js";
+import { libvirtGet, libvirtPost } from "../harness/xend/index.js";
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "xc-sandbox-units-"));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function fakeTree(name: string, lowlevel: string[]): string {
+  const root = path.join(tmp, name);
+  fs.mkdirSync(path.join(root, "tools", "python", "xen", "xend"), { recursive: true });
+  fs.writeFileSync(path.join(root, "tools", "python", "xen", "xend", "XendDomain.py"), "# not real\n");
+  for (const l of lowlevel) fs.mkdirSync(path.join(root, "tools", "python", "xen", "lowlevel", l), { recursive: true });
+  return root;
+}
+
+describe("Xen tree detection and provenance", () => {
+  it("parses origin files (key=value, comments, unknown keys ignored)", () => {
+    expect(parseOriginFile("# x\nrepo=github:a/b\ncommit=abc\nref = R-1\nversion=4.1.2\nnote=n = m\n\nbogus")).toEqual({
+      repo: "github:a/b",
+      commit: "abc",
+      ref: "R-1",
+      note: "n = m",
+    });
+  });
+
+  it("maps version strings to xend families", () => {
+    expect(familyOfVersion("3.2")).toBe("3.2");
+    expect(familyOfVersion("3.2.2")).toBe("3.2");
+    expect(familyOfVersion("3.4.3")).toBe("3.4");
+    expect(familyOfVersion("4.1.2")).toBe("4.1");
+    expect(familyOfVersion("3.20")).toBeUndefined();
+    expect(familyOfVersion("4.0.1")).toBeUndefined();
+  });
+
+  it("finds tools/python, tells the family from the tree, and takes provenance from an origin file", () => {
+    const t41 = fakeTree("t41", ["xc", "checkpoint"]);
+    fs.writeFileSync(path.join(t41, ".xend-compat-origin"), "repo=github:x/y\ncommit=0123\nref=RELEASE-4.1.2\n");
+    const t = openTree(t41);
+    expect(t.pythonDir).toBe(path.join(t41, "tools", "python"));
+    expect(t.family).toBe("4.1");
+    expect(t.origin).toMatchObject({ repo: "github:x/y", commit: "0123", ref: "RELEASE-4.1.2" });
+    expect(t.originSource).toMatch(/^origin-file /);
+    // the option wins over the file; tools/python itself may be given
+    const t2 = openTree(path.join(t41, "tools", "python"), { repo: "tarball xen-4.1.2.tar.gz", commit: "sha256:ff" });
+    expect(t2.origin).toMatchObject({ repo: "tarball xen-4.1.2.tar.gz", commit: "sha256:ff" });
+    expect(t2.originSource).toBe("option");
+    expect(openTree(fakeTree("t34", ["xc", "process"])).family).toBe("3.4");
+    const t32 = openTree(fakeTree("t32", ["xc", "acm"]));
+    expect(t32.family).toBe("3.2");
+    expect(t32.origin.commit).toBe("unknown");
+    expect(t32.originSource).toBe("none");
+  });
+
+  it("rejects a directory that holds no xend, naming it (input.usage)", async () => {
+    const empty = path.join(tmp, "empty");
+    fs.mkdirSync(empty);
+    expect(() => openTree(empty)).toThrow(/no Xen tree at .*empty: expected tools\/python\/xen\/xend/);
+    expect(() => openTree(path.join(tmp, "missing"))).toThrow(/does not exist/);
+    await expect(startSandbox({ xenSrc: empty, xendVersion: "4.1.2" })).rejects.toMatchObject({ code: "input.usage" });
+    await expect(startSandbox({ xenSrc: fakeTree("t34b", ["process"]), xendVersion: "4.1.2" })).rejects.toThrow(
+      /does not match the Xen tree .* holds a 3\.4\.x xend/,
+    );
+  });
+
+  it("prepares a Docker build context with the tree's tools/python and its origin", () => {
+    const t = fakeTree("tctx", ["checkpoint"]);
+    fs.writeFileSync(path.join(t, ".xend-compat-origin"), "repo=github:x/y\ncommit=0123\n");
+    const ctx = prepareDockerContext({ xenSrc: t, dir: path.join(tmp, "ctx") });
+    expect(fs.existsSync(path.join(ctx.dir, "Dockerfile"))).toBe(true);
+    expect(fs.existsSync(path.join(ctx.dir, "py", "sandbox_main.py"))).toBe(true);
+    expect(fs.existsSync(path.join(ctx.dir, "xen-tree", "tools", "python", "xen", "xend", "XendDomain.py"))).toBe(true);
+    expect(fs.readFileSync(path.join(ctx.dir, "xen-tree", ".xend-compat-origin"), "utf8")).toMatch(/^repo=github:x\/y\ncommit=0123\n/);
+    expect(fs.readFileSync(path.join(ctx.dir, "Dockerfile"), "utf8")).toMatch(/LABEL org\.xend-compat=true/);
+  });
+});
+
+describe("which domains a request touches", () => {
+  it("reads the name from the path or from a posted config, whatever the wire encoding", () => {
+    expect(domainNamesOf(libvirtGet("/xend/domain/a%20b?detail=1"))).toEqual({ touched: ["a b"], defined: [] });
+    expect(domainNamesOf(libvirtPost("/xend/domain/x1", "op=start"))).toEqual({ touched: ["x1"], defined: [] });
+    const cfg = "(vm (name xc-hvm) (memory 64) (image (hvm (localtime 1))))";
+    for (const enc of ["uri", "raw"] as const) {
+      expect(domainNamesOf(libvirtPost("/xend/domain/", encodeForm(enc, [["op", "new"], ["config", cfg]])))).toEqual({
+        touched: ["xc-hvm"],
+        defined: ["xc-hvm"],
+      });
+    }
+    expect(domainNamesOf(libvirtGet("/xend/node/"))).toEqual({ touched: [], defined: [] });
+    expect(domainNamesOf(libvirtPost("/xend/domain/", "op=new&config=(vm"))).toEqual({ touched: [], defined: [] });
+  });
+});
+
+// ---- the fake xenstore behaves like xenstored where xend depends on it
+let py: string | undefined;
+let pyWhy = "";
+try {
+  py = findPython2().path;
+} catch (e) {
+  pyWhy = (e as Error).message;
+}
+
+const XS_CHECK = String.raw`
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import fake_xs
+out = {}
+h = fake_xs.xs()
+st = fake_xs.store()
+def drain():
+    ev = []
+    while h._events:
+        p, t = h._events.pop(0)
+        ev.append([p, t])
+    return ev
+h.watch('/vm/u1', 'A')
+out['on_register'] = drain()
+h.write('', '/vm/u1/rtc/timeoffset', '3600')
+out['below'] = drain()
+h.write('', '/vm/u2', 'x')
+out['elsewhere'] = drain()
+h.watch('/vm/u1/rtc/timeoffset', 'B'); drain()
+h.rm('', '/vm/u1')
+out['rm_ancestor'] = sorted(drain())
+out['read_missing'] = h.read('', '/vm/u1/rtc/timeoffset')
+out['ls_missing'] = h.ls('', '/vm/u1')
+h.watch('@releaseDomain', 'R'); drain()
+h.write('', '/local/domain/3/x', '1')
+out['special_not_prefix'] = [e for e in drain() if e[1] == 'R']
+h.release_domain(3)
+out['release'] = [e for e in drain() if e[1] == 'R']
+h.watch('/tx', 'T'); drain()
+t = h.transaction_start()
+h.write(t, '/tx/a', '1')
+out['tx_held'] = drain()
+out['tx_read_inside'] = h.read(t, '/tx/a')
+h.transaction_end(t, False)
+out['tx_commit'] = drain()
+t = h.transaction_start()
+h.write(t, '/tx/a', '2'); h.write(t, '/tx/b', '3')
+h.transaction_end(t, True)
+out['tx_abort'] = [drain(), h.read('', '/tx/a'), h.read('', '/tx/b')]
+h.write('', 'relative/key', 'v')
+out['relative'] = h.read('', '/local/domain/0/relative/key')
+h.mkdir('', '/perm')
+h.set_permissions('', '/perm', [{'dom': 5, 'read': True}])
+h.write('', '/perm/child', 'c')
+out['perm_owner_forced'] = h.get_permissions('', '/perm')
+out['perm_inherited'] = h.get_permissions('', '/perm/child')
+try:
+    h.get_permissions('', '/nope'); out['perm_missing'] = 'no error'
+except fake_xs.Error, e:
+    out['perm_missing'] = [e.args[0], isinstance(e, RuntimeError)]
+try:
+    h.unwatch('/never', 'Z'); out['unwatch_unknown'] = 'no error'
+except fake_xs.Error, e:
+    out['unwatch_unknown'] = e.args[0]
+print json.dumps(out)
+`;
+
+describe.skipIf(!py)(`fake xenstore semantics${py ? "" : ` (skipped: ${pyWhy})`}`, () => {
+  it("fires watches like xenstored, holds transaction events until commit, undoes aborts", () => {
+    const r = spawnSync(py!, ["-c", XS_CHECK, PY_DIR], { encoding: "utf8", env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" } });
+    expect(r.status, r.stderr).toBe(0);
+    const o = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(o.on_register).toEqual([["/vm/u1", "A"]]);
+    expect(o.below).toEqual([["/vm/u1/rtc/timeoffset", "A"]]);
+    expect(o.elsewhere).toEqual([]);
+    expect(o.rm_ancestor).toEqual([
+      ["/vm/u1", "A"],
+      ["/vm/u1/rtc/timeoffset", "B"],
+    ]);
+    expect(o.read_missing).toBeNull();
+    expect(o.ls_missing).toBeNull();
+    expect(o.special_not_prefix).toEqual([]);
+    expect(o.release).toEqual([["@releaseDomain", "R"]]);
+    expect(o.tx_held).toEqual([]);
+    expect(o.tx_read_inside).toBe("1");
+    expect(o.tx_commit).toEqual([["/tx/a", "T"]]);
+    expect(o.tx_abort).toEqual([[], "1", null]);
+    expect(o.relative).toBe("v");
+    expect(o.perm_owner_forced).toEqual([
+      { dom: 0, read: 0, write: 0 },
+      { dom: 5, read: 1, write: 0 },
+    ]);
+    expect(o.perm_inherited).toEqual(o.perm_owner_forced);
+    expect(o.perm_missing).toEqual([2, true]);
+    expect(o.unwatch_unknown).toBe(2);
+  });
+});
