@@ -19,7 +19,17 @@ import { expandCells, loadMatrix, fromRoot, DEFAULT_MATRIX, type Cell } from "..
 import { runCells, type CellResult } from "../harness/run/index.js";
 import { createBackend, exchange, libvirtGet, packageRoot, RecordedBackend, type Backend } from "../harness/xend/index.js";
 import { recordCells } from "../harness/cli/record.js";
-import { ContainerBackend, startContainerBackend, startReplayServer, runningContainers, type ContainerStarter } from "../harness/container/index.js";
+import {
+  ContainerBackend,
+  ensureReplayImage,
+  makeProgress,
+  protocol,
+  runningContainers,
+  startContainerBackend,
+  startReplayServer,
+  startWithTestcontainers,
+  type ContainerStarter,
+} from "../harness/container/index.js";
 
 const ROOT = packageRoot();
 const VERSIONS = ["3.2", "3.4.3", "4.1.2"];
@@ -284,6 +294,50 @@ describe("replay server (recordings of a real xend)", () => {
       expect(runningContainers()).toBe(0);
       await expect(backend.open("x/y/z")).rejects.toThrow(/closed/);
     });
+  });
+});
+
+// ---- lifecycle, ports and HTTP without any recording -------------------------------------
+describe.skipIf(Boolean(NO_ENGINE))(`replay image lifecycle with no recordings${NO_ENGINE ? ` (skipped: ${NO_ENGINE})` : ""}`, () => {
+  it("builds the image, starts it, answers on the mapped ports (control /health, xend's replay error), stops it", async () => {
+    buildDist();
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), "xend-compat-no-recordings-"));
+    const lines: string[] = [];
+    try {
+      const image = await ensureReplayImage({
+        root: ROOT,
+        xendVersion: "0.0",
+        recordingsDir: empty,
+        progress: makeProgress({ isTTY: false, write: (s) => (lines.push(s.trimEnd()), log(s.trimEnd())) }),
+      });
+      expect(image).toMatch(/^xend-compat\/replay:0\.0-[0-9a-f]{12}$/);
+      expect(lines.some((l) => /building|reusing/.test(l))).toBe(true);
+      const c = await startWithTestcontainers({
+        image,
+        command: ["--xend", "0.0"],
+        labels: { "org.xend-compat": "true", "org.xend-compat.mode": "replay" },
+        readyLine: "XEND-COMPAT-READY",
+        probeXend: false,
+        startupTimeoutMs: 30_000,
+        log,
+      });
+      log(`[container tests] started ${c.getId().slice(0, 12)} from ${image}`);
+      try {
+        expect(c.getHost()).toBe("127.0.0.1");
+        const health = await fetch(`http://${c.getHost()}:${c.getMappedPort(protocol.CONTROL_PORT)}${protocol.HEALTH_PATH}`);
+        expect(await health.json()).toMatchObject({ ok: true, kind: "replay", xendVersion: "0.0", recordings: 0 });
+        const res = await exchange({ kind: "tcp", host: c.getHost(), port: c.getMappedPort(protocol.XEND_PORT) }, libvirtGet("/xend/node/"));
+        expect(res.status).toBe(protocol.REPLAY_ERROR_STATUS);
+        expect(res.headers).toContainEqual([protocol.ERROR_HEADER, "backend.unmatched"]);
+        expect(labelledContainers()).toContain(c.getId().slice(0, 12));
+      } finally {
+        await c.stop();
+        log(`[container tests] stopped ${c.getId().slice(0, 12)}`);
+      }
+      expect(labelledContainers()).not.toContain(c.getId().slice(0, 12));
+    } finally {
+      fs.rmSync(empty, { recursive: true, force: true });
+    }
   });
 });
 

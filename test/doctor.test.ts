@@ -128,7 +128,7 @@ describe("doctor", () => {
   it("counts recordings per xend version and sums up what each backend can do", async () => {
     const host = fakeHost({
       dirs: ["/pkg/fixtures/recordings/4.1.2"],
-      files: { "/pkg/fixtures/recordings/4.1.2/hvm-utc.json": "{}", "/pkg/fixtures/recordings/4.1.2/pv.json": "{}" },
+      files: { "/pkg/fixtures/recordings/4.1.2/0.9.11/hvm-utc.yaml": "", "/pkg/fixtures/recordings/4.1.2/0.9.11/pv.yaml": "", "/pkg/fixtures/recordings/4.1.2/README.md": "" },
     });
     const r = byName(await runProbes(defaultProbes(), host));
     expect(r["recordings 4.1.2"]).toMatchObject({ status: "ok", detail: expect.stringMatching(/^2 recording/) });

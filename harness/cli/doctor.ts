@@ -100,7 +100,7 @@ function provenance(host: DoctorHost, dir: string): string | undefined {
 }
 
 function countRecordings(host: DoctorHost, dir: string): number {
-  return host.listFiles(dir).filter((f) => !/(^|\/)(README|\.)/.test(f.slice(dir.length + 1))).length;
+  return host.listFiles(dir).filter((f) => f.endsWith(".yaml") && !/(^|\/)\./.test(f.slice(dir.length + 1))).length;
 }
 
 /** The probes, in order. Later ones read earlier results by name. */
@@ -242,7 +242,7 @@ export function defaultProbes(): Probe[] {
               detail: `no recordings in ${dir}`,
               fix: `xend-compat record --backend sandbox --xend ${v} (needs ${xenSrcVar(v)} and Python 2.7)`,
             };
-          return { status: "ok", detail: `${n} recording file(s) in ${dir}` };
+          return { status: "ok", detail: `${n} recording(s) in ${dir}` };
         },
       }),
     ),

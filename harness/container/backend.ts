@@ -42,6 +42,8 @@ export interface ContainerRunSpec {
   hostname?: string;
   /** A log line that says the service is ready (the wait fails at once when the container exits first). */
   readyLine?: string;
+  /** Wait for xend to answer GET /xend/node/ with 200 (default true; needs readyLine when false). */
+  probeXend?: boolean;
   startupTimeoutMs: number;
   log: (line: string) => void;
 }
@@ -72,9 +74,11 @@ export const startWithTestcontainers: ContainerStarter = async (spec) => {
     .withEnvironment(spec.env ?? {})
     // Scratch images have no shell: probe xend's own HTTP, never forListeningPorts.
     .withWaitStrategy(
-      spec.readyLine
-        ? Wait.forAll([Wait.forLogMessage(spec.readyLine), Wait.forHttp("/xend/node/", XEND_PORT).forStatusCode(200)])
-        : Wait.forHttp("/xend/node/", XEND_PORT).forStatusCode(200),
+      spec.probeXend === false && spec.readyLine
+        ? Wait.forLogMessage(spec.readyLine)
+        : spec.readyLine
+          ? Wait.forAll([Wait.forLogMessage(spec.readyLine), Wait.forHttp("/xend/node/", XEND_PORT).forStatusCode(200)])
+          : Wait.forHttp("/xend/node/", XEND_PORT).forStatusCode(200),
     )
     .withStartupTimeout(spec.startupTimeoutMs)
     .withLogConsumer((stream) => {
