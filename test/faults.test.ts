@@ -1,0 +1,156 @@
+/**
+ * Faults of what plays xend become that cell's `error` (or `rejected` when xend says xend.err), with a
+ * precise message, and the run completes with the other cells fine. Runs the real CLI (`run --backend
+ * live`) against test/support/fault-xend.ts. Timeouts are injected (--timeout-ms), never slept.
+ */
+import * as os from "node:os";
+import * as path from "node:path";
+import * as fs from "node:fs";
+import { afterEach, describe, expect, it } from "vitest";
+import { deadAddress, startFaultXend, type FaultRule, type FaultXend } from "./support/fault-xend.js";
+import { cellsById, runCli } from "./support/cli.js";
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+/** The pv-* scenarios of the default matrix for one libvirt release: 6 cells, one domain each. */
+const BASE = ["run", "--backend", "live", "--xend", "4.1.2", "--libvirt", "0.9.11", "--scenario", "pv-*", "--reporter", "json"];
+const TARGET = "4.1.2/0.9.11/pv-localtime";
+const TARGET_DOMAIN = "xc-pv-localtime-v0911";
+
+let xend: FaultXend | undefined;
+afterEach(async () => {
+  await xend?.close();
+  xend = undefined;
+});
+
+async function runWith(rule: FaultRule | null, extra: string[] = ["--retries", "0"]) {
+  xend = await startFaultXend({ version: "4.1.2" });
+  if (rule) xend.addFault(rule);
+  const r = await runCli([...BASE, "--url", xend.url, ...extra], { cwd: ROOT });
+  return { r, cells: cellsById(r.stdout) };
+}
+
+function othersFine(cells: Map<string, { verdict: string }>, except: string) {
+  expect(cells.size).toBe(6);
+  for (const [id, c] of cells) if (id !== except) expect(["preserved", "changed", "rejected"], `${id}: ${c.verdict}`).toContain(c.verdict);
+}
+
+/** Read-back GET of the target cell (the first GET detail is the live backend's free-name check). */
+const READ_BACK = { method: "GET", domain: TARGET_DOMAIN, pathIncludes: "detail=1", skip: 1 } as const;
+
+describe("each fault becomes the cell's error with a precise message; the run completes", () => {
+  const table: [string, FaultRule, string[], RegExp][] = [
+    // A reset right after part of the reply reaches Node on loopback either as ECONNRESET or as a close
+    // (the bytes already read, then no more): both are named precisely.
+    ["reset mid-reply", { ...READ_BACK, fault: "reset" }, [], /backend\.(connect: cannot talk to xend at 127\.0\.0\.1:\d+: connection reset by xend after \d+ bytes of the reply \(ECONNRESET\)|protocol: xend at 127\.0\.0\.1:\d+: truncated reply body: Content-Length is 400 but the connection closed after 14 body bytes)/],
+    ["reset before any reply", { ...READ_BACK, fault: "reset-early" }, [], /step 2-read: backend\.connect: cannot talk to xend at 127\.0\.0\.1:\d+: connection reset by xend after 0 bytes of the reply \(ECONNRESET\)/],
+    ["reply slower than the timeout", { ...READ_BACK, fault: "hang" }, ["--timeout-ms", "300"], /backend\.timeout: xend at 127\.0\.0\.1:\d+ did not complete GET \/xend\/domain\/xc-pv-localtime-v0911\?detail=1 within 300 ms \(request sent, no reply yet\)/],
+    ["truncated body", { ...READ_BACK, fault: "truncate" }, [], /backend\.protocol: xend at 127\.0\.0\.1:\d+: truncated reply body: Content-Length is \d+ but the connection closed after 20 body bytes/],
+    ["wrong Content-Length (body longer)", { ...READ_BACK, fault: "wrong-length" }, [], /backend\.protocol: .*reply body has more bytes than its Content-Length of 10/],
+    ["reply over libvirt's 256 KiB cap", { ...READ_BACK, fault: "oversize" }, [], /backend\.protocol: Xend returned HTTP Content-Length of \d+, which exceeds maximum of 262144/],
+    // libvirt's lenient reader takes the leading bytes as an atom; the profile's parse then names the spot.
+    ["garbage instead of SXPR", { ...READ_BACK, fault: "garbage" }, [], /^parsing the read-back \(2-read\): input\.sxpr: GET \/xend\/domain\/xc-pv-localtime-v0911:1:12: unexpected text after the expression$/],
+  ];
+  for (const [name, rule, extra, message] of table) {
+    it(`${name}: ${TARGET} is an error, the other 5 cells are fine`, async () => {
+      const { r, cells } = await runWith(rule, ["--retries", "0", ...extra]);
+      const c = cells.get(TARGET)!;
+      expect(c.verdict).toBe("error");
+      expect(c.reason).toMatch(message);
+      othersFine(cells, TARGET);
+      expect(r.code).toBe(1);
+      expect(xend!.requests.some((q) => q.fault === rule.fault)).toBe(true);
+      // The failed cell's domain was deleted again all the same.
+      expect([...xend!.domains.keys()]).toEqual([]);
+    });
+  }
+
+  it("500 with (xend.err '…') on define: the cell is rejected with xend's words", async () => {
+    const { cells } = await runWith({ method: "POST", op: "new", domain: TARGET_DOMAIN, fault: "xend-err", message: "Error creating domain: out of memory" });
+    const c = cells.get(TARGET)!;
+    expect(c.verdict).toBe("rejected");
+    expect(c.reason).toBe("xend refuses (step 1-define): xend_post: error from xen daemon: (xend.err 'Error creating domain: out of memory')");
+    othersFine(cells, TARGET);
+  });
+
+  it("read-back answers 404: xend no longer knows the domain (changed, not a harness error)", async () => {
+    const { cells } = await runWith({ ...READ_BACK, fault: "not-found" });
+    expect(cells.get(TARGET)).toMatchObject({ verdict: "changed", reason: "xend no longer knows the domain at 2-read (404)" });
+    othersFine(cells, TARGET);
+  });
+
+  it("read-back answers xend 3.2's empty 500: libvirt's own error text, the cell is rejected", async () => {
+    const { cells } = await runWith({ ...READ_BACK, fault: "empty-500" });
+    expect(cells.get(TARGET)).toMatchObject({ verdict: "rejected", reason: "xend refuses (step 2-read): 500 status from xen daemon: /xend/domain/xc-pv-localtime-v0911?detail=1:(null)" });
+    othersFine(cells, TARGET);
+  });
+
+  it("connection refused: every cell is an error naming the address, the run still reports all 6", async () => {
+    const url = await deadAddress();
+    const r = await runCli([...BASE, "--url", url, "--retries", "0"], { cwd: ROOT });
+    const cells = cellsById(r.stdout);
+    expect(cells.size).toBe(6);
+    for (const c of cells.values()) {
+      expect(c.verdict).toBe("error");
+      expect(c.reason).toContain(`backend.connect: cannot talk to xend at ${url.slice("http://".length)}: connection refused (is xend running and listening there?) (ECONNREFUSED)`);
+    }
+    expect(r.code).toBe(1);
+  });
+
+  it("a xend of another version: those cells are skipped with the reason, the others run", async () => {
+    xend = await startFaultXend({ version: "4.1.2" });
+    const r = await runCli(["run", "--backend", "live", "--url", xend.url, "--xend", "3.2,4.1.2", "--libvirt", "0.9.11", "--scenario", "pv-utc", "--reporter", "json"], { cwd: ROOT });
+    const cells = cellsById(r.stdout);
+    expect(cells.get("3.2/0.9.11/pv-utc")).toMatchObject({ verdict: "skipped" });
+    expect(cells.get("3.2/0.9.11/pv-utc")!.reason).toMatch(/the live xend at 127\.0\.0\.1:\d+ is Xen 4\.1\.2, not 3\.2/);
+    expect(cells.get("4.1.2/0.9.11/pv-utc")!.verdict).toBe("preserved");
+  });
+
+  it("over a unix socket: a reset becomes the cell's error naming the socket", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "xc-faults-"));
+    const sock = path.join(dir, "xend-socket");
+    xend = await startFaultXend({ version: "4.1.2", listen: "unix", socketPath: sock });
+    xend.addFault({ ...READ_BACK, fault: "truncate" });
+    const r = await runCli([...BASE, "--url", `unix://${sock}`, "--retries", "0"], { cwd: ROOT });
+    const cells = cellsById(r.stdout);
+    expect(cells.get(TARGET)!.reason).toContain(`xend at unix:${sock}: truncated reply body`);
+    othersFine(cells, TARGET);
+    // No TCP warning for a unix socket.
+    expect(r.stderr).not.toContain("over TCP");
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe("bounded retries, only for idempotent GETs", () => {
+  it("--retries 1: a GET reset once is retried and the cell is fine (2 GETs on the wire)", async () => {
+    const { cells } = await runWith({ ...READ_BACK, fault: "reset", times: 1 }, ["--retries", "1", "--timeout-ms", "5000"]);
+    expect(cells.get(TARGET)!.verdict).toBe("preserved");
+    const reads = xend!.requests.filter((q) => q.method === "GET" && q.domain === TARGET_DOMAIN);
+    expect(reads.map((q) => q.fault ?? "ok")).toEqual(["ok", "reset", "ok"]);
+  });
+
+  it("--retries 2 against a GET that always fails: 3 attempts, then the cell's error says so", async () => {
+    const { cells } = await runWith({ ...READ_BACK, fault: "truncate" }, ["--retries", "2"]);
+    expect(cells.get(TARGET)!.reason).toMatch(/truncated reply body.*\(gave up after 3 attempts\)/);
+    const faulted = xend!.requests.filter((q) => q.fault === "truncate");
+    expect(faulted.length).toBe(3);
+  });
+
+  it("a POST is never retried, whatever --retries says", async () => {
+    const { cells } = await runWith({ method: "POST", op: "new", domain: TARGET_DOMAIN, fault: "reset-early", times: 1 }, ["--retries", "5"]);
+    expect(cells.get(TARGET)!.verdict).toBe("error");
+    expect(cells.get(TARGET)!.reason).toMatch(/step 1-define: backend\.connect: .*connection reset/);
+    expect(xend!.requests.filter((q) => q.method === "POST" && q.op === "new" && q.domain === TARGET_DOMAIN).length).toBe(1);
+  });
+
+  it("XEND_COMPAT_RETRIES and XEND_COMPAT_TIMEOUT_MS set the defaults; bad values are usage errors", async () => {
+    xend = await startFaultXend({ version: "4.1.2" });
+    xend.addFault({ ...READ_BACK, fault: "hang" });
+    const r = await runCli([...BASE, "--url", xend.url], { cwd: ROOT, env: { XEND_COMPAT_RETRIES: "0", XEND_COMPAT_TIMEOUT_MS: "250" } });
+    expect(cellsById(r.stdout).get(TARGET)!.reason).toMatch(/within 250 ms/);
+    const bad = await runCli([...BASE, "--url", xend.url], { cwd: ROOT, env: { XEND_COMPAT_RETRIES: "many" } });
+    expect(bad.code).toBe(2);
+    expect(bad.err).toEqual(["xend-compat run: XEND_COMPAT_RETRIES 'many': expected a whole number from 0 to 10"]);
+    const bad2 = await runCli([...BASE, "--url", xend.url, "--retries", "11"], { cwd: ROOT });
+    expect(bad2.err).toEqual(["xend-compat run: --retries '11': expected a whole number from 0 to 10"]);
+  });
+});

@@ -1,0 +1,318 @@
+/**
+ * A fault-injecting xend stand-in for tests (NOT a recording source: nothing it answers may ever be
+ * shipped as a recording). A loopback HTTP server on TCP or a unix socket that speaks enough of
+ * xend's API for the runner and the live backend: GET /xend/node/, GET /xend/domain/ (names),
+ * POST /xend/domain/ op=new|create, GET /xend/domain/<name>?detail=1, POST /xend/domain/<name>
+ * op=start|destroy|shutdown|delete. It can hold foreign domains (not created by the harness), and
+ * inject one fault per matching request:
+ *
+ * reset (mid-reply), reset-early (before any byte), hang (never answers: slower than any timeout), truncate (body shorter than its
+ * Content-Length), wrong-length (body longer than its Content-Length), oversize (over libvirt's
+ * 256 KiB cap), xend-err (500 with `(xend.err '…')`), not-found (404), empty-500 (xend 3.2's answer
+ * for an unknown domain), garbage (200 with binary bytes instead of SXPR).
+ *
+ * It parses requests with plain sockets so that it can break replies in ways an HTTP library won't.
+ */
+import * as fs from "node:fs";
+import * as net from "node:net";
+import { parseForm } from "../../harness/xend/index.js";
+import { readSxprAll, valueAt, printSxpr, type Sx } from "../../harness/sxp/index.js";
+
+export type FaultKind = "reset" | "reset-early" | "hang" | "truncate" | "wrong-length" | "oversize" | "garbage" | "not-found" | "empty-500" | "xend-err";
+
+export interface FaultRule {
+  fault: FaultKind;
+  /** xend-err: the message inside `(xend.err '…')`. */
+  message?: string;
+  method?: "GET" | "POST";
+  /** Matches when the path (with query) includes this text. */
+  pathIncludes?: string;
+  /** Matches a POST whose op is this. */
+  op?: string;
+  /** Matches requests about this domain (in the path, or the name in a define's config). */
+  domain?: string;
+  /** How many matching requests get the fault (default: all). */
+  times?: number;
+  /** Let this many matching requests through unharmed first (e.g. 1: spare the live backend's name check). */
+  skip?: number;
+}
+
+export interface LoggedRequest {
+  method: string;
+  path: string;
+  op?: string;
+  /** The domain the request is about (path, or the config's name for a define). */
+  domain?: string;
+  fault?: FaultKind;
+}
+
+export interface StandInDomain {
+  name: string;
+  uuid: string;
+  /** The config as defined (SXPR text, `(vm ...)` or `(domain ...)`). */
+  config: string;
+  state: "defined" | "running";
+  foreign: boolean;
+}
+
+export interface FaultXendOptions {
+  /** tcp (127.0.0.1, a free port) or unix (socketPath). */
+  listen?: "tcp" | "unix";
+  socketPath?: string;
+  /** Reported in GET /xend/node/ as xen_major/xen_minor/xen_extra (default 4.1.2). */
+  version?: string;
+  /** How an unknown domain is answered: 404 (default) or xend 3.2's empty 500. */
+  unknownDomain?: "404" | "empty-500";
+  /** Domains that exist before the test (someone else's). */
+  foreign?: { name: string; uuid?: string; config?: string }[];
+}
+
+export interface FaultXend {
+  url: string;
+  requests: LoggedRequest[];
+  domains: Map<string, StandInDomain>;
+  addFault(rule: FaultRule): void;
+  /** Resolves at the first request (from now on) for which `pred` holds. */
+  waitFor(pred: (r: LoggedRequest) => boolean): Promise<LoggedRequest>;
+  clearFaults(): void;
+  close(): Promise<void>;
+}
+
+function nodeSxpr(version: string): string {
+  const [major, minor, ...rest] = version.split(".");
+  const extra = rest.length ? "." + rest.join(".") : ".0";
+  return `(node (host standin) (release 2.6.32) (version "#1 SMP") (machine x86_64) (nr_cpus 2) (xen_major ${major}) (xen_minor ${minor ?? 0}) (xen_extra ${extra}) (xen_caps 'xen-3.0-x86_64 hvm-3.0-x86_64') (total_memory 4096) (free_memory 2048) (xend_config_format 4))`;
+}
+
+function reply(status: number, reason: string, body: string | Buffer, extraHead = ""): Buffer {
+  const b = typeof body === "string" ? Buffer.from(body, "utf8") : body;
+  const head = `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain\r\nContent-Length: ${b.length}\r\n${extraHead}\r\n`;
+  return Buffer.concat([Buffer.from(head, "latin1"), b]);
+}
+
+function headerOf(head: string, name: string): string | undefined {
+  for (const line of head.split("\r\n").slice(1)) {
+    const i = line.indexOf(":");
+    if (i > 0 && line.slice(0, i).trim().toLowerCase() === name) return line.slice(i + 1).trim();
+  }
+  return undefined;
+}
+
+/** `(vm (name x) ...)` as xend shows it in GET detail: `(domain (domid ...) (name x) ... (state ...))`. */
+function detailOf(d: StandInDomain): string {
+  let tree: Sx;
+  try {
+    tree = readSxprAll(d.config)[0] ?? ["domain"];
+  } catch {
+    tree = ["domain", ["name", d.name]];
+  }
+  const items = Array.isArray(tree) ? tree.slice(1).filter((x) => !(Array.isArray(x) && (x[0] === "uuid" || x[0] === "name"))) : [];
+  const out: Sx = ["domain", ["domid", d.state === "running" ? "7" : "-1"], ["name", d.name], ["uuid", d.uuid], ...items, ["state", d.state === "running" ? "-b----" : "------"]];
+  return printSxpr(out, { style: "xend" });
+}
+
+export async function startFaultXend(opts: FaultXendOptions = {}): Promise<FaultXend> {
+  const version = opts.version ?? "4.1.2";
+  const unknown = opts.unknownDomain ?? "404";
+  const domains = new Map<string, StandInDomain>();
+  for (const f of opts.foreign ?? []) {
+    const uuid = f.uuid ?? "0f0f0f0f-1111-2222-3333-444444444444";
+    domains.set(f.name, { name: f.name, uuid, config: f.config ?? `(vm (name ${f.name}) (uuid ${uuid}) (memory 256) (image (linux (kernel /boot/vmlinuz))))`, state: "running", foreign: true });
+  }
+  const requests: LoggedRequest[] = [];
+  let rules: (FaultRule & { used: number; seen: number })[] = [];
+  const listeners: ((r: LoggedRequest) => void)[] = [];
+  const sockets = new Set<net.Socket>();
+
+  const unknownReply = () => (unknown === "404" ? reply(404, "Not Found", "") : reply(500, "Internal Server Error", ""));
+  const xendErr = (msg: string) => reply(500, "Internal Server Error", `(xend.err '${msg.replace(/'/g, "\\'")}')`);
+
+  const answer = (method: string, path: string, body: string, log: LoggedRequest): Buffer => {
+    const pathOnly = path.split("?")[0];
+    if (method === "GET" && (pathOnly === "/xend/node/" || pathOnly === "/xend/node")) return reply(200, "OK", nodeSxpr(version));
+    if (method === "GET" && (pathOnly === "/xend/domain/" || pathOnly === "/xend/domain")) return reply(200, "OK", `(${[...domains.keys()].join(" ")})`);
+    const m = /^\/xend\/domain\/([^/]+)$/.exec(pathOnly);
+    if (method === "GET" && m) {
+      const d = domains.get(decodeURIComponent(m[1]));
+      return d ? reply(200, "OK", detailOf(d)) : unknownReply();
+    }
+    if (method === "POST" && (pathOnly === "/xend/domain/" || pathOnly === "/xend/domain")) {
+      const form = parseForm(body);
+      const op = form.get("op")?.[0];
+      const config = form.get("config")?.[0] ?? "";
+      if (op !== "new" && op !== "create") return xendErr(`Invalid operation ${op}`);
+      let tree: Sx | undefined;
+      try {
+        tree = readSxprAll(config)[0];
+      } catch (e) {
+        return xendErr(`Error creating domain: ${(e as Error).message}`);
+      }
+      const name = tree === undefined ? undefined : valueAt(tree, "/vm/name") ?? valueAt(tree, "/domain/name");
+      if (!name) return xendErr("Error creating domain: missing name");
+      if (domains.has(name)) return xendErr(`Domain '${name}' already exists with ID '7'`);
+      const uuid = (tree && (valueAt(tree, "/vm/uuid") ?? valueAt(tree, "/domain/uuid"))) || "00000000-0000-0000-0000-000000000001";
+      domains.set(name, { name, uuid, config, state: op === "create" ? "running" : "defined", foreign: false });
+      return reply(200, "OK", "");
+    }
+    if (method === "POST" && m) {
+      const name = decodeURIComponent(m[1]);
+      const d = domains.get(name);
+      if (!d) return unknownReply();
+      switch (log.op) {
+        case "start":
+          d.state = "running";
+          return reply(200, "OK", "");
+        case "destroy":
+        case "shutdown":
+          d.state = "defined";
+          return reply(200, "OK", "");
+        case "delete":
+          if (d.state === "running") return xendErr(`Domain ${name} is running`);
+          domains.delete(name);
+          return reply(200, "OK", "");
+        default:
+          return xendErr(`Invalid operation ${log.op}`);
+      }
+    }
+    return reply(404, "Not Found", "");
+  };
+
+  const ruleFor = (log: LoggedRequest): (FaultRule & { used: number; seen: number }) | undefined => {
+    for (const r of rules) {
+      if ((r.method && r.method !== log.method) || (r.pathIncludes && !log.path.includes(r.pathIncludes)) || (r.op && r.op !== log.op) || (r.domain && r.domain !== log.domain)) continue;
+      r.seen++;
+      if (r.seen <= (r.skip ?? 0)) continue;
+      if (r.times !== undefined && r.used >= r.times) continue;
+      return r;
+    }
+    return undefined;
+  };
+
+  const handle = (sock: net.Socket, head: string, body: string) => {
+    const [method = "", path = ""] = head.split("\r\n")[0].split(" ");
+    const pathOnly = path.split("?")[0];
+    const log: LoggedRequest = { method, path };
+    if (method === "POST") {
+      const form = parseForm(body);
+      log.op = form.get("op")?.[0];
+      if (pathOnly.startsWith("/xend/domain/") && pathOnly.length > "/xend/domain/".length) log.domain = decodeURIComponent(pathOnly.slice("/xend/domain/".length));
+      else {
+        try {
+          const t = readSxprAll(form.get("config")?.[0] ?? "")[0];
+          log.domain = t === undefined ? undefined : valueAt(t, "/vm/name") ?? valueAt(t, "/domain/name");
+        } catch {
+          /* no name */
+        }
+      }
+    } else if (pathOnly.startsWith("/xend/domain/") && pathOnly.length > "/xend/domain/".length) log.domain = decodeURIComponent(pathOnly.slice("/xend/domain/".length));
+    requests.push(log);
+    const rule = ruleFor(log);
+    if (rule) log.fault = rule.fault;
+    for (const l of listeners) l(log);
+    if (!rule) {
+      sock.end(answer(method, path, body, log));
+      return;
+    }
+    rule.used++;
+    switch (rule.fault) {
+      case "reset":
+        // Part of a reply, then a TCP reset (RST on TCP; an abrupt close on a unix socket).
+        sock.write("HTTP/1.1 200 OK\r\nContent-Length: 400\r\n\r\n(domain (name ", () => sock.resetAndDestroy());
+        return;
+      case "reset-early":
+        sock.resetAndDestroy(); // a TCP reset before any byte of the reply
+        return;
+      case "hang":
+        return; // never answers; the client's deadline ends it
+      case "truncate": {
+        const full = "(domain (name half) (memory 256) (image (hvm (localtime 1))))";
+        sock.end(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${full.length}\r\n\r\n`), Buffer.from(full.slice(0, 20))]));
+        return;
+      }
+      case "wrong-length": {
+        const full = "(domain (name longer) (memory 256))";
+        sock.end(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n`), Buffer.from(full)]));
+        return;
+      }
+      case "oversize":
+        sock.end(reply(200, "OK", "(domain " + "(pad x)".repeat(Math.ceil((300 * 1024) / 7)) + ")"));
+        return;
+      case "garbage":
+        sock.end(reply(200, "OK", Buffer.from([0x00, 0xff, 0xfe, 0x7b, 0x22, 0x6e, 0x6f, 0x74, 0x22, 0x3a, 0x20, 0x73, 0x78, 0x70, 0x72, 0x7d, 0x0a])));
+        return;
+      case "not-found":
+        sock.end(reply(404, "Not Found", ""));
+        return;
+      case "empty-500":
+        sock.end(reply(500, "Internal Server Error", ""));
+        return;
+      case "xend-err":
+        sock.end(xendErr(rule.message ?? "Error creating domain: injected failure"));
+        return;
+    }
+  };
+
+  const server = net.createServer((sock) => {
+    sockets.add(sock);
+    sock.on("close", () => sockets.delete(sock));
+    sock.on("error", () => {});
+    let buf = Buffer.alloc(0);
+    let done = false;
+    sock.on("data", (chunk: Buffer) => {
+      if (done) return;
+      buf = Buffer.concat([buf, chunk]);
+      const end = buf.indexOf("\r\n\r\n");
+      if (end < 0) return;
+      const head = buf.subarray(0, end).toString("latin1");
+      const len = Number(headerOf(head, "content-length") ?? "0");
+      if (buf.length - end - 4 < len) return;
+      done = true;
+      handle(sock, head, buf.subarray(end + 4, end + 4 + len).toString("utf8"));
+    });
+  });
+
+  let url: string;
+  if ((opts.listen ?? "tcp") === "unix") {
+    const p = opts.socketPath;
+    if (!p) throw new Error("fault-xend: unix listening needs socketPath");
+    fs.rmSync(p, { force: true });
+    await new Promise<void>((res, rej) => server.listen(p, () => res()).once("error", rej));
+    url = `unix://${p}`;
+  } else {
+    await new Promise<void>((res, rej) => server.listen(0, "127.0.0.1", () => res()).once("error", rej));
+    url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  }
+
+  return {
+    url,
+    requests,
+    domains,
+    addFault: (r) => rules.push({ ...r, used: 0, seen: 0 }),
+    waitFor: (pred) =>
+      new Promise<LoggedRequest>((res) => {
+        const l = (r: LoggedRequest) => {
+          if (!pred(r)) return;
+          listeners.splice(listeners.indexOf(l), 1);
+          res(r);
+        };
+        listeners.push(l);
+      }),
+    clearFaults: () => {
+      rules = [];
+    },
+    close: () =>
+      new Promise<void>((res) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => res());
+      }),
+  };
+}
+
+/** A loopback TCP address nothing listens on (bound, then closed). */
+export async function deadAddress(): Promise<string> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return `http://127.0.0.1:${port}`;
+}
