@@ -356,6 +356,37 @@ describe.skipIf(!anyTree)(
       await expect(startSandbox({ xenSrc: anyTree!.src!, xendVersion: other })).rejects.toMatchObject({ code: "input.usage" });
     });
 
+    it("serves cells concurrently; cells using the same domain name take turns", async () => {
+      const b = await startSandbox({ xenSrc: anyTree!.src!, xendVersion: anyTree!.ver });
+      try {
+        const cfg = (n: string) => pv(n, "", "(localtime 1)");
+        // eight different names at once
+        await Promise.all(
+          Array.from({ length: 8 }, async (_, i) => {
+            const c = await b.open(`par/${i}`);
+            await define(c, cfg(`par-${i}`));
+            expect(values(await read(c, `par-${i}`), "/domain/image/linux/localtime")).toEqual(["1"]);
+            await c.end();
+          }),
+        );
+        // the same name: the second cell waits until the first has ended (and cleaned up)
+        const order: string[] = [];
+        const s1 = await b.open("same/1");
+        const s2 = await b.open("same/2");
+        await define(s1, cfg("same-name"));
+        const second = define(s2, cfg("same-name")).then(() => order.push("s2 defined"));
+        await read(s1, "same-name");
+        order.push("s1 read");
+        await s1.end();
+        order.push("s1 ended");
+        await second;
+        expect(order).toEqual(["s1 read", "s1 ended", "s2 defined"]);
+        await s2.end();
+      } finally {
+        await b.close();
+      }
+    });
+
     it("listens on unix sockets too, and close() stops the process and removes the signal handlers", async () => {
       const b = await startSandbox({ xenSrc: anyTree!.src!, xendVersion: anyTree!.ver, listen: "unix" });
       expect(b.xendTarget.kind).toBe("unix");
