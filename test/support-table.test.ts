@@ -1,0 +1,42 @@
+/**
+ * The whole support table of the default matrix, replayed from the recordings of real xend 3.2,
+ * 3.4.3 and 4.1.2. It changes only when a profile, a recording, the runner's judgement or the matrix
+ * changes, and then this table must be re-reviewed. Skipped (with the reason) until recordings exist.
+ */
+import { describe, expect, it } from "vitest";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { execute, supportAnswers } from "../harness/run/index.js";
+
+const recordingsDir = path.join(__dirname, "..", "fixtures", "recordings");
+const haveRecordings = ["3.2", "3.4.3", "4.1.2"].every((v) => fs.existsSync(path.join(recordingsDir, v)) && fs.readdirSync(path.join(recordingsDir, v)).length > 0);
+
+// libvirt, xend, status, preserved, rejected, changed, error, skipped
+const EXPECTED: [string, string, string, number, number, number, number, number][] = [
+  ["0.8.7", "3.2", "unsafe", 5, 4, 5, 0, 0],
+  ["0.8.7", "3.4.3", "unsafe", 5, 4, 5, 0, 0],
+  ["0.8.7", "4.1.2", "unsafe", 5, 4, 5, 0, 0],
+  ["0.9.10", "3.2", "unsafe", 9, 3, 2, 0, 0],
+  ["0.9.10", "3.4.3", "unsafe", 9, 3, 2, 0, 0],
+  ["0.9.10", "4.1.2", "unsafe", 9, 3, 2, 0, 0],
+  ["0.9.11", "3.2", "unsafe", 9, 1, 4, 0, 0],
+  ["0.9.11", "3.4.3", "unsafe", 11, 1, 2, 0, 0],
+  ["0.9.11", "4.1.2", "partial", 13, 1, 0, 0, 0],
+  ["1.3.1", "3.2", "unsafe", 9, 1, 4, 0, 0],
+  ["1.3.1", "3.4.3", "unsafe", 11, 1, 2, 0, 0],
+  ["1.3.1", "4.1.2", "partial", 13, 1, 0, 0, 0],
+  ["0.8.7+rfc-localtime", "3.2", "unsafe", 6, 2, 6, 0, 0],
+  ["0.8.7+rfc-localtime", "3.4.3", "unsafe", 7, 2, 5, 0, 0],
+  ["0.8.7+rfc-localtime", "4.1.2", "unsafe", 9, 2, 3, 0, 0],
+];
+
+describe("support table of the default matrix", () => {
+  it.skipIf(!haveRecordings)("is exactly the reviewed table, and every cell is as the matrix expects (skipped: no recordings yet)", async () => {
+    const ex = await execute({ cwd: path.join(__dirname, ".."), env: {} });
+    const got = supportAnswers(ex.results).map((s) => [s.libvirt, s.xend, s.status, s.counts.preserved, s.counts.rejected, s.counts.changed, s.counts.error, s.counts.skipped]);
+    const order = (r: (string | number)[]) => `${r[0]}/${r[1]}`;
+    expect(got.sort((a, b) => order(a).localeCompare(order(b)))).toEqual([...EXPECTED].sort((a, b) => order(a).localeCompare(order(b))));
+    const unexpected = ex.results.filter((r) => r.outcome === "fail" || r.outcome === "xpass").map((r) => `${r.id}: ${r.outcome}: ${r.outcomeReason}`);
+    expect(unexpected).toEqual([]);
+  });
+});
