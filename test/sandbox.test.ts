@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HarnessError } from "../harness/errors.js";
 import { encodeForm } from "../harness/libvirt/index.js";
-import { findKey, findPath, readSxprAll, type Sx } from "../harness/sxp/index.js";
+import * as fs from "node:fs";
+import { findKey, findPath, readSxprAll, stripContinuations, type Sx } from "../harness/sxp/index.js";
 import {
   privateMountNamespace,
   signalHandlersInstalled,
@@ -329,6 +330,23 @@ for (const { ver, fam } of VERSIONS) {
           expect(off.ok, off.detail).toBe(true);
         }
         expect(b.provenance().notes?.join("\n")).toContain(`/var/lib/xen/images/xend-compat-${h}.img`);
+      } finally {
+        await c.end();
+      }
+    });
+
+    it("libvirt 0.9.10's own xml2sexpr-fv-localtime.sexpr defines and starts as sent (paths provided as placeholders)", async () => {
+      const text = stripContinuations(fs.readFileSync("fixtures/libvirt-tests/v0.9.10/xml2sexprdata/xml2sexpr-fv-localtime.sexpr", "utf8")).trim();
+      const c = await b.open(`${ver}/fixture`);
+      try {
+        await define(c, text);
+        const t = await read(c, "fvtest");
+        expect(values(t, "/domain/image/hvm/localtime")).toEqual(["1"]);
+        await start(c, "fvtest");
+        const k = await clock(c, "fvtest");
+        expect(k.dmLocaltime).toBe(true);
+        const notes = b.provenance().notes?.join("\n") ?? "";
+        for (const p of ["/usr/lib/xen/boot/hvmloader", "/usr/lib64/xen/bin/qemu-dm", "/root/foo.img"]) expect(notes).toContain(p);
       } finally {
         await c.end();
       }

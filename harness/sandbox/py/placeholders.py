@@ -20,7 +20,7 @@ import threading
 import sandbox_state
 
 # Top directories that may be overlaid (never /tmp, /proc, /dev, /sys, /run, home of the state dir).
-OVERLAY_TOPS = ('/usr', '/boot', '/opt', '/var', '/etc', '/srv', '/lib', '/lib64', '/lib32', '/xen',
+OVERLAY_TOPS = ('/usr', '/boot', '/opt', '/var', '/etc', '/srv', '/lib', '/lib64', '/lib32', '/xen', '/root',
                 '/home', '/mnt', '/media')
 
 # What xend itself falls back to when a config names no loader / device model
