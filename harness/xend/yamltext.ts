@@ -286,6 +286,14 @@ function closingQuote(line: string, start: number): number {
   return fail();
 }
 
+function isJsonString(s: string): boolean {
+  try {
+    return typeof JSON.parse(s) === "string";
+  } catch {
+    return false;
+  }
+}
+
 function parseJsonString(s: string): string {
   try {
     const v = JSON.parse(s);
@@ -298,6 +306,8 @@ function parseJsonString(s: string): string {
 
 function startsMappingEntry(item: string): boolean {
   if (item.charCodeAt(0) === 34) {
+    // A whole-line JSON string is a scalar item (the common case: no scan of long strings).
+    if (item.charCodeAt(item.length - 1) === 34 && isJsonString(item)) return false;
     const end = closingQuote(item, 0);
     return item.charCodeAt(end + 1) === 58 /* : */;
   }
@@ -309,7 +319,8 @@ function startsMappingEntry(item: string): boolean {
 function plainOrQuoted(text: string): Value {
   const c = text.charCodeAt(0);
   if (c === 34 /* " */) {
-    if (closingQuote(text, 0) !== text.length - 1) fail();
+    // JSON.parse accepts exactly one string literal spanning the text, or throws.
+    if (text.charCodeAt(text.length - 1) !== 34) fail();
     return parseJsonString(text);
   }
   if (text === "[]") return [];
