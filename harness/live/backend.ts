@@ -22,6 +22,8 @@ import { registerForSignals, type SignalTarget } from "./signals.js";
 
 export const DEFAULT_PREFIX = "xc-";
 export const DEFAULT_RETRIES = 2;
+/** After a second interrupt: the deadline of every request (and what requests under way still get). */
+export const HURRY_MS = 2000;
 
 export interface LiveBackendOptions {
   /** `http://host[:port]` or `unix:///path/to/xend-socket`. */
@@ -245,11 +247,11 @@ export class LiveBackend implements Backend, SignalTarget {
 
   /** Send on the wire; GETs are retried after transport faults, nothing else is. */
   private async transmit(req: HttpRequest): Promise<HttpResponse> {
-    const timeoutMs = this.hurry ? Math.min(this.timeoutMs, 2000) : this.timeoutMs;
+    const timeoutMs = this.hurry ? Math.min(this.timeoutMs, HURRY_MS) : this.timeoutMs;
     const attempts = req.method === "GET" ? this.retries + 1 : 1;
     for (let i = 1; ; i++) {
       try {
-        return await exchange(this.target, req, { timeoutMs });
+        return await this.raceHurry(exchange(this.target, req, { timeoutMs }), req);
       } catch (e) {
         const transient = isHarnessError(e, "backend.connect") || isHarnessError(e, "backend.timeout") || isHarnessError(e, "backend.protocol");
         if (!transient || i >= attempts || this.hurry) {
@@ -293,9 +295,28 @@ export class LiveBackend implements Backend, SignalTarget {
     return this.cleanup(this.leftovers());
   }
 
-  /** A second interrupt: shorter deadlines, no retries. */
+  /** A second interrupt: shorter deadlines, no retries; requests under way get HURRY_MS more. */
   hurryUp(): void {
     this.hurry = true;
+    for (const w of [...this.hurryWaiters]) w();
+  }
+
+  private readonly hurryWaiters = new Set<() => void>();
+
+  private raceHurry<T>(p: Promise<T>, req: HttpRequest): Promise<T> {
+    if (this.hurry) return p;
+    let waiter!: () => void;
+    const cut = new Promise<never>((_, reject) => {
+      waiter = () => {
+        const t = setTimeout(
+          () => reject(new HarnessError("backend.timeout", `xend at ${this.where}: ${req.method} ${req.path} cut short ${HURRY_MS} ms after the second interrupt`)),
+          HURRY_MS,
+        );
+        t.unref();
+      };
+      this.hurryWaiters.add(waiter);
+    });
+    return Promise.race([p, cut]).finally(() => this.hurryWaiters.delete(waiter));
   }
 
   async close(): Promise<void> {
