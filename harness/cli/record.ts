@@ -10,7 +10,7 @@ import { VERSION } from "../cli.js";
 import { HarnessError } from "../errors.js";
 import { parseCommandArgs } from "./args.js";
 import { loadMatrix, expandCells, fromRoot, DEFAULT_MATRIX, RECORDINGS_DIR } from "../matrix/index.js";
-import { runCells } from "../run/index.js";
+import { runCells, isCI } from "../run/index.js";
 import type { CellResult } from "../run/index.js";
 import type { Cell } from "../matrix/index.js";
 import { createBackend, RecordingBackend, writeRecording, type BackendSpec, type Backend } from "../xend/index.js";
@@ -125,7 +125,7 @@ export const command: Command = {
       out: { type: "string" },
       "timeout-ms": { type: "string" },
     });
-    if (io.env.CI) {
+    if (isCI(io.env)) {
       io.err("xend-compat record: refusing to write recordings under CI (the CI environment variable is set); record on a workstation and commit the files");
       return 2;
     }
