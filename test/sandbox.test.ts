@@ -360,6 +360,11 @@ for (const { ver, fam } of VERSIONS) {
       expect(r.detail).toMatch(/not running/);
       const u = await s.control({ kind: "effective-clock", domain: "no-such-domain-xc" }, "clock");
       expect(u.ok).toBe(false);
+      await start(s, name);
+      const rtc = await s.control({ kind: "guest-set-rtc", domain: name, delta: 60 }, "rtc");
+      expect(rtc.ok).toBe(false);
+      expect(rtc.detail).toMatch(/PV/);
+      expect((await clock(s, name)).vmRtcTimeoffset).toBeNull();
     });
   });
 }

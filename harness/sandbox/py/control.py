@@ -77,6 +77,9 @@ class Controller(object):
         domid = fake_xc.find_domid(uuid)
         if domid is None:
             return {'ok': False, 'detail': 'domain %s is not running (no device model to change the RTC)' % req.get('domain')}
+        if not fake_xc.is_hvm(domid):
+            return {'ok': False, 'detail': 'domain %s is PV: no device model carries an RTC change to '
+                    'xenstore (on real Xen it stays inside the guest)' % req.get('domain')}
         self.settle()
         path = '/vm/%s/rtc/timeoffset' % uuid
         st = fake_xs.store()

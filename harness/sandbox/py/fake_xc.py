@@ -89,6 +89,12 @@ def find_domid(uuid):
     return None
 
 
+def is_hvm(domid):
+    with _lock:
+        d = _domains.get(int(domid))
+        return bool(d and d['hvm'])
+
+
 def guest_shutdown(domid, reason):
     """The guest shuts itself down (e.g. poweroff): what the hypervisor then reports."""
     with _lock:
