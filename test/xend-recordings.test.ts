@@ -3,7 +3,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
+  listRecordings,
   loadRecording,
+  obsoleteRecordings,
   parseRecording,
   recordingPath,
   serializeRecording,
@@ -124,6 +126,15 @@ describe("recording files", () => {
     expect(redactedDefine.request.headers.at(-1)).toEqual(["Content-Length", String(redactedDefine.request.body!.length)]);
     // Serializing what was loaded gives the same text again.
     expect(serializeRecording(back)).toBe(text);
+  });
+
+  it("lists recordings with their cell ids and finds the ones no cell uses", () => {
+    writeRecording(dir, sample());
+    writeRecording(dir, { ...sample(), cell: "4.1.2/0.9.11/gone" });
+    fs.writeFileSync(path.join(dir, "4.1.2", "README.md"), "not a recording");
+    expect(listRecordings(dir).map((r) => r.cellId)).toEqual(["4.1.2/0.8.7+rfc-localtime/hvm-lt", "4.1.2/0.9.11/gone"]);
+    expect(obsoleteRecordings(dir, [CELL]).map((r) => r.file)).toEqual([path.join(dir, "4.1.2", "0.9.11", "gone.yaml")]);
+    expect(obsoleteRecordings(dir, [CELL], ["3.2"])).toEqual([]);
   });
 
   it("writes atomically: no temporary file left, an existing file replaced whole, failures leave the old file", () => {

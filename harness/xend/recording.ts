@@ -86,6 +86,47 @@ export function recordingPath(dir: string, cellId: string): string {
   return path.join(dir, safeSegment(xend), safeSegment(libvirt), safeSegment(scenario) + ".yaml");
 }
 
+/** The cell id a recording file stands for (the inverse of recordingPath), or undefined. */
+export function cellIdOfPath(dir: string, file: string): string | undefined {
+  const rel = path.relative(dir, file).split(path.sep);
+  if (rel.length !== 3 || !rel[2].endsWith(".yaml")) return undefined;
+  try {
+    const parts = [rel[0], rel[1], rel[2].slice(0, -".yaml".length)].map((p) => decodeURIComponent(p));
+    return parts.every((p) => p !== "" && !p.includes("/")) ? parts.join("/") : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every recording file under `dir` with the cell id it stands for. */
+export function listRecordings(dir: string): { file: string; cellId: string }[] {
+  const out: { file: string; cellId: string }[] = [];
+  const walk = (d: string, depth: number) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory() && depth < 2) walk(p, depth + 1);
+      else if (e.isFile() && depth === 2 && e.name.endsWith(".yaml") && !e.name.startsWith(".")) {
+        const id = cellIdOfPath(dir, p);
+        if (id) out.push({ file: p, cellId: id });
+      }
+    }
+  };
+  walk(dir, 0);
+  return out.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+}
+
+/** Recordings under `dir` (optionally only of the given xend versions) that no cell of `cellIds` uses. */
+export function obsoleteRecordings(dir: string, cellIds: Iterable<string>, xendVersions?: string[]): { file: string; cellId: string }[] {
+  const want = new Set(cellIds);
+  return listRecordings(dir).filter((r) => !want.has(r.cellId) && (!xendVersions || xendVersions.includes(r.cellId.split("/")[0])));
+}
+
 /** The command that (re)records one cell. */
 export function recordCommand(cellId: string): string {
   const { xend, libvirt, scenario } = splitCellId(cellId);
