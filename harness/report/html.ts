@@ -154,7 +154,7 @@ table.grid{border-collapse:separate;border-spacing:4px;margin-top:12px}
 table.scen{border-collapse:collapse;width:100%}
 .scen th,.scen td{border-bottom:1px solid var(--line);padding:5px 8px;text-align:left;vertical-align:top}
 .scen th{font-size:13px;color:var(--muted)}
-.scenbtn{font:inherit;font-weight:600;color:var(--focus);background:none;border:none;padding:0;cursor:pointer;text-decoration:underline;text-align:left}
+.scenbtn{font:inherit;font-weight:600;white-space:nowrap;color:var(--focus);background:none;border:none;padding:0;cursor:pointer;text-decoration:underline;text-align:left}
 .scenbtn[aria-expanded=true]{color:var(--fg)}
 .v,.o{display:inline-block;padding:0 6px;border-radius:4px;border:1px solid;font-size:13px;font-weight:600}
 .v-preserved,.o-pass{background:var(--full);border-color:var(--full-b)}
