@@ -48,7 +48,7 @@ class Placeholders(object):
         self.existing = []       # paths asked for that already existed
 
     def describe(self):
-        return {'mode': self.mode, 'provided': list(self.provided),
+        return {'mode': self.mode, 'provided': sorted(self.provided),
                 'refused': [{'path': p, 'reason': r} for p, r in self.refused],
                 'overlays': sorted(self.overlays.keys()), 'existing': list(self.existing)}
 

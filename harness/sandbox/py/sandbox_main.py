@@ -183,8 +183,10 @@ def main(argv):
                     pin.input(cfg[0])
                     pin.input_eof()
                     ph.provide_for_config(pin.get_val())
+            except sxp.ParseError:
+                pass   # xend reports the parse error itself
             except Exception, e:
-                # xend reports a parse error itself; anything else is ours
+                # anything else is ours
                 sandbox_state.record('placeholder.scan-failed', error=str(e))
                 sys.stderr.write('xend-compat: placeholder scan failed: %s\n' % traceback.format_exc())
             return orig(self, op_, req)
