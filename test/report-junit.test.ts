@@ -20,7 +20,7 @@ describe("JUnit report", () => {
     expect(xml).toContain('name="report" value="facts/xend.md"');
     // 3.2 drops localtime: the lt cells changed without expectation → failures; hvm-utc on 3.2/0.9.11 was
     // expected to change but did not → xpass, also a failure (the expectation is out of date)
-    const failures = [...Array.from(doc.getElementsByTagName("failure"))].map((f) => (f.parentNode as Element).getAttribute("name") + "@" + ((f.parentNode as Element).getAttribute("classname") ?? ""));
+    const failures = [...Array.from(doc.getElementsByTagName("failure"))].map((f) => (f.parentNode as unknown as Element).getAttribute("name") + "@" + ((f.parentNode as unknown as Element).getAttribute("classname") ?? ""));
     expect(failures.sort()).toEqual([
       "hvm-localtime-guest-sets-rtc-restart@xend-compat.xend-3.2.libvirt-0.8.7+rfc-localtime",
       "hvm-localtime-guest-sets-rtc-restart@xend-compat.xend-3.2.libvirt-0.9.11",

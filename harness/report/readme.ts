@@ -43,30 +43,48 @@ export function findings(results: CellResult[]): Finding[] {
   return [...groups.values()].sort((a, b) => b.cells.length - a.cells.length || a.text.localeCompare(b.text));
 }
 
-/** `0.8.7: pv-localtime, pv-utc-start on 3.2, 3.4.3, 4.1.2` style, compact. */
+/** Compact list of cells: `pv-localtime, pv-localtime-bootloader with libvirt 0.8.7 on xend 3.2, 3.4.3, 4.1.2`. */
 export function compactCells(ids: string[]): string {
-  // libvirt → scenario → xends
-  const tree = new Map<string, Map<string, string[]>>();
+  // scenario → libvirt → xends, then merge libvirts with the same xends, then scenarios with the same rest
+  const bySL = new Map<string, string[]>();
+  const order: string[] = [];
   for (const id of ids) {
     const [x, l, s] = id.split("/");
-    if (!tree.has(l)) tree.set(l, new Map());
-    const m = tree.get(l)!;
-    if (!m.has(s)) m.set(s, []);
-    m.get(s)!.push(x);
-  }
-  const parts: string[] = [];
-  for (const [l, m] of tree) {
-    // group scenarios sharing the same xend list
-    const byX = new Map<string, string[]>();
-    for (const [s, xs] of m) {
-      const k = xs.join(", ");
-      if (!byX.has(k)) byX.set(k, []);
-      byX.get(k)!.push(s);
+    const k = `${s}\u0000${l}`;
+    if (!bySL.has(k)) {
+      bySL.set(k, []);
+      order.push(k);
     }
-    const inner = [...byX].map(([xs, ss]) => `${ss.join(", ")} on xend ${xs}`).join("; ");
-    parts.push(`libvirt ${l}: ${inner}`);
+    bySL.get(k)!.push(x);
   }
-  return parts.join(" · ");
+  const bySX = new Map<string, string[]>(); // scenario + xends → libvirts
+  const order2: string[] = [];
+  for (const k of order) {
+    const [s, l] = k.split("\u0000");
+    const k2 = `${s}\u0000${bySL.get(k)!.join(", ")}`;
+    if (!bySX.has(k2)) {
+      bySX.set(k2, []);
+      order2.push(k2);
+    }
+    bySX.get(k2)!.push(l);
+  }
+  const byLX = new Map<string, string[]>(); // libvirts + xends → scenarios
+  const order3: string[] = [];
+  for (const k2 of order2) {
+    const [s, xs] = k2.split("\u0000");
+    const k3 = `${bySX.get(k2)!.join(", ")}\u0000${xs}`;
+    if (!byLX.has(k3)) {
+      byLX.set(k3, []);
+      order3.push(k3);
+    }
+    byLX.get(k3)!.push(s);
+  }
+  return order3
+    .map((k3) => {
+      const [ls, xs] = k3.split("\u0000");
+      return `${byLX.get(k3)!.join(", ")} with libvirt ${ls} on xend ${xs}`;
+    })
+    .join("; ");
 }
 
 export function renderSupportBlock(report: RunReport): string {

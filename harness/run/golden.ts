@@ -9,7 +9,6 @@ import { writeFileAtomic } from "../fsutil.js";
 import { redact } from "../xend/index.js";
 import * as path from "node:path";
 import { HarnessError } from "../errors.js";
-import { readSxpr, printSxpr } from "../sxp/index.js";
 import type { CellResult, GoldenResult, Observation } from "./types.js";
 import { signed } from "./effective.js";
 
@@ -33,12 +32,64 @@ export function goldenPath(dir: string, r: Pick<CellResult, "xend" | "libvirt" |
   return path.join(dir, r.xend, r.libvirt, `${r.scenario}.txt`);
 }
 
+type RawSx = string | RawSx[];
+
+/** Read S-expression text keeping every atom exactly as written (quotes included); null if unbalanced. */
+function readRaw(text: string): RawSx | null {
+  let i = 0;
+  const n = text.length;
+  const skip = () => {
+    while (i < n && /\s/.test(text[i])) i++;
+  };
+  const one = (): RawSx | null => {
+    skip();
+    if (i >= n) return null;
+    if (text[i] === "(") {
+      i++;
+      const list: RawSx[] = [];
+      for (;;) {
+        skip();
+        if (i >= n) return null;
+        if (text[i] === ")") {
+          i++;
+          return list;
+        }
+        const c = one();
+        if (c === null) return null;
+        list.push(c);
+      }
+    }
+    const start = i;
+    if (text[i] === "'" || text[i] === '"') {
+      const q = text[i++];
+      while (i < n && text[i] !== q) i += text[i] === "\\" ? 2 : 1;
+      if (i >= n) return null;
+      i++;
+      return text.slice(start, i);
+    }
+    while (i < n && !/[\s()]/.test(text[i])) i++;
+    return text.slice(start, i);
+  };
+  const v = one();
+  return v;
+}
+
+function flatRaw(x: RawSx): string {
+  return typeof x === "string" ? x : `(${x.map(flatRaw).join(" ")})`;
+}
+
+function prettyRaw(x: RawSx, depth: number): string {
+  const flat = flatRaw(x);
+  if (typeof x === "string" || flat.length + depth * 4 <= 100 || x.length <= 1) return flat;
+  const pad = "    ".repeat(depth + 1);
+  return `(${flatRaw(x[0])}` + x.slice(1).map((c) => `\n${pad}${prettyRaw(c, depth + 1)}`).join("") + ")";
+}
+
+/** The SXPR as sent, one element per line where it is long; atoms exactly as libvirt wrote them. */
 function prettySxpr(text: string): string {
-  try {
-    return printSxpr(readSxpr(text, { dialect: "libvirt" }), { style: "libvirt", pretty: true });
-  } catch {
-    return text;
-  }
+  const t = readRaw(text);
+  if (t === null) return text;
+  return prettyRaw(t, 0);
 }
 
 function indent(s: string, pad = "    "): string {
