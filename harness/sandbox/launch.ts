@@ -50,7 +50,23 @@ export interface LaunchOptions {
   log?: (line: string) => void;
 }
 
-export const PY_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "py");
+/**
+ * harness/sandbox/py: beside this file when run from source (tsx, vitest), or in the package's
+ * source tree when run from the compiled dist/harness/sandbox/ (tsc does not copy .py files).
+ */
+export const PY_DIR = findPyDir(path.dirname(fileURLToPath(import.meta.url)));
+
+function findPyDir(here: string): string {
+  const beside = path.join(here, "py");
+  if (fs.existsSync(path.join(beside, "sandbox_main.py"))) return beside;
+  let dir = here;
+  for (let i = 0; i < 6; i++) {
+    const cand = path.join(dir, "harness", "sandbox", "py");
+    if (fs.existsSync(path.join(cand, "sandbox_main.py"))) return cand;
+    dir = path.dirname(dir);
+  }
+  return beside;
+}
 const STDERR_TAIL_BYTES = 6000;
 
 /** A running sandbox process. */
