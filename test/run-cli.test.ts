@@ -1,0 +1,129 @@
+/**
+ * The run/support/explain/diff commands through the CLI dispatcher, on the shipped recordings (skipped
+ * with the reason when there are none) and on bad input (always).
+ */
+import { describe, expect, it } from "vitest";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { main, type CliIO } from "../harness/cli.js";
+
+const root = path.join(__dirname, "..");
+const haveRecordings = ["3.2", "3.4.3", "4.1.2"].every((v) => fs.existsSync(path.join(root, "fixtures", "recordings", v)));
+
+function io(env: NodeJS.ProcessEnv = {}, cwd = os.tmpdir()): CliIO & { stdout: () => string; stderr: () => string } {
+  let out = "";
+  let err = "";
+  return { out: (s) => (out += s.endsWith("\n") ? s : s + "\n"), err: (s) => (err += s.endsWith("\n") ? s : s + "\n"), isTTY: false, env, cwd, stdout: () => out, stderr: () => err };
+}
+
+describe("CLI: bad input is exit 2 with one line naming the place", () => {
+  it("a matrix with an error names file:line:column", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "xc-cli-"));
+    fs.writeFileSync(path.join(dir, "bad.yaml"), "name: x\nxend: [\"4.1.2\"]\nlibvirt: [\"0.9.11\"]\nscenarios: []\nbogus: 1\n");
+    const o = io({}, dir);
+    expect(await main(["run", "--matrix", "bad.yaml"], o)).toBe(2);
+    expect(o.stderr()).toMatch(/^xend-compat run: bad\.yaml:4:12: expected at least one scenario/m);
+    expect(o.stderr()).toMatch(/unknown key 'bogus'/);
+    expect(o.stderr()).not.toMatch(/at .*\.ts:\d+/); // no stack trace
+  });
+
+  it("unknown options, reporters, versions, cell ids", async () => {
+    for (const argv of [
+      ["run", "--bogus"],
+      ["run", "--reporter", "xml"],
+      ["run", "--libvirt", "0.0.1"],
+      ["run", "--backend", "magic"],
+      ["explain", "4.1.2/hvm-utc"],
+      ["explain"],
+      ["diff", "--from", "0.9.10"],
+      ["support", "--xend", "latest"],
+    ]) {
+      const o = io();
+      expect(await main(argv, o), argv.join(" ")).toBe(2);
+      expect(o.stderr().trim().split("\n").length, argv.join(" ")).toBe(1);
+    }
+  });
+
+  it("--help for each command", async () => {
+    for (const c of ["run", "support", "explain", "diff"]) {
+      const o = io();
+      expect(await main([c, "--help"], o)).toBe(0);
+      expect(o.stdout()).toMatch(new RegExp(`^usage: xend-compat ${c}`));
+      expect(o.stdout()).toMatch(/exit codes/);
+    }
+  });
+});
+
+describe.skipIf(!haveRecordings)("CLI on the recordings (skipped: no recordings yet)", () => {
+  it("run from another directory: all cells as expected, exit 0, ends with where cells ran", async () => {
+    const o = io({}, os.tmpdir());
+    expect(await main(["run"], o)).toBe(0);
+    const lines = o.stdout().trim().split("\n");
+    expect(lines.slice(-2).join(" ")).toMatch(/^210 cells: 0 ran live, 0 in a sandbox, 0 in a container, 210 replayed, 0\s+skipped, 0 errors/);
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(80);
+  });
+
+  it("run --reporter json prints one object on stdout (summary on stderr)", async () => {
+    const o = io();
+    expect(await main(["run", "--reporter", "json", "--xend", "4.1.2", "--libvirt", "0.8.7", "--scenario", "pv-localtime"], o)).toBe(0);
+    const obj = JSON.parse(o.stdout());
+    expect(obj.cells).toHaveLength(1);
+    expect(obj.cells[0]).toMatchObject({ id: "4.1.2/0.8.7/pv-localtime", verdict: "changed", outcome: "xfail" });
+    expect(obj.cells[0].observation.localtimePaths).toEqual([{ path: "/domain/image/linux/localtime", value: "1" }]);
+    expect(o.stderr()).toMatch(/1 cell: .* 1 replayed/);
+  });
+
+  it("run exits 1 when a cell is not as expected (a libvirt version the matrix has no expectation for)", async () => {
+    const o = io();
+    // 0.9.12 replays nothing (recordings are per version) → error cells → exit 1
+    expect(await main(["run", "--libvirt", "0.9.12", "--xend", "4.1.2", "--scenario", "hvm-utc"], o)).toBe(1);
+    expect(o.stdout()).toMatch(/backend\.unmatched/);
+  });
+
+  it("run --reporter junit --out writes the file", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "xc-cli-"));
+    const o = io({}, dir);
+    expect(await main(["run", "--reporter", "junit", "--out", "r.xml", "--xend", "3.2"], o)).toBe(0);
+    expect(fs.readFileSync(path.join(dir, "r.xml"), "utf8")).toMatch(/^<\?xml[\s\S]*<testsuites name="xend-compat default" tests="70"/);
+    expect(o.stdout()).toMatch(/report written to r\.xml\n70 cells:/);
+  });
+
+  it("support --json gives the status per libvirt × xend", async () => {
+    const o = io();
+    expect(await main(["support", "--libvirt", "0.9.11", "--json"], o)).toBe(0);
+    const obj = JSON.parse(o.stdout());
+    expect(obj.support.map((s: { xend: string; status: string }) => `${s.xend}:${s.status}`)).toEqual(["3.2:unsafe", "3.4.3:unsafe", "4.1.2:partial"]);
+  });
+
+  it("explain tells the whole story of one cell", async () => {
+    const o = io();
+    expect(await main(["explain", "3.4.3/0.9.11/hvm-utc-start"], o)).toBe(0);
+    const t = o.stdout();
+    for (const part of [
+      "cell 3.4.3/0.9.11/hvm-utc-start",
+      "1. Domain XML in",
+      "<name>xc-hvm-utc-start-v0911</name>",
+      "2. libvirt learns xend_config_format: 4",
+      "(localtime 0)",
+      "[1-define] POST /xend/domain/",
+      "[2-start] POST /xend/domain/xc-hvm-utc-start-v0911",
+      "rtc_timeoffset: /domain/image/hvm/rtc_timeoffset = 0",
+      "at 2-start: UTC+7200s (domain_set_time_offset(7200)); intended UTC+0s",
+      "verdict: changed",
+      "outcome: xfail",
+    ])
+      expect(t).toContain(part);
+  });
+
+  it("diff shows only the cells that differ between two libvirt versions", async () => {
+    const o = io();
+    expect(await main(["diff", "--from", "0.9.10", "--to", "0.9.11", "--xend", "4.1.2"], o)).toBe(0);
+    const t = o.stdout();
+    expect(t).toMatch(/^diff libvirt 0\.9\.10 \(0\.9\.5-0\.9\.10\) → 0\.9\.11 \(0\.9\.11-1\.3\.0\): \d+ of 14 cells differ/);
+    expect(t).toContain("xend 4.1.2 / hvm-guest-sets-rtc: changed → preserved");
+    expect(t).toContain("xend 4.1.2 / hvm-adjust-utc-3600: rejected → preserved");
+    expect(t).not.toContain("/ pv-utc:"); // the same observation in both: not shown
+    expect(t).toMatch(/support: xend 4\.1\.2 unsafe → partial/);
+  });
+});
