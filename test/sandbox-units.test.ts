@@ -69,6 +69,23 @@ describe("Xen tree detection and provenance", () => {
     expect(t32.originSource).toBe("none");
   });
 
+  const hasGit = spawnSync("git", ["--version"]).status === 0;
+  it.skipIf(!hasGit)(`takes provenance from a git work tree that tracks the tree (and not from an unrelated one)${hasGit ? "" : " (skipped: no git)"}`, () => {
+    const root = fakeTree("tgit", ["checkpoint"]);
+    const git = (...a: string[]) => spawnSync("git", a, { cwd: root, encoding: "utf8" });
+    expect(git("init", "-q").status).toBe(0);
+    git("-c", "user.email=x@y", "-c", "user.name=x", "add", ".");
+    git("-c", "user.email=x@y", "-c", "user.name=x", "commit", "-qm", "tree");
+    git("remote", "add", "origin", "https://example.invalid/xen.git");
+    const head = git("rev-parse", "HEAD").stdout.trim();
+    const t = openTree(root);
+    expect(t.origin).toMatchObject({ repo: "https://example.invalid/xen.git", commit: head });
+    expect(t.originSource).toBe(`git ${root}`);
+    // an untracked tree inside that repository is not described by it
+    const inner = fakeTree(path.join("tgit", "inner"), ["process"]);
+    expect(openTree(inner).originSource).toBe("none");
+  });
+
   it("rejects a directory that holds no xend, naming it (input.usage)", async () => {
     const empty = path.join(tmp, "empty");
     fs.mkdirSync(empty);
