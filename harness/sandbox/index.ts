@@ -115,6 +115,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<SandboxBackend
       ...(opts.log ? { log: opts.log } : {}),
     });
     proc = launched.proc;
+    if (!opts.keepStateDir) proc.cleanupSync = () => fs.rmSync(stateDir, { recursive: true, force: true });
     await waitForXend(launched.ready.xend, deadline, proc);
     return new SandboxBackend({
       xendVersion: opts.xendVersion,

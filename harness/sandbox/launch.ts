@@ -77,6 +77,8 @@ export class SandboxProcess {
   private exitWaiters: (() => void)[] = [];
   private stopping = false;
   onUnexpectedExit?: (why: string) => void;
+  /** Synchronous clean-up (the state directory) for when this Node process is going away. */
+  cleanupSync?: () => void;
 
   constructor(child: ChildProcess, log?: (line: string) => void) {
     this.child = child;
@@ -151,8 +153,18 @@ const live = new Set<SandboxProcess>();
 const SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
 let installed = false;
 
+function cleanupAll(): void {
+  for (const p of [...live]) {
+    try {
+      p.cleanupSync?.();
+    } catch {
+      /* best effort */
+    }
+  }
+}
 function onSignal(sig: NodeJS.Signals): void {
   for (const p of [...live]) p.killSync("SIGTERM");
+  cleanupAll();
   uninstall();
   // Let the signal do what it would have done without us, unless someone else handles it.
   if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
@@ -160,6 +172,7 @@ function onSignal(sig: NodeJS.Signals): void {
 const handlers = new Map<NodeJS.Signals, () => void>(SIGNALS.map((s) => [s, () => onSignal(s)]));
 function onExit(): void {
   for (const p of [...live]) p.killSync("SIGKILL");
+  cleanupAll();
 }
 
 function install(): void {
