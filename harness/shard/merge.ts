@@ -12,7 +12,7 @@ import { HarnessError } from "../errors.js";
 import { OUTCOMES, type CellResult } from "../run/index.js";
 import { VERDICTS } from "../matrix/index.js";
 import { makeReport, type RunReport } from "../report/index.js";
-import { lineColAt, offsetOfPath } from "./json-pos.js";
+import { jsonErrorOffset, lineColAt, offsetOfPath } from "./json-pos.js";
 import { selectionDigest, shardIds, type ShardInfo } from "./slice.js";
 
 const shardSchema = z.object({
@@ -71,10 +71,10 @@ export function readShardReport(file: string, text: string): ShardFile {
   try {
     data = JSON.parse(text);
   } catch (e) {
-    const msg = (e as Error).message;
-    const at = /position (\d+)/.exec(msg);
-    const pos = at ? lineColAt(text, Number(at[1])) : undefined;
-    throw new HarnessError("input.file", `not valid JSON: ${msg.replace(/ in JSON at position.*$/, "")}`, { pos: { file, ...(pos ?? {}) } });
+    const found = jsonErrorOffset(text);
+    const at = found < 0 ? 0 : found;
+    const what = at >= text.length ? "the text ends too early" : `unexpected ${JSON.stringify(text[at])}`;
+    throw new HarnessError("input.file", `not valid JSON: ${what}`, { pos: { file, ...lineColAt(text, at) }, cause: e });
   }
   const parsed = reportSchema.safeParse(data);
   if (!parsed.success) {
