@@ -9,6 +9,10 @@ START=$(date +%s)
 # none can run (those tests then skip with the reason). Chains an EXIT trap that cleans up.
 source ci/containers.sh
 
+# Debian's chromium for the HTML support-matrix page test (test/report-html.browser.test.ts); when it
+# cannot be installed the test skips and says why. No browser is downloaded by playwright.
+source ci/browser.sh
+
 echo "[test] npm ci"
 npm ci --no-audit --no-fund || { echo "0 passed, 1 failed"; exit 1; }
 
