@@ -11,7 +11,7 @@ export function parseCommandArgs<T extends NonNullable<ParseArgsConfig["options"
   try {
     return parseArgs({ args: argv, options, allowPositionals, strict: true });
   } catch (e) {
-    const msg = e instanceof Error ? e.message.replace(/\. To specify a positional argument.*$/s, "") : String(e);
+    const msg = (e instanceof Error ? e.message.replace(/\. To specify a positional argument.*$/s, "") : String(e)).replace(/\s*\n\s*/g, " ");
     throw new HarnessError("input.usage", `${msg} (see 'xend-compat ${command} --help')`);
   }
 }

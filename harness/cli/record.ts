@@ -13,7 +13,7 @@ import { loadMatrix, expandCells, fromRoot, DEFAULT_MATRIX, RECORDINGS_DIR } fro
 import { runCells, isCI } from "../run/index.js";
 import type { CellResult } from "../run/index.js";
 import type { Cell } from "../matrix/index.js";
-import { createBackend, RecordingBackend, writeRecording, type BackendSpec, type Backend } from "../xend/index.js";
+import { createBackend, parseTarget, RecordingBackend, writeRecording, type BackendSpec, type Backend } from "../xend/index.js";
 
 const HELP = `usage: xend-compat record --backend sandbox|container|live --xend V [options]
 
@@ -146,6 +146,7 @@ export const command: Command = {
     if ((kind === "sandbox" || kind === "container") && !xenSrc)
       throw usage(`--backend ${kind} needs --xen-src DIR (a Xen source tree for xend ${xend}) or ${xenSrcVar}`);
     if (kind === "live" && !values.url) throw usage("--backend live needs --url (http://host:port or unix:///path)");
+    if (values.url !== undefined) parseTarget(values.url); // a bad address is a usage error before anything runs
 
     const matrixFile = values.matrix ? path.resolve(io.cwd, values.matrix) : fromRoot(DEFAULT_MATRIX);
     const matrix = loadMatrix(matrixFile, { displayName: values.matrix ?? DEFAULT_MATRIX });

@@ -32,6 +32,7 @@ options:
   --update-golden    rewrite goldens that differ or are missing (refused under CI)
   --shard I/N        run only part I of N (1 ≤ I ≤ N): the selected cells sorted by id, cut into N
                      contiguous parts; join the parts' --reporter json files with 'xend-compat merge'
+  --recordings DIR   recorded: replay the recordings in DIR (default fixtures/recordings)
   --url U            live: the xend, http://host:port or unix:///path (default $XEND_COMPAT_LIVE_URL)
   --timeout-ms N     per-request deadline for a real xend (default $XEND_COMPAT_TIMEOUT_MS, else 30000)
   --retries N        live: retries of a GET after a transport fault, 0-10 (default $XEND_COMPAT_RETRIES,
@@ -80,6 +81,7 @@ export const command: Command = {
       url: { type: "string" },
       "timeout-ms": { type: "string" },
       retries: { type: "string" },
+      recordings: { type: "string" },
     });
     const reporter = values.reporter ?? "table";
     if (!(REPORTER_NAMES as readonly string[]).includes(reporter)) throw new HarnessError("input.usage", `--reporter '${reporter}': expected one of ${REPORTER_NAMES.join(", ")} (see 'xend-compat run --help')`);
@@ -88,6 +90,7 @@ export const command: Command = {
     const backend = values.backend ?? "recorded";
     const timeoutMs = wholeNumber("--timeout-ms", values["timeout-ms"], 1, 3_600_000);
     const retries = wholeNumber("--retries", values.retries, 0, 10);
+    if (values.recordings !== undefined && backend !== "recorded") throw new HarnessError("input.usage", `--recordings is only for --backend recorded (got --backend ${backend})`);
     if (values.url !== undefined && backend !== "live") throw new HarnessError("input.usage", `--url is only for --backend live (got --backend ${backend})`);
     const progress = stderrProgress(io, backend);
     const ex = await execute({
@@ -101,6 +104,7 @@ export const command: Command = {
       golden: { update: Boolean(values["update-golden"]) },
       onProgress: progress.onProgress,
       ...(shard ? { select: (cells: Cell[]) => ((selection = cells.map((c) => c.id)), sliceCells(cells, shard)) } : {}),
+      ...(values.recordings !== undefined ? { recordingsDir: path.resolve(io.cwd, values.recordings) } : {}),
       backendSettings: {
         ...(values.url !== undefined ? { url: values.url } : {}),
         ...(timeoutMs !== undefined ? { timeoutMs } : {}),

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { DOMParser, type Element as XElement } from "@xmldom/xmldom";
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from "yaml";
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from "yaml";
 import type { z } from "zod";
 import { HarnessError, type SourcePos } from "../errors.js";
 import { clockMeaning, describeClock, readClock, resolveProfile, type ClockMeaning } from "../libvirt/index.js";
@@ -193,11 +193,17 @@ interface DomainFacts {
 
 function domainFacts(xml: string): DomainFacts | string {
   let problem: string | undefined;
-  const doc = new DOMParser({
-    onError: (level: string, msg: string) => {
-      if (level !== "warning" && !problem) problem = msg;
-    },
-  }).parseFromString(xml, "text/xml");
+  let doc;
+  try {
+    doc = new DOMParser({
+      onError: (level: string, msg: string) => {
+        if (level !== "warning" && !problem) problem = msg;
+      },
+    }).parseFromString(xml, "text/xml");
+  } catch (e) {
+    // xmldom throws on fatal errors (e.g. mismatched tags) after reporting them.
+    return `not well-formed XML: ${(problem ?? (e as Error).message).split("\n")[0]}`;
+  }
   if (problem) return `not well-formed XML: ${problem.split("\n")[0]}`;
   const root = doc.documentElement;
   if (!root || root.tagName !== "domain") return "not a libvirt domain XML (expected a <domain> root element)";
@@ -242,7 +248,22 @@ export function parseMatrix(text: string, opts: LoadOptions & { file: string }):
     );
   }
   const pos = new Positions(doc, lc, shown);
-  const data = doc.toJS();
+  let data: unknown;
+  try {
+    data = doc.toJS();
+  } catch (e) {
+    // e.g. an alias (*name) whose anchor is not set before it
+    let at: SourcePos = { file: shown };
+    visit(doc, {
+      Alias(_k, node) {
+        if (at.line === undefined && node.range && !node.resolve(doc)) {
+          const lp = lc.linePos(node.range[0]);
+          at = { file: shown, line: lp.line, column: lp.col };
+        }
+      },
+    });
+    throw matrixError([{ message: (e as Error).message.split("\n")[0], pos: at }], "input.yaml");
+  }
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
     throw matrixError([{ message: "expected a mapping with keys name, xend, libvirt, scenarios", pos: pos.at([]) }]);
   }

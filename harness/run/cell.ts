@@ -4,7 +4,8 @@
  * Nothing thrown here escapes: every fault becomes the cell's `error` (harness/backend) or `rejected`
  * (libvirt refused, or xend refused) verdict.
  */
-import { DOMParser, type Element as XElement } from "@xmldom/xmldom";
+import type { Element as XElement } from "@xmldom/xmldom";
+import { DOMParser } from "../xml/index.js";
 import { HarnessError, isHarnessError } from "../errors.js";
 import { describeClock, readClock, resolveProfile, encodeForm, sameClock, type ClockMeaning, type Profile } from "../libvirt/index.js";
 import type { Cell, Verdict } from "../matrix/index.js";
@@ -150,7 +151,7 @@ export function missingCapability(cell: Cell, backend: Pick<Backend, "guestContr
   return null;
 }
 
-/** Run one cell against an open backend. Never throws. */
+/** Run one cell against an open backend. Never throws, except HarnessError input.* (bad input: the run stops). */
 export async function runCell(cell: Cell, backend: Backend, opts: { profile?: Profile } = {}): Promise<CellRun> {
   const s = cell.scenario;
   const xmlIn = rewriteIdentity(s.xml, cell.instance.name, cell.instance.uuid);
@@ -169,6 +170,8 @@ export async function runCell(cell: Cell, backend: Backend, opts: { profile?: Pr
   try {
     raw = await backend.open(cell.id);
   } catch (e) {
+    // Bad input behind the backend (e.g. a corrupt recording file) stops the run: exit 2 naming the file.
+    if (isHarnessError(e, "input")) throw e;
     return { ...verdictForError(e, "opening the backend session"), observation: obs };
   }
   const session = new LoggedSession(raw);

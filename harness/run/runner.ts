@@ -111,6 +111,8 @@ export async function runCells(cells: Cell[], opts: RunOptions): Promise<CellRes
     try {
       backend = await backendOf(cell.xend);
     } catch (e) {
+      // A bad argument or setting (e.g. an unusable --url) is the user's input: the run stops, exit 2.
+      if (isHarnessError(e, "input")) throw e;
       const v = verdictForError(e, `backend for xend ${cell.xend}`);
       run = { ...v, observation: baseObservation(cell) };
     }
@@ -132,6 +134,7 @@ export async function runCells(cells: Cell[], opts: RunOptions): Promise<CellRes
         const profile = opts.profileFor ? safeProfile(opts.profileFor, cell.libvirt) : undefined;
         run = profile instanceof Error ? { verdict: "error", reason: `profile: ${profile.message}`, observation: baseObservation(cell) } : await runCell(cell, backend, { profile });
       } catch (e) {
+        if (isHarnessError(e, "input")) throw e;
         run = { ...verdictForError(e, "running the cell"), observation: baseObservation(cell) };
       } finally {
         sem.release();

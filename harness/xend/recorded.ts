@@ -42,6 +42,21 @@ export function clearRecordingCache(): void {
   cache.clear();
 }
 
+/** Where `key:` is in a recording file (its value's line and column), for messages about that key. */
+function keyPos(file: string, key: string): { file: string; line?: number; column?: number } {
+  try {
+    const lines = fs.readFileSync(file, "utf8").split("\n");
+    const re = new RegExp(`^(\\s*${key}:\\s*)\\S`);
+    for (let i = 0; i < lines.length; i++) {
+      const m = re.exec(lines[i]);
+      if (m) return { file: displayPath(file), line: i + 1, column: m[1].length + 1 };
+    }
+  } catch {
+    /* the file name alone */
+  }
+  return { file: displayPath(file) };
+}
+
 function displayPath(file: string): string {
   const rel = path.relative(process.cwd(), file);
   return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : file;
@@ -210,11 +225,11 @@ export class RecordedBackend implements Backend {
       throw new HarnessError(
         "input.recording",
         `recording is for xend ${rec.provenance.xendVersion}, not ${this.xendVersion} (replay refuses a recording of another xend version)`,
-        { pos: { file: displayPath(file) } },
+        { pos: keyPos(file, "xendVersion") },
       );
     if (rec.cell !== cellId)
       throw new HarnessError("input.recording", `recording is for cell '${rec.cell}', not '${cellId}' (was the file moved?)`, {
-        pos: { file: displayPath(file) },
+        pos: keyPos(file, "cell"),
       });
     return new RecordedSession(cellId, file, entry, this.requireAll);
   }

@@ -2,7 +2,7 @@
  * Reading the XML text itself: well-formedness errors become `input.xml` with file, line and column;
  * small helpers mirror the XPath lookups libvirt's parser uses (`string(./a/b[1])` and friends).
  */
-import { DOMParser } from "@xmldom/xmldom";
+import { DOMParser } from "../../xml/index.js";
 import { HarnessError } from "../../errors.js";
 
 /** The parts of the DOM the reader uses (xmldom's nodes satisfy this). */
@@ -32,11 +32,12 @@ export function parseXmlDocument(text: string, file?: string): XNode {
     const loc = (e as { locator?: { lineNumber?: number; columnNumber?: number } }).locator;
     const msg = problems.find((p) => p.level !== "warning")?.message ?? (e as Error).message;
     throw new HarnessError("input.xml", `malformed XML: ${msg}`, {
-      pos: { file, line: loc?.lineNumber && loc.lineNumber > 0 ? loc.lineNumber : undefined, column: loc?.columnNumber },
+      // Without a locator (e.g. an empty file: no root element) the document as a whole is at fault: 1:1.
+      pos: loc?.lineNumber && loc.lineNumber > 0 ? { file, line: loc.lineNumber, column: loc.columnNumber } : { file, line: 1, column: 1 },
       cause: e,
     });
   }
-  if (!root) throw new HarnessError("input.xml", "malformed XML: no root element", { pos: { file } });
+  if (!root) throw new HarnessError("input.xml", "malformed XML: no root element", { pos: { file, line: 1, column: 1 } });
   return root;
 }
 

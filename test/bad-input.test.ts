@@ -1,0 +1,237 @@
+/**
+ * Bad input, table-driven over test/bad-input/ and a table of bad arguments: the real CLI (in-process
+ * `main()` with captured io; a few through the built bin as a child process) must exit 2 with exactly
+ * one line on stderr naming the file and line:column (or the argument) and what was expected, and no
+ * stack trace unless --debug.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "./support/cli.js";
+import { copyProject, ROOT, type ProjectCopy } from "./support/project-copy.js";
+
+const DIR = "test/bad-input";
+
+/** [file under test/bad-input, what the one line must say after `file:line:col: `]. */
+const MATRIX: [string, string | RegExp][] = [
+  ["syntax-unclosed-flow.yaml", "Block collections are not allowed within flow collections"],
+  ["syntax-bad-indent.yaml", "All mapping items must start at the same column"],
+  ["syntax-tab-indent.yaml", "Tabs are not allowed as indentation"],
+  ["syntax-duplicate-key.yaml", "duplicate key (every key may appear once in a mapping)"],
+  ["syntax-unterminated-string.yaml", 'Missing closing "quote'],
+  ["syntax-unknown-alias.yaml", "Unresolved alias (the anchor must be set before the alias): b"],
+  ["schema-not-a-mapping.yaml", "expected a mapping with keys name, xend, libvirt, scenarios"],
+  ["schema-empty.yaml", "expected a mapping with keys name, xend, libvirt, scenarios"],
+  ["schema-missing-scenarios.yaml", "missing key 'scenarios': expected a list of scenarios"],
+  ["schema-unknown-key.yaml", "unknown key 'colour'"],
+  ["schema-xend-not-a-list.yaml", "expected a list of xend versions"],
+  ["schema-xend-unquoted-number.yaml", "expected a version string (quote it: '3.2')"],
+  ["schema-unknown-step.yaml", "expected a step: define, start, read, guest-poweroff or { guest-set-rtc: <seconds> }"],
+  ["schema-bad-scenario-id.yaml", "expected an id of lower-case letters, digits and '-'"],
+  ["unknown-xend-version.yaml", "expected a xend version like 3.2 or 4.1.2 (quoted)"],
+  ["unknown-libvirt-version.yaml", "no profile covers libvirt 0.1.0; known ranges:"],
+  ["unknown-libvirt-patch.yaml", "unknown libvirt patch profile '0.9.11+no-such-patch'"],
+  ["duplicate-scenario-id.yaml", "duplicate scenario id 'pv-utc' (first at scenarios[0])"],
+  ["include-matches-nothing.yaml", "glob '3.2/*/*' matches no cell of this matrix"],
+  ["exclude-matches-nothing.yaml", "glob '*/*/hvm-*' matches no cell of this matrix"],
+  ["include-bad-glob.yaml", "unclosed '{' in glob '{4.1.2/*/*'"],
+  ["path-escapes-root.yaml", "domain file '../../../etc/hostname' must be a path relative to the project root and inside it"],
+  ["path-absolute.yaml", "domain file '/etc/hostname' must be a path relative to the project root and inside it"],
+  ["path-missing-domain.yaml", "domain file 'fixtures/domains/no-such-file.xml' does not exist"],
+  ["steps-out-of-order.yaml", "'read' needs a 'define' before it"],
+  ["expectation-bad-verdict.yaml", "expected one of preserved, rejected, changed, error, skipped"],
+  ["scenario-domain-malformed.yaml", `domain file 'test/bad-input/domain/malformed.xml': not well-formed XML: Opening and ending tag mismatch`],
+  ["scenario-domain-missing-name.yaml", "domain file 'test/bad-input/domain/missing-name.xml' has no <name>"],
+  ["scenario-domain-wrong-root.yaml", "domain file 'test/bad-input/domain/wrong-root.xml': not a libvirt domain XML (expected a <domain> root element)"],
+];
+
+const DOMAIN: [string, string][] = [
+  ["malformed.xml", 'malformed XML: Opening and ending tag mismatch: "devices" != "domain"'],
+  ["bad-attribute-quote.xml", "malformed XML: element parse error"],
+  ["binary.xml", "malformed XML: missing root element"],
+  ["empty.xml", "malformed XML: missing root element"],
+];
+
+const SXPR: [string, string][] = [
+  ["unbalanced-leading-close.sxpr", "syntax error: unexpected ')'"],
+  ["bad-quoting-unterminated.sxpr", "unexpected end of input in quoted string"],
+  ["binary.sxpr", "unexpected text after the expression"],
+  ["empty.sxpr", "unexpected end of input: expected an expression"],
+  ["only-whitespace.sxpr", "unexpected end of input: expected an expression"],
+  ["bare-atoms.sxpr", "unexpected text after the expression"],
+];
+
+const RECORDINGS: [string, string][] = [
+  ["truncated-mid-string", "recording is not valid YAML: unexpected end of the stream within a double quoted scalar"],
+  ["truncated-mid-exchange", "bad recording: missing exchanges[0].response"],
+  ["wrong-format-version", "bad recording: unsupported recording format 2 (this harness reads format 1)"],
+  ["provenance-other-xend", "recording is for xend 3.4.3, not 4.1.2 (replay refuses a recording of another xend version)"],
+  ["provenance-other-cell", "recording is for cell '4.1.2/0.9.11/hvm-utc', not '4.1.2/0.9.11/pv-utc' (was the file moved?)"],
+  ["provenance-bad-backend", "bad recording: provenance.backend must be one of recorded, sandbox, container, live, got 'stand-in'"],
+  ["provenance-missing-commit", "bad recording: missing provenance.commit"],
+  ["yaml-bad-indent", "recording is not valid YAML: bad indentation of a sequence entry"],
+  ["yaml-tab", "recording is not valid YAML: tab characters must not be used in indentation"],
+  ["exchange-bad-method", "bad recording: exchanges[0].request.method must be one of GET, POST, DELETE, PUT"],
+  ["exchange-status-not-number", "bad recording: exchanges[0].response.status must be a number"],
+  ["not-a-mapping", "bad recording: (top level) must be a mapping"],
+  ["binary-garbage", "recording is not valid YAML: null byte is not allowed in input"],
+];
+
+/** [argv, the argument the line must name, what it must say]. */
+const ARGS: [string[], string][] = [
+  [["run", "--bogus"], "Unknown option '--bogus'"],
+  [["run", "--reporter", "xml"], "--reporter 'xml': expected one of table, json, junit, markdown, html"],
+  [["run", "--reporter"], "Option '--reporter <value>' argument missing"],
+  [["run", "extra-positional"], "Unexpected argument 'extra-positional'"],
+  [["run", "--shard", "3/2"], "--shard '3/2': I must be between 1 and N (2)"],
+  [["run", "--shard", "0/2"], "--shard '0/2': I must be between 1 and N (2)"],
+  [["run", "--shard", "1/0"], "--shard '1/0': N must be at least 1"],
+  [["run", "--shard", "x"], "--shard 'x': expected I/N, two whole numbers"],
+  [["run", "--xend", "abc"], "--xend 'abc' is not a xend version (e.g. 4.1.2)"],
+  [["run", "--libvirt", "0.0.1"], "--libvirt: no profile covers libvirt 0.0.1"],
+  [["run", "--scenario", "nomatch-*"], "--scenario 'nomatch-*' matches no scenario of default"],
+  [["run", "--scenario", "{a"], "--scenario: unclosed '{' in glob '{a'"],
+  [["run", "--backend", "nope"], "--backend 'nope': expected one of recorded, sandbox, container, live"],
+  [["run", "--timeout-ms", "0"], "--timeout-ms '0': expected a whole number from 1 to 3600000"],
+  [["run", "--retries", "-1"], "Option '--retries' argument is ambiguous."],
+  [["run", "--retries=-1"], "--retries '-1': expected a whole number from 0 to 10"],
+  [["run", "--backend", "live", "--url", "ftp://x"], "bad xend address 'ftp://x': unknown scheme (expected http://host[:port] or unix:///path)"],
+  [["run", "--backend", "live", "--url", "unix://relative/sock"], "bad xend address 'unix://relative/sock': a unix socket path must be absolute"],
+  [["run", "--url", "http://x"], "--url is only for --backend live (got --backend recorded)"],
+  [["run", "--recordings", "/tmp", "--backend", "live"], "--recordings is only for --backend recorded (got --backend live)"],
+  [["run", "--matrix", "no/such/matrix.yaml"], "no/such/matrix.yaml: cannot read matrix file: ENOENT"],
+  [["explain", "not-a-cell"], "'not-a-cell' is not a cell id"],
+  [["explain"], "explain takes exactly one CELL-ID"],
+  [["convert", "--libvirt", "0.9.11", "--to", "json", "x.xml"], "--to must be 'sxpr' or 'xml', not 'json'"],
+  [["convert", "--libvirt", "9.9.9", "--to", "xml", "test/bad-input/sxpr/empty.sxpr"], "no profile covers libvirt 9.9.9"],
+  [["convert", "--libvirt", "0.9.11", "--to", "xml"], "no FILE given"],
+  [["convert", "--libvirt", "0.9.11", "--to", "xml", "no-such-file.sxpr"], "no-such-file.sxpr: cannot read: ENOENT"],
+  [["convert", "--libvirt", "0.9.11", "--to", "sxpr", "--xend-config-version", "x", "test/bad-input/domain/empty.xml"], "--xend-config-version must be a positive whole number, not 'x'"],
+  [["record", "--backend", "recorded", "--xend", "4.1.2"], "--backend recorded: record needs a real xend (sandbox, container or live)"],
+  [["record", "--backend", "live", "--xend", "4.1.2"], "--backend live needs --url"],
+  [["record", "--backend", "live", "--xend", "4.1.2", "--url", "http://127.0.0.1:1", "--timeout-ms", "soon"], "--timeout-ms 'soon' is not a positive whole number"],
+  [["record", "--backend", "live", "--xend", "4.1.2", "--url", "gopher://x"], "bad xend address 'gopher://x': unknown scheme"],
+  [["diff", "--from", "0.9.10"], "diff needs --from V and --to V"],
+  [["support", "--xend", "nope"], "--xend 'nope' is not a xend version (e.g. 4.1.2)"],
+  [["support", "--json2"], "Unknown option '--json2'"],
+  [["frobnicate"], "unknown command 'frobnicate'"],
+];
+
+function oneLine(r: { code: number; err: string[] }, label: string): string {
+  expect(r.code, `${label}: exit code; stderr: ${r.err.join(" | ")}`).toBe(2);
+  expect(r.err, `${label}: exactly one line on stderr`).toHaveLength(1);
+  const line = r.err[0];
+  expect(line.includes("\n"), `${label}: one line`).toBe(false);
+  expect(line, `${label}: no stack trace`).not.toMatch(/\bat .*:\d+:\d+\)?$|^\s+at /m);
+  return line;
+}
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+function fileLine(line: string, command: string, file: string, expected: string | RegExp): void {
+  const m = new RegExp(`^xend-compat ${command}: (.*${escape(file)}):(\\d+):(\\d+): (.+)$`).exec(line);
+  expect(m, `'${line}' names ${file}:line:column`).not.toBeNull();
+  if (typeof expected === "string") expect(m![4]).toContain(expected);
+  else expect(m![4]).toMatch(expected);
+}
+
+const count = MATRIX.length + DOMAIN.length + SXPR.length + RECORDINGS.length + ARGS.length;
+
+describe(`bad-input corpus: ${count} cases (${MATRIX.length + DOMAIN.length + SXPR.length + RECORDINGS.length} files, ${ARGS.length} argument lists), each exit 2 with one line`, () => {
+  it("every file of test/bad-input/ is in a table (and every table row has its file)", () => {
+    const files = (sub: string) => fs.readdirSync(path.join(ROOT, DIR, sub)).sort();
+    expect(files("matrix")).toEqual(MATRIX.map(([f]) => f).sort());
+    expect(files("domain")).toEqual([...DOMAIN.map(([f]) => f), "missing-name.xml", "wrong-root.xml"].sort());
+    expect(files("sxpr")).toEqual([...SXPR.map(([f]) => f), "not-a-domain.sxpr"].sort());
+    expect(files("recordings")).toEqual(RECORDINGS.map(([f]) => f).sort());
+  });
+
+  for (const [file, expected] of MATRIX)
+    it(`matrix ${file}`, async () => {
+      const f = `${DIR}/matrix/${file}`;
+      fileLine(oneLine(await runCli(["run", "--matrix", f], { cwd: ROOT }), f), "run", f, expected);
+    });
+
+  for (const [file, expected] of DOMAIN)
+    it(`domain XML ${file} (convert --to sxpr)`, async () => {
+      const f = `${DIR}/domain/${file}`;
+      fileLine(oneLine(await runCli(["convert", "--libvirt", "0.9.11", "--to", "sxpr", f], { cwd: ROOT }), f), "convert", f, expected);
+    });
+
+  for (const [file, expected] of SXPR)
+    it(`SXPR ${file} (convert --to xml)`, async () => {
+      const f = `${DIR}/sxpr/${file}`;
+      fileLine(oneLine(await runCli(["convert", "--libvirt", "0.9.11", "--to", "xml", f], { cwd: ROOT }), f), "convert", f, expected);
+    });
+
+  for (const [dir, expected] of RECORDINGS)
+    it(`recording ${dir} (run --recordings)`, async () => {
+      const d = `${DIR}/recordings/${dir}`;
+      const r = await runCli(["run", "--recordings", d, "--xend", "4.1.2", "--libvirt", "0.9.11", "--scenario", "pv-utc"], { cwd: ROOT });
+      fileLine(oneLine(r, d), "run", `${d}/4.1.2/0.9.11/pv-utc.yaml`, expected);
+    });
+
+  for (const [argv, expected] of ARGS)
+    it(`arguments: ${argv.join(" ")}`, async () => {
+      const line = oneLine(await runCli(argv, { cwd: ROOT }), argv.join(" "));
+      expect(line).toMatch(/^xend-compat( \w+)?: /);
+      expect(line).toContain(expected);
+    });
+
+  it("--debug adds the stack trace (and only then)", async () => {
+    const r = await runCli(["run", "--matrix", `${DIR}/matrix/schema-unknown-key.yaml`, "--debug"], { cwd: ROOT });
+    expect(r.code).toBe(2);
+    expect(r.err.length).toBeGreaterThan(1);
+    expect(r.err.slice(1).join("\n")).toMatch(/\n\s+at /);
+  });
+
+  it("libvirt refusing a well-formed input is a verdict, not bad input: convert exits 1, still one line", async () => {
+    for (const f of [`${DIR}/domain/missing-name.xml`, `${DIR}/domain/wrong-root.xml`, `${DIR}/sxpr/not-a-domain.sxpr`]) {
+      const to = f.endsWith(".xml") ? "sxpr" : "xml";
+      const r = await runCli(["convert", "--libvirt", "0.9.11", "--to", to, f], { cwd: ROOT });
+      expect(r.code, f).toBe(1);
+      expect(r.err).toHaveLength(1);
+      expect(r.err[0]).toMatch(new RegExp(`^${escape(f)}: libvirt 0\\.9\\.11 \\(0\\.9\\.11-1\\.3\\.0\\) refuses: `));
+    }
+  });
+});
+
+describe("through the built bin (child process)", () => {
+  let project: ProjectCopy | undefined;
+  let bin: string | undefined;
+  let why = "";
+  beforeAll(async () => {
+    project = copyProject();
+    const r = await execa(path.join(ROOT, "node_modules/.bin/tsc"), ["-p", path.join(ROOT, "tsconfig.build.json"), "--outDir", path.join(project.dir, "dist")], { cwd: ROOT, reject: false });
+    if (fs.existsSync(path.join(project.dir, "dist/harness/cli.js"))) {
+      fs.mkdirSync(path.join(project.dir, "bin"));
+      fs.copyFileSync(path.join(ROOT, "bin/xend-compat.mjs"), path.join(project.dir, "bin/xend-compat.mjs"));
+      bin = path.join(project.dir, "bin/xend-compat.mjs");
+    } else why = `the build emitted no dist/harness/cli.js: ${r.stdout.slice(0, 300)}`;
+  });
+  afterAll(() => project?.remove());
+
+  const viaBin: [string[], RegExp][] = [
+    [["run", "--matrix", path.join(ROOT, DIR, "matrix/syntax-tab-indent.yaml")], /syntax-tab-indent\.yaml:5:1: Tabs are not allowed as indentation$/],
+    [["run", "--matrix", path.join(ROOT, DIR, "matrix/syntax-unknown-alias.yaml")], /syntax-unknown-alias\.yaml:3:10: Unresolved alias/],
+    [["convert", "--libvirt", "0.9.11", "--to", "xml", path.join(ROOT, DIR, "sxpr/binary.sxpr")], /binary\.sxpr:1:3: unexpected text after the expression$/],
+    [["run", "--shard", "9/4"], /--shard '9\/4': I must be between 1 and N \(4\)/],
+    [["run", "--retries", "-1"], /Option '--retries' argument is ambiguous/],
+  ];
+  for (const [argv, re] of viaBin)
+    it(`bin: ${argv.map((a) => path.basename(a)).join(" ")}`, async () => {
+      if (!bin) {
+        console.log(`skipped: ${why}`);
+        return;
+      }
+      const r = await execa(process.execPath, [bin, ...argv], { cwd: project!.dir, reject: false, env: { NO_COLOR: "1" } });
+      expect(r.exitCode, r.stderr).toBe(2);
+      const lines = r.stderr.split("\n").filter((l) => l !== "");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(re);
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+    });
+});
