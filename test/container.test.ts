@@ -163,8 +163,11 @@ async function prepareRecordings(): Promise<void> {
   recordings = { dir: tmpRecordings, version: TREE.version, source: `recorded now from the real xend ${TREE.version} (${TREE.dir})` };
 }
 
+let distBuilt = false;
 function buildDist(): void {
-  // The replay image carries the built project (dist/); build it as `npm run build` does.
+  // The replay image carries the built project (dist/); build it once, as `npm run build` does.
+  if (distBuilt) return;
+  distBuilt = true;
   spawnSync(process.execPath, [path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", path.join(ROOT, "tsconfig.build.json")], {
     cwd: ROOT,
     stdio: "ignore",
@@ -172,6 +175,24 @@ function buildDist(): void {
 }
 
 // ---- tests that need no engine -----------------------------------------------------------
+describe("image build progress", () => {
+  it("on a TTY rewrites one line; otherwise writes one line per step", () => {
+    const tty: string[] = [];
+    const p = makeProgress({ isTTY: true, write: (s) => tty.push(s), prefix: "[c]" });
+    p.step("step 1/3 FROM base");
+    p.step("step 2/3 COPY");
+    p.done("built x");
+    expect(tty.join("")).not.toMatch(/\n.*\n/);
+    expect(tty.every((s) => s.startsWith("\r") || s === "\n")).toBe(true);
+    expect(tty[tty.length - 1]).toBe("\n");
+    const plain: string[] = [];
+    const q = makeProgress({ isTTY: false, write: (s) => plain.push(s), prefix: "[c]" });
+    q.step("step 1/3 FROM base");
+    q.done("built x");
+    expect(plain).toEqual(["[c] step 1/3 FROM base\n", "[c] built x\n"]);
+  });
+});
+
 describe("container backend without an engine", () => {
   it("refuses with the reason ci/containers.sh exported, before touching Docker", async () => {
     const saved = process.env.XEND_COMPAT_NO_ENGINE;
@@ -337,6 +358,51 @@ describe.skipIf(Boolean(NO_ENGINE))(`replay image lifecycle with no recordings${
       expect(labelledContainers()).not.toContain(c.getId().slice(0, 12));
     } finally {
       fs.rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.skipIf(Boolean(NO_ENGINE))(`stop on signals${NO_ENGINE ? ` (skipped: ${NO_ENGINE})` : ""}`, () => {
+  it("SIGTERM to a process holding a container backend stops and removes its container", async () => {
+    buildDist();
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), "xend-compat-signal-"));
+    const image = await ensureReplayImage({ root: ROOT, xendVersion: "0.0", recordingsDir: empty, progress: makeProgress({ isTTY: false, write: () => {} }) });
+    fs.rmSync(empty, { recursive: true, force: true });
+    const script = path.join(os.tmpdir(), `xend-compat-signal-${process.pid}.mts`);
+    const index = path.join(ROOT, "harness", "container", "index.ts");
+    fs.writeFileSync(
+      script,
+      [
+        `import { ContainerBackend, startWithTestcontainers } from ${JSON.stringify(index)};`,
+        `const b = await ContainerBackend.start({ xendVersion: "0.0", mode: "replay", image: ${JSON.stringify(image)}, command: ["--xend", "0.0"],`,
+        `  provenance: { xendVersion: "0.0", tree: "t", commit: "c", tz: "UTC" }, concurrency: 1, timeoutMs: 5000, startupTimeoutMs: 30000,`,
+        `  log: () => {}, starter: (spec) => startWithTestcontainers({ ...spec, probeXend: false }) });`,
+        `console.log("READY " + b.containerId());`,
+        `setInterval(() => {}, 1000);`,
+      ].join("\n"),
+    );
+    try {
+      const { spawn } = await import("node:child_process");
+      const child = spawn(process.execPath, ["--import", "tsx", script], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      let err = "";
+      child.stderr.on("data", (d: Buffer) => (err += String(d)));
+      const id = await new Promise<string>((resolve, reject) => {
+        child.stdout.on("data", (d: Buffer) => {
+          out += String(d);
+          const m = /READY (\w+)/.exec(out);
+          if (m) resolve(m[1]);
+        });
+        child.on("exit", (code) => reject(new Error(`child exited (${code}) before READY: ${err}`)));
+      });
+      expect(labelledContainers()).toContain(id.slice(0, 12));
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_c, sig) => resolve(sig)));
+      child.kill("SIGTERM");
+      expect(await exited).toBe("SIGTERM");
+      expect(labelledContainers()).not.toContain(id.slice(0, 12));
+      log(`[container tests] SIGTERM: container ${id.slice(0, 12)} removed, process ended by SIGTERM`);
+    } finally {
+      fs.rmSync(script, { force: true });
     }
   });
 });

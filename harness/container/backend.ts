@@ -102,9 +102,12 @@ function onSignal(sig: NodeJS.Signals): void {
   const all = [...running.values()];
   running.clear();
   uninstall();
-  void Promise.allSettled(all.map((c) => c.stop({ timeout: 2 }))).then(() => {
-    if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
-  });
+  // Stop the containers, then deliver the signal again so it does what it would have done without
+  // us. Always re-raise: a pass-through listener such as signal-exit (loaded by dependencies) only
+  // acts when it is the last one, and it was not while ours was installed.
+  const stopped = Promise.allSettled(all.map((c) => c.stop({ timeout: 2 })));
+  const deadline = new Promise((r) => setTimeout(r, 15_000).unref());
+  void Promise.race([stopped, deadline]).then(() => process.kill(process.pid, sig));
 }
 const handlers = new Map<NodeJS.Signals, () => void>(SIGNALS.map((s) => [s, () => onSignal(s)]));
 function onExit(): void {
