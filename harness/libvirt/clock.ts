@@ -3,7 +3,7 @@
  * `offset='utc'` means the same as `offset='variable' basis='utc' adjustment='0'`;
  * `adjustment='reset'` does not change the base (it only says "do not keep guest changes").
  */
-import { DOMParser } from "@xmldom/xmldom";
+import { DOMParser } from "../xml/index.js";
 
 export type ClockBase = "utc" | "localtime" | "timezone";
 
