@@ -1,0 +1,115 @@
+/**
+ * `npm run bench`: xend-compat's speed, measured side by side in one run, one plain line per figure
+ * (machine first). Figures are medians of interleaved repetitions; ratios are taken between
+ * variants measured in the same run, because the machine is shared and noisy. Never a test.
+ *
+ *   replay      the default matrix and ≥ 10,000 cells (its scenarios repeated under new ids) replayed in-process
+ *   floor       only reading and parsing the same recordings and goldens; replay / floor
+ *   cold        `node bin/xend-compat.mjs run` as a new process vs `node -e 0`
+ *   conversion  profile format / parse over libvirt's conformance cases
+ *   scaling     replay at 1×, 10×, 100× the default matrix: cost per cell
+ *   sandbox     real xend under Python 2.7 (needs Xen trees)
+ *
+ * options: --quick, --only <figure>[,<figure>...] (repeatable), --json, --xen-src V=DIR (repeatable),
+ *          --recordings DIR, --golden DIR, --no-build, --sandbox-timeout-ms N
+ */
+import { parseArgs } from "node:util";
+import * as path from "node:path";
+import { fromRoot, GOLDEN_DIR, RECORDINGS_DIR } from "../harness/matrix/index.js";
+import { coldFigure } from "./figures/cold.js";
+import { conversionFigure } from "./figures/conversion.js";
+import { replayFigures } from "./figures/replay.js";
+import { sandboxFigure, xenTrees } from "./figures/sandbox.js";
+import { machineInfo, machineLine } from "./machine.js";
+import { FIGURE_IDS, figureLine, jsonReport, type Figure, type FigureId } from "./report.js";
+
+const USAGE = `usage: npm run bench -- [--quick] [--only FIGURE[,FIGURE]] [--json] [--xen-src V=DIR]...
+                      [--recordings DIR] [--golden DIR] [--no-build] [--sandbox-timeout-ms N]
+figures: ${FIGURE_IDS.join(", ")}`;
+
+async function main(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        quick: { type: "boolean" },
+        only: { type: "string", multiple: true },
+        json: { type: "boolean" },
+        "xen-src": { type: "string", multiple: true },
+        recordings: { type: "string" },
+        golden: { type: "string" },
+        "no-build": { type: "boolean" },
+        "sandbox-timeout-ms": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    process.stderr.write(`bench: ${(e as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE + "\n");
+    return 0;
+  }
+  const only = (values.only ?? []).flatMap((s) => s.split(",")).map((s) => s.trim()).filter(Boolean);
+  for (const f of only)
+    if (!(FIGURE_IDS as readonly string[]).includes(f)) {
+      process.stderr.write(`bench: --only '${f}': expected one of ${FIGURE_IDS.join(", ")}\n`);
+      return 2;
+    }
+  const want = (f: FigureId) => !only.length || only.includes(f);
+  let trees: Record<string, string>;
+  try {
+    trees = xenTrees(values["xen-src"] ?? [], process.env);
+  } catch (e) {
+    process.stderr.write(`bench: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const timeoutMs = values["sandbox-timeout-ms"] ? Number(values["sandbox-timeout-ms"]) : undefined;
+  if (timeoutMs !== undefined && !(timeoutMs > 0)) {
+    process.stderr.write(`bench: --sandbox-timeout-ms '${values["sandbox-timeout-ms"]}': expected a positive number\n`);
+    return 2;
+  }
+  const quick = Boolean(values.quick);
+  const recordingsDir = values.recordings ? path.resolve(values.recordings) : fromRoot(RECORDINGS_DIR);
+  const goldenDir = values.golden ? path.resolve(values.golden) : fromRoot(GOLDEN_DIR);
+
+  const machine = machineInfo();
+  const figures: Figure[] = [];
+  const emit = (f: Figure) => {
+    figures.push(f);
+    if (!values.json) process.stdout.write(figureLine(f) + "\n");
+  };
+  if (!values.json) process.stdout.write(machineLine(machine) + "\n" + `mode: ${quick ? "quick" : "full"}; recordings ${path.relative(process.cwd(), recordingsDir) || "."}\n`);
+
+  const guard = async (id: FigureId, f: () => Promise<Figure | Figure[]>) => {
+    try {
+      const r = await f();
+      for (const x of Array.isArray(r) ? r : [r]) emit(x);
+    } catch (e) {
+      emit({ id, skipped: `failed: ${(e as Error)?.stack ?? String(e)}`.split("\n").slice(0, 3).join(" ") });
+    }
+  };
+
+  // Order: conversion (needs nothing), replay/floor/scaling, cold start (spawns processes), sandbox.
+  if (want("conversion")) await guard("conversion", () => conversionFigure({ quick }));
+  if (want("replay") || want("floor") || want("scaling"))
+    await guard("replay", () => replayFigures({ quick, recordingsDir, goldenDir, want: { replay: want("replay"), floor: want("floor"), scaling: want("scaling") } }));
+  if (want("cold")) await guard("cold", () => coldFigure({ quick, build: !values["no-build"] }));
+  if (want("sandbox")) await guard("sandbox", () => sandboxFigure({ quick, trees, ...(timeoutMs ? { timeoutMs } : {}) }));
+
+  if (values.json) process.stdout.write(jsonReport(machine, { quick, only, recordingsDir, goldenDir }, figures) + "\n");
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.stderr.write(`bench: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exitCode = 3;
+  },
+);
