@@ -230,7 +230,7 @@ export function renderHtml(report: RunReport, opts: HtmlOptions = {}): string {
       const label = `libvirt ${l} on xend ${x}: ${a.status}`;
       const td =
         `<td class="st-${a.status}" data-libvirt="${esc(l)}" data-xend="${esc(x)}" data-status="${a.status}">` +
-        `<button type="button" class="cellbtn" data-kind="cell" aria-expanded="false" aria-controls="${pid}" aria-label="${esc(label)}: show its ${rs.length} scenarios">` +
+        `<button type="button" class="cellbtn" data-kind="cell" aria-expanded="false" aria-controls="${pid}" aria-label="${esc(`${label}; ${counts(a)}${bad ? `; ${bad} not as expected` : ""}; show its ${rs.length} scenarios`)}">` +
         `<span class="status">${STATUS_TEXT[a.status].glyph} ${a.status}</span><span class="counts">${esc(counts(a))}</span>` +
         (bad ? `<span class="attn">⚠ ${bad} not as expected</span>` : "") +
         `</button></td>`;
