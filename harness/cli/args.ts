@@ -2,16 +2,14 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { HarnessError } from "../errors.js";
 
-export function parseCommandArgs<T extends NonNullable<ParseArgsConfig["options"]>>(
-  command: string,
-  argv: string[],
-  options: T,
-  allowPositionals = false,
-) {
+type Options = NonNullable<ParseArgsConfig["options"]>;
+type Parsed<T extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: boolean; strict: true }>>;
+
+export function parseCommandArgs<T extends Options>(command: string, argv: string[], options: T, allowPositionals = false): Parsed<T> {
   try {
     return parseArgs({ args: argv, options, allowPositionals, strict: true });
   } catch (e) {
-    const msg = (e instanceof Error ? e.message.replace(/\. To specify a positional argument.*$/s, "") : String(e)).replace(/\s*\n\s*/g, " ");
+    const msg = e instanceof Error ? e.message.replace(/\. To specify a positional argument.*$/s, "") : String(e);
     throw new HarnessError("input.usage", `${msg} (see 'xend-compat ${command} --help')`);
   }
 }
