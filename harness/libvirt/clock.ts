@@ -59,7 +59,16 @@ export function describeClock(m: ClockMeaning): string {
 
 /** Read the `<clock>` of a domain XML document (libvirt's default `utc` when there is none). */
 export function readClock(domainXml: string): ClockReading {
-  const doc = new DOMParser({ onError: () => {} }).parseFromString(domainXml, "text/xml");
+  return readClockOf(parseLenient(domainXml));
+}
+
+/** The lenient parse readClock uses (errors ignored), for callers that read more than the clock from one parse. */
+export function parseLenient(xml: string): Document {
+  return new DOMParser({ onError: () => {} }).parseFromString(xml, "text/xml") as unknown as Document;
+}
+
+/** readClock on a document already parsed with parseLenient. */
+export function readClockOf(doc: Document): ClockReading {
   const root = doc.documentElement;
   let el: Element | null = null;
   if (root) {

@@ -3,5 +3,5 @@ export type { Profile, ConvertOptions, FormatOutcome, ParseOutcome, Behaviour } 
 export { resolveProfile, listProfiles, conformanceTagOf, behaviourOf, compareVersions, knownRangesText } from "./profiles.js";
 export { encodeForm, uriEncodeLibvirt, urlencodeOld } from "./wire.js";
 export type { WireEncoding } from "./wire.js";
-export { readClock, clockMeaning, sameClock, describeClock, DEFAULT_CLOCK } from "./clock.js";
+export { readClock, readClockOf, parseLenient, clockMeaning, sameClock, describeClock, DEFAULT_CLOCK } from "./clock.js";
 export type { ClockMeaning, ClockReading, ClockBase } from "./clock.js";

@@ -4,10 +4,8 @@
  * Nothing thrown here escapes: every fault becomes the cell's `error` (harness/backend) or `rejected`
  * (libvirt refused, or xend refused) verdict.
  */
-import type { Element as XElement } from "@xmldom/xmldom";
-import { DOMParser } from "../xml/index.js";
 import { HarnessError, isHarnessError } from "../errors.js";
-import { describeClock, readClock, resolveProfile, encodeForm, sameClock, type ClockMeaning, type Profile } from "../libvirt/index.js";
+import { describeClock, readClock, readClockOf, parseLenient, resolveProfile, encodeForm, sameClock, type ClockMeaning, type ClockReading, type Profile } from "../libvirt/index.js";
 import type { Cell, Verdict } from "../matrix/index.js";
 import { findKey, readSxpr } from "../sxp/index.js";
 import { XendClient } from "../xend/index.js";
@@ -25,11 +23,14 @@ export function rewriteIdentity(xml: string, name: string, uuid: string): string
 
 /** The `<os><cmdline>` of a domain XML, or null. */
 export function cmdlineOf(xml: string): string | null {
-  const doc = new DOMParser({ onError: () => {} }).parseFromString(xml, "text/xml");
+  return cmdlineOfDoc(parseLenient(xml));
+}
+
+function cmdlineOfDoc(doc: Document): string | null {
   const root = doc.documentElement;
   if (!root) return null;
-  const first = (parent: XElement, tag: string): XElement | null => {
-    for (let n = parent.firstChild; n; n = n.nextSibling) if (n.nodeType === 1 && (n as XElement).tagName === tag) return n as XElement;
+  const first = (parent: Element, tag: string): Element | null => {
+    for (let n = parent.firstChild; n; n = n.nextSibling) if (n.nodeType === 1 && (n as Element).tagName === tag) return n as Element;
     return null;
   };
   const os = first(root, "os");
@@ -38,8 +39,17 @@ export function cmdlineOf(xml: string): string | null {
 }
 
 export function clockView(xml: string): ClockView {
-  const r = readClock(xml);
+  return viewOf(readClock(xml));
+}
+
+function viewOf(r: ClockReading): ClockView {
   return { xml: r.xml, meaning: r.meaning, description: describeClock(r.meaning) };
+}
+
+/** The clock and kernel command line libvirt shows, from one parse of its XML (as clockView and cmdlineOf read them). */
+function readBack(xml: string): { clock: ClockView; cmdline: string | null } {
+  const doc = parseLenient(xml);
+  return { clock: viewOf(readClockOf(doc)), cmdline: cmdlineOfDoc(doc) };
 }
 
 function meaningView(m: ClockMeaning, text: string): ClockView {
@@ -209,7 +219,8 @@ export async function runCell(cell: Cell, backend: Backend, opts: { profile?: Pr
     const newCalls = clock.setTimeOffsetCalls.slice(Math.min(prev, clock.setTimeOffsetCalls.length));
     lastCalls = clock.setTimeOffsetCalls.length;
     const eff = effectiveOffset(clock, s.guest, newCalls);
-    const intendedClock: ClockMeaning = { ...clockView(xmlIn).meaning };
+    // obs.clockBefore is clockView(xmlIn), read once for the cell.
+    const intendedClock: ClockMeaning = { ...obs.clockBefore.meaning };
     intendedClock.adjustment += deltasSoFar.sum;
     const entry: EffectiveObservation = {
       step: label.replace(/\/effective-clock$/, ""),
@@ -296,8 +307,9 @@ export async function runCell(cell: Cell, backend: Backend, opts: { profile?: Pr
           }
           obs.libvirt.warnings.push(...parsed.warnings);
           obs.xmlOut = parsed.xml;
-          obs.clockAfter = clockView(parsed.xml);
-          obs.cmdlineAfter = cmdlineOf(parsed.xml);
+          const back = readBack(parsed.xml);
+          obs.clockAfter = back.clock;
+          obs.cmdlineAfter = back.cmdline;
           break;
         }
       }
