@@ -25,6 +25,8 @@ const MATRIX: [string, string | RegExp][] = [
   ["schema-empty.yaml", "expected a mapping with keys name, xend, libvirt, scenarios"],
   ["schema-missing-scenarios.yaml", "missing key 'scenarios': expected a list of scenarios"],
   ["schema-unknown-key.yaml", "unknown key 'colour'"],
+  // A complex key (? ...) is printed as a flow map: still one line, and no YAML library warning on stderr (found by fuzzing).
+  ["schema-complex-key.yaml", "missing key 'name': expected a string"],
   ["schema-xend-not-a-list.yaml", "expected a list of xend versions"],
   ["schema-xend-unquoted-number.yaml", "expected a version string (quote it: '3.2')"],
   ["schema-unknown-step.yaml", "expected a step: define, start, read, guest-poweroff or { guest-set-rtc: <seconds> }"],
@@ -218,6 +220,7 @@ describe("through the built bin (child process)", () => {
     [["run", "--matrix", path.join(ROOT, DIR, "matrix/syntax-tab-indent.yaml")], /syntax-tab-indent\.yaml:5:1: Tabs are not allowed as indentation$/],
     [["run", "--matrix", path.join(ROOT, DIR, "matrix/syntax-unknown-alias.yaml")], /syntax-unknown-alias\.yaml:3:10: Unresolved alias/],
     [["convert", "--libvirt", "0.9.11", "--to", "xml", path.join(ROOT, DIR, "sxpr/binary.sxpr")], /binary\.sxpr:1:3: unexpected text after the expression$/],
+    [["run", "--matrix", path.join(ROOT, DIR, "matrix/schema-complex-key.yaml")], /schema-complex-key\.yaml:1:1: missing key 'name'.*unknown key '\{ scenarios: \[/],
     [["run", "--shard", "9/4"], /--shard '9\/4': I must be between 1 and N \(4\)/],
     [["run", "--retries", "-1"], /Option '--retries' argument is ambiguous/],
   ];

@@ -9,7 +9,8 @@ export function parseCommandArgs<T extends Options>(command: string, argv: strin
   try {
     return parseArgs({ args: argv, options, allowPositionals, strict: true });
   } catch (e) {
-    const msg = e instanceof Error ? e.message.replace(/\. To specify a positional argument.*$/s, "") : String(e);
+    // One line: node's messages can span several (e.g. an option value that starts with '-').
+    const msg = (e instanceof Error ? e.message.replace(/\. To specify a positional argument.*$/s, "") : String(e)).replace(/\s*\n\s*/g, " ");
     throw new HarnessError("input.usage", `${msg} (see 'xend-compat ${command} --help')`);
   }
 }

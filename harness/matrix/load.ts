@@ -137,7 +137,8 @@ function child(node: unknown, elem: PathElem): { key: unknown; value: unknown } 
 function matrixError(problems: { message: string; pos: SourcePos }[], code: "input.matrix" | "input.yaml" = "input.matrix"): HarnessError {
   const [first, ...rest] = problems;
   const more = rest.length ? ` (and ${rest.length} more problem${rest.length > 1 ? "s" : ""}: ${rest.map((r) => `${r.pos.line}:${r.pos.column} ${r.message}`).join("; ")})` : "";
-  const err = new HarnessError(code, first.message + more, { pos: first.pos });
+  // One line whatever the problems quote (e.g. a complex YAML key printed as a multi-line flow map).
+  const err = new HarnessError(code, (first.message + more).replace(/\s*\n\s*/g, " "), { pos: first.pos });
   (err as HarnessError & { problems?: unknown }).problems = problems;
   return err;
 }
@@ -236,7 +237,8 @@ export function parseMatrix(text: string, opts: LoadOptions & { file: string }):
   const root = path.resolve(opts.root ?? projectRoot());
   const shown = opts.displayName ?? opts.file;
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  // logLevel error: no process warnings on stderr (e.g. for complex keys); problems are reported as errors.
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, logLevel: "error" });
   if (doc.errors.length) {
     throw matrixError(
       doc.errors.map((e) => {
