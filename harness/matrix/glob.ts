@@ -31,6 +31,15 @@ export function globToRegExp(pattern: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
+/** Compiled globs (the RegExps have no g/y flag, so `test` keeps no state between calls). */
+const compiled = new Map<string, RegExp>();
+
 export function globMatch(pattern: string, id: string): boolean {
-  return globToRegExp(pattern).test(id);
+  let re = compiled.get(pattern);
+  if (!re) {
+    re = globToRegExp(pattern);
+    if (compiled.size >= 1024) compiled.clear();
+    compiled.set(pattern, re);
+  }
+  return re.test(id);
 }

@@ -42,6 +42,21 @@ export function clockView(xml: string): ClockView {
   return viewOf(readClock(xml));
 }
 
+/**
+ * clockView of a cell's input XML, remembered by text: every xend version of a matrix sends the same
+ * XML for a (profile, scenario), so the DOM parse is done once. Each caller gets its own copy.
+ */
+const inputClocks = new Map<string, ClockView>();
+function inputClockView(xml: string): ClockView {
+  let v = inputClocks.get(xml);
+  if (!v) {
+    v = clockView(xml);
+    if (inputClocks.size >= 512) inputClocks.clear();
+    inputClocks.set(xml, v);
+  }
+  return { ...v, meaning: { ...v.meaning } };
+}
+
 function viewOf(r: ClockReading): ClockView {
   return { xml: r.xml, meaning: r.meaning, description: describeClock(r.meaning) };
 }
@@ -136,7 +151,7 @@ export function emptyObservation(cell: Cell, xmlIn: string): Observation {
     localtimePaths: [],
     rtcTimeoffsetPaths: [],
     intent: meaningView(s.intent, s.intentText),
-    clockBefore: clockView(xmlIn),
+    clockBefore: inputClockView(xmlIn),
     clockAfter: null,
     xmlOut: null,
     cmdlineBefore: s.cmdline,
