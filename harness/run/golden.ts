@@ -87,10 +87,17 @@ function prettyRaw(x: RawSx, depth: number): string {
 
 /** The SXPR as sent, one element per line where it is long; atoms exactly as libvirt wrote them. */
 function prettySxpr(text: string): string {
-  const t = readRaw(text);
-  if (t === null) return text;
-  return prettyRaw(t, 0);
+  let p = pretty.get(text);
+  if (p === undefined) {
+    const t = readRaw(text);
+    p = t === null ? text : prettyRaw(t, 0);
+    if (pretty.size >= 512) pretty.clear();
+    pretty.set(text, p);
+  }
+  return p;
 }
+/** prettySxpr by text: cells of every xend version send the same SXPR for a (profile, scenario). */
+const pretty = new Map<string, string>();
 
 function indent(s: string, pad = "    "): string {
   return s
@@ -156,6 +163,16 @@ function writeAtomic(file: string, text: string): void {
   writeFileAtomic(file, text);
 }
 
+/** The file's text, or null when it does not exist (one read instead of a stat and a read; errors as before). */
+function readIfExists(file: string): string | null {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    if (existsSync(file)) throw e;
+    return null;
+  }
+}
+
 /** Compare (and maybe update) the golden of one result. */
 export function checkGolden(r: CellResult, opts: GoldenOptions): GoldenResult {
   const file = goldenPath(opts.dir, r);
@@ -163,7 +180,7 @@ export function checkGolden(r: CellResult, opts: GoldenOptions): GoldenResult {
   if (r.verdict === "skipped" || r.verdict === "error") return { status: "not-compared", file: shown, detail: `cell ${r.verdict}` };
   // Secrets (vncpasswd, passwd, password) never reach a golden file.
   const now = redact(renderGolden(r, r.observation));
-  const before = existsSync(file) ? readFileSync(file, "utf8") : null;
+  const before = readIfExists(file);
   if (before === now) return { status: "match", file: shown };
   if (opts.update) {
     if (opts.ci) throw new HarnessError("input.usage", "--update-golden refuses to write under CI (the CI environment variable is set)");

@@ -51,14 +51,35 @@ export function childElements(node: XNode, name?: string): XNode[] {
 }
 
 /** The first element reached by a path of child names (`./a/b[1]` picks the first in document order). */
-export function firstPath(node: XNode, path: string[]): XNode | undefined {
-  return allPath(node, path)[0];
+export function firstPath(node: XNode, path: string[], from = 0): XNode | undefined {
+  // allPath(node, path)[0] without building the lists: depth first, children in document order.
+  if (from === path.length) return node;
+  const name = path[from];
+  const cs = node.childNodes;
+  for (let i = 0; i < cs.length; i++) {
+    const c = cs[i];
+    if (c.nodeType === ELEMENT && c.nodeName === name) {
+      const r = firstPath(c, path, from + 1);
+      if (r) return r;
+    }
+  }
+  return undefined;
 }
 
 /** Every element reached by a path of child names (`./devices/disk`). */
 export function allPath(node: XNode, path: string[]): XNode[] {
   let cur: XNode[] = [node];
-  for (const name of path) cur = cur.flatMap((n) => childElements(n, name));
+  for (const name of path) {
+    const next: XNode[] = [];
+    for (const n of cur) {
+      const cs = n.childNodes;
+      for (let i = 0; i < cs.length; i++) {
+        const c = cs[i];
+        if (c.nodeType === ELEMENT && c.nodeName === name) next.push(c);
+      }
+    }
+    cur = next;
+  }
   return cur;
 }
 

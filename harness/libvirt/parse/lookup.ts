@@ -12,9 +12,21 @@
  */
 import type { Sx, SxList } from "../../sxp/index.js";
 
+/** Split paths (the callers use a fixed set of literal paths). */
+const splitPaths = new Map<string, readonly string[]>();
+function partsOf(path: string): readonly string[] {
+  let p = splitPaths.get(path);
+  if (!p) {
+    p = path.split("/");
+    if (splitPaths.size >= 4096) splitPaths.clear();
+    splitPaths.set(path, p);
+  }
+  return p;
+}
+
 function lookupKey(sx: Sx | undefined, path: string): SxList | undefined {
   if (!Array.isArray(sx) || sx.length === 0 || typeof sx[0] !== "string") return undefined;
-  const parts = path.split("/");
+  const parts = partsOf(path);
   if (sx[0] !== parts[0]) return undefined;
   let cur: SxList = sx;
   for (let k = 1; k < parts.length; k++) {
