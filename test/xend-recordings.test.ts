@@ -239,7 +239,7 @@ describe("the recorded backend", () => {
     writeRecording(dir, rec); // provenance still says 4.1.2
     const e = (await new RecordedBackend({ dir, xendVersion: "3.4.3" }).open(rec.cell).catch((x) => x)) as HarnessError;
     expect(e.code).toBe("input.recording");
-    expect(e.oneLine()).toMatch(/hvm-lt\.yaml: recording is for xend 4\.1\.2, not 3\.4\.3/);
+    expect(e.oneLine()).toMatch(/hvm-lt\.yaml:7:16: recording is for xend 4\.1\.2, not 3\.4\.3/);
   });
 
   it("a missing recording is unmatched and names the record command", async () => {

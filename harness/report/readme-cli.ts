@@ -4,7 +4,8 @@
  *   node dist/harness/report/readme-cli.js [--check]
  * Exit 0 up to date / refreshed, 1 out of date (--check), 2 no recordings or bad README.
  */
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { writeFileAtomic } from "../fsutil.js";
 import * as path from "node:path";
 import { projectRoot } from "../matrix/index.js";
 import { execute } from "../run/index.js";
@@ -34,9 +35,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write("README.md generated blocks are out of date: run npx tsx harness/report/readme-cli.ts\n");
     return 1;
   }
-  const tmp = `${s.file}.tmp-${process.pid}`;
-  writeFileSync(tmp, s.fresh);
-  renameSync(tmp, s.file);
+  writeFileAtomic(s.file, s.fresh);
   process.stdout.write("README.md generated blocks refreshed\n");
   return 0;
 }

@@ -30,6 +30,7 @@ import type { BackendKind, ControlReply, ControlStep, HttpRequest, HttpResponse,
 import { redact, redactControlReply, redactRequest, redactResponse } from "./redact.js";
 import { parseFormPairs } from "./form.js";
 import { readFast, writeYaml } from "./yamltext.js";
+import { writeFileAtomic as writeAtomicShared } from "../fsutil.js";
 
 export const RECORDING_FORMAT = 1;
 
@@ -226,22 +227,11 @@ export function serializeRecording(rec0: Recording): string {
   return HEADER_COMMENT + "\n" + writeYaml(doc as unknown as Parameters<typeof writeYaml>[0]);
 }
 
-/** Write `text` to `file` atomically: a temporary file in the same directory, then rename. */
+/** Write `text` to `file` atomically (the shared harness/fsutil.ts writer); errors name the recording. */
 export function writeFileAtomic(file: string, text: string): void {
-  const dir = path.dirname(file);
-  fs.mkdirSync(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.${Math.random().toString(36).slice(2)}.tmp`);
-  let fd: number | undefined;
   try {
-    fd = fs.openSync(tmp, "wx");
-    fs.writeFileSync(fd, text, "utf8");
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = undefined;
-    fs.renameSync(tmp, file);
+    writeAtomicShared(file, text);
   } catch (e) {
-    if (fd !== undefined) fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
     throw new HarnessError("input.file", `cannot write recording ${file}: ${(e as Error).message}`, { cause: e });
   }
 }
