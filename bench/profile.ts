@@ -18,7 +18,7 @@ const t0 = performance.now();
 for (let i = 0; i < Number(r); i++) {
   clearRecordingCache();
   if (what === "replay") await replay(e.cells, rec, gold, e.alias);
-  else if (what === "floor") floor(floorFiles(e.cells, rec, gold, e.alias));
+  else if (what === "floor") await floor(floorFiles(e.cells, rec, gold, e.alias));
   else throw new Error(`unknown workload '${what}' (replay, floor)`);
 }
 const ms = performance.now() - t0;

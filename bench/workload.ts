@@ -7,10 +7,9 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import * as yaml from "js-yaml";
 import { cellId, DEFAULT_MATRIX, expandCells, fromRoot, loadMatrix, projectRoot, type Cell, type Matrix } from "../harness/matrix/index.js";
 import { goldenPath, runCells, type CellResult, type GoldenOptions } from "../harness/run/index.js";
-import { RecordedBackend, recordingPath, type Backend, type BackendSession } from "../harness/xend/index.js";
+import { parseRecording, RecordedBackend, recordingPath, type Backend, type BackendSession } from "../harness/xend/index.js";
 
 export function defaultMatrix(): { matrix: Matrix; cells: Cell[] } {
   const matrix = loadMatrix(fromRoot(DEFAULT_MATRIX), { displayName: DEFAULT_MATRIX });
@@ -145,8 +144,11 @@ export function floorFiles(
   return { rec: mode === "distinct" ? [...new Set(rec)] : rec, golden };
 }
 
-/** Read and parse (YAML) every recording, read every golden; returns a count that keeps the work observable. */
-export function floor(files: { rec: string[]; golden: (string | null)[] }): number {
+/**
+ * Read and parse every recording exactly as the replay parses them (parseRecording: the harness's
+ * YAML reader and schema check), read every golden; returns a count that keeps the work observable.
+ */
+export async function floor(files: { rec: string[]; golden: (string | null)[] }): Promise<number> {
   let n = 0;
   for (const file of files.rec) {
     let text: string | null = null;
@@ -155,10 +157,7 @@ export function floor(files: { rec: string[]; golden: (string | null)[] }): numb
     } catch {
       text = null;
     }
-    if (text !== null) {
-      const doc = yaml.load(text) as { exchanges?: unknown[] } | null;
-      n += doc?.exchanges?.length ?? 0;
-    }
+    if (text !== null) n += (await parseRecording(text, file)).exchanges.length;
   }
   for (const g of files.golden) {
     if (!g) continue;

@@ -132,7 +132,7 @@ export async function replayFigures(o: ReplayOptions): Promise<Figure[]> {
             `default: floor ${fmtMs(dFloor)} vs replay ${fmtMs(dReplay)} = ${fmtRatio(dReplay / dFloor)} | ` +
             `enlarged: floor ${fmtMs(eFloorDistinct)} (each distinct recording once) vs replay ${fmtMs(eReplay)} = ${fmtRatio(eReplay / eFloorDistinct)}; ` +
             `per-cell floor ${fmtMs(eFloor)} (every cell re-reads its recording) = ${fmtRatio(eReplay / eFloor)} | ` +
-            `floor = read + YAML-parse the recordings + read each cell's golden | target ratio ≤ 3 (default, and enlarged against the distinct floor): ${met ? "met" : "missed"} | ` +
+            `floor = read the recordings and parse them as replay does (parseRecording) + read each cell's golden | target ratio ≤ 3 (default, and enlarged against the distinct floor): ${met ? "met" : "missed"} | ` +
             `medians of ${reps} and ${eReps} interleaved reps`,
           data: {
             defaultFloorMs: dFloor,
