@@ -43,7 +43,7 @@ describe("each fault becomes the cell's error with a precise message; the run co
     // (the bytes already read, then no more): both are named precisely.
     ["reset mid-reply", { ...READ_BACK, fault: "reset" }, [], /backend\.(connect: cannot talk to xend at 127\.0\.0\.1:\d+: connection reset by xend after \d+ bytes of the reply \(ECONNRESET\)|protocol: xend at 127\.0\.0\.1:\d+: truncated reply body: Content-Length is 400 but the connection closed after 14 body bytes)/],
     ["reset before any reply", { ...READ_BACK, fault: "reset-early" }, [], /step 2-read: backend\.connect: cannot talk to xend at 127\.0\.0\.1:\d+: connection reset by xend after 0 bytes of the reply \(ECONNRESET\)/],
-    ["reply slower than the timeout", { ...READ_BACK, fault: "hang" }, ["--timeout-ms", "300"], /backend\.timeout: xend at 127\.0\.0\.1:\d+ did not complete GET \/xend\/domain\/xc-pv-localtime-v0911\?detail=1 within 300 ms \(request sent, no reply yet\)/],
+    ["reply slower than the timeout", { ...READ_BACK, fault: "hang" }, ["--timeout-ms", "1500"], /backend\.timeout: xend at 127\.0\.0\.1:\d+ did not complete GET \/xend\/domain\/xc-pv-localtime-v0911\?detail=1 within 1500 ms \(request sent, no reply yet\)/],
     ["truncated body", { ...READ_BACK, fault: "truncate" }, [], /backend\.protocol: xend at 127\.0\.0\.1:\d+: truncated reply body: Content-Length is \d+ but the connection closed after 20 body bytes/],
     ["wrong Content-Length (body longer)", { ...READ_BACK, fault: "wrong-length" }, [], /backend\.protocol: .*reply body has more bytes than its Content-Length of 10/],
     ["reply over libvirt's 256 KiB cap", { ...READ_BACK, fault: "oversize" }, [], /backend\.protocol: Xend returned HTTP Content-Length of \d+, which exceeds maximum of 262144/],
@@ -145,8 +145,8 @@ describe("bounded retries, only for idempotent GETs", () => {
   it("XEND_COMPAT_RETRIES and XEND_COMPAT_TIMEOUT_MS set the defaults; bad values are usage errors", async () => {
     xend = await startFaultXend({ version: "4.1.2" });
     xend.addFault({ ...READ_BACK, fault: "hang" });
-    const r = await runCli([...BASE, "--url", xend.url], { cwd: ROOT, env: { XEND_COMPAT_RETRIES: "0", XEND_COMPAT_TIMEOUT_MS: "250" } });
-    expect(cellsById(r.stdout).get(TARGET)!.reason).toMatch(/within 250 ms/);
+    const r = await runCli([...BASE, "--url", xend.url], { cwd: ROOT, env: { XEND_COMPAT_RETRIES: "0", XEND_COMPAT_TIMEOUT_MS: "1500" } });
+    expect(cellsById(r.stdout).get(TARGET)!.reason).toMatch(/within 1500 ms/);
     const bad = await runCli([...BASE, "--url", xend.url], { cwd: ROOT, env: { XEND_COMPAT_RETRIES: "many" } });
     expect(bad.code).toBe(2);
     expect(bad.err).toEqual(["xend-compat run: XEND_COMPAT_RETRIES 'many': expected a whole number from 0 to 10"]);
