@@ -155,7 +155,7 @@ export class LiveBackend implements Backend, SignalTarget {
       xendVersion: this.hostVersion ?? this.xendVersion,
       tree: this.opts.url,
       commit: "unknown",
-      tz: process.env.TZ ?? "unknown",
+      tz: "unknown (the live host's own)",
       notes: ["live xend on a real Xen host"],
     };
   }
