@@ -210,6 +210,30 @@ describe("container backend without an engine", () => {
     }
   });
 
+  it("a container that fails to start: backend.unavailable with the container's last output lines", async () => {
+    const starter: ContainerStarter = async (spec) => {
+      spec.output?.("XEND-COMPAT-FAILED {\"error\": \"no xend in the tree\"}");
+      throw new Error("Log stream ended and message \"XEND-COMPAT-READY\" was not received");
+    };
+    const e = await ContainerBackend.start({
+      xendVersion: "4.1.2",
+      mode: "replay",
+      image: "xend-compat/replay:test",
+      provenance: { xendVersion: "4.1.2", tree: "t", commit: "c", tz: "UTC" },
+      concurrency: 1,
+      timeoutMs: 1000,
+      startupTimeoutMs: 1000,
+      log: () => {},
+      starter,
+    }).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
+    expect(isHarnessError(e) && e.code).toBe("backend.unavailable");
+    expect(String((e as Error).message)).toMatch(/did not start: Log stream ended[\s\S]*container output[\s\S]*no xend in the tree/);
+    expect(runningContainers()).toBe(0);
+  });
+
   it("replay mode without recordings of a version says which directory has none", async () => {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), "xend-compat-empty-"));
     try {

@@ -38,6 +38,8 @@ export interface ContainerRunSpec {
   openStdin?: boolean;
   /** tmpfs mounts (path → options), e.g. to hide the host's PCI devices from xend. */
   tmpfs?: Record<string, string>;
+  /** Where the container's own output lines go (default: `log`). */
+  output?: (line: string) => void;
   /** The container's host name (xend reports it in GET /xend/node/); default: docker's (the container id). */
   hostname?: string;
   /** A log line that says the service is ready (the wait fails at once when the container exits first). */
@@ -83,7 +85,7 @@ export const startWithTestcontainers: ContainerStarter = async (spec) => {
     .withStartupTimeout(spec.startupTimeoutMs)
     .withLogConsumer((stream) => {
       stream.on("data", (d: Buffer | string) => {
-        for (const l of String(d).split("\n")) if (l.trim()) spec.log(`[container] ${l}`);
+        for (const l of String(d).split("\n")) if (l.trim()) (spec.output ?? spec.log)(l);
       });
     });
   if (spec.command) c = c.withCommand(spec.command);
@@ -243,6 +245,12 @@ export class ContainerBackend implements Backend {
   readonly image: string;
   private container: RunningContainer | undefined;
   private ep: Endpoints | undefined;
+  /** The last lines the container wrote. */
+  readonly outputTail: string[] = [];
+  /** The container's last output lines, for error messages. */
+  tail(): string {
+    return this.outputTail.length ? `\n--- container output (last lines) ---\n${this.outputTail.slice(-15).join("\n")}` : "";
+  }
   /** sandbox mode: the sandbox's own backend logic (name locks, settle, domain cleanup) over the mapped ports. */
   private sandbox: SandboxBackend | undefined;
   private closing: Promise<void> | undefined;
@@ -260,9 +268,18 @@ export class ContainerBackend implements Backend {
     const starter = init.starter ?? startWithTestcontainers;
     const t0 = Date.now();
     init.log(`[container] starting ${init.image} (xend ${init.xendVersion}, ${init.mode})`);
+    // The container's own output: kept (the last lines go into error messages), shown live only with
+    // XEND_COMPAT_DEBUG (xend 3.2 prints a traceback for every client that closes early).
+    const verbose = Boolean(process.env.XEND_COMPAT_DEBUG);
+    const output = (l: string) => {
+      b.outputTail.push(l);
+      if (b.outputTail.length > 40) b.outputTail.shift();
+      if (verbose) init.log(`[container] ${l}`);
+    };
     let c: RunningContainer;
     try {
       c = await starter({
+        output,
         image: init.image,
         ...(init.command ? { command: init.command } : {}),
         ...(init.env ? { env: init.env } : {}),
@@ -279,7 +296,7 @@ export class ContainerBackend implements Backend {
     } catch (e) {
       throw new HarnessError(
         "backend.unavailable",
-        `container ${init.image} for xend ${init.xendVersion} did not start: ${e instanceof Error ? e.message : String(e)}`,
+        `container ${init.image} for xend ${init.xendVersion} did not start: ${e instanceof Error ? e.message : String(e)}${b.tail()}`,
         { cause: e },
       );
     }
@@ -297,7 +314,7 @@ export class ContainerBackend implements Backend {
         b.sandbox = await b.attachSandbox(Date.now() - t0);
       } catch (e) {
         await b.close().catch(() => undefined);
-        throw e;
+        throw new HarnessError("backend.unavailable", `sandbox in container ${init.image}: ${e instanceof Error ? e.message : String(e)}${b.tail()}`, { cause: e });
       }
     }
     init.log(
