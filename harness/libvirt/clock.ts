@@ -3,7 +3,7 @@
  * `offset='utc'` means the same as `offset='variable' basis='utc' adjustment='0'`;
  * `adjustment='reset'` does not change the base (it only says "do not keep guest changes").
  */
-import { DOMParser } from "../xml/index.js";
+import { DOMParser, parseSimpleXml } from "../xml/index.js";
 
 export type ClockBase = "utc" | "localtime" | "timezone";
 
@@ -64,6 +64,9 @@ export function readClock(domainXml: string): ClockReading {
 
 /** The lenient parse readClock uses (errors ignored), for callers that read more than the clock from one parse. */
 export function parseLenient(xml: string): Document {
+  // Plain XML goes through the fast reader (same tree as xmldom's), anything else through xmldom.
+  const fast = parseSimpleXml(xml);
+  if (fast) return fast as unknown as Document;
   return new DOMParser({ onError: () => {} }).parseFromString(xml, "text/xml") as unknown as Document;
 }
 

@@ -59,3 +59,6 @@ function memoizeReg(): boolean {
 
 /** Whether xmldom's `reg` is memoized in this process (false: its internals were not as expected). */
 export const XMLDOM_REG_MEMOIZED: boolean = memoizeReg();
+
+export { parseSimpleXml, FastElement, FastText } from "./fast.js";
+export type { FastDocument, FastNode, FastAttr } from "./fast.js";
