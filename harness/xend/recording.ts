@@ -23,7 +23,6 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as yaml from "js-yaml";
 import { HarnessError } from "../errors.js";
 import type { SourcePos } from "../errors.js";
 import type { BackendKind, ControlReply, ControlStep, HttpRequest, HttpResponse, Provenance } from "./types.js";
@@ -421,6 +420,8 @@ export async function parseRecording(text: string, file: string): Promise<Record
   // The fast reader handles what writeYaml writes; anything else (hand edits) goes through js-yaml.
   let doc: unknown = readFast(text);
   if (doc !== undefined) return toRecordingOrThrow(doc, text, file);
+  // js-yaml is loaded only here: a run whose recordings are all in writeYaml's form never needs it.
+  const yaml = await import("js-yaml");
   try {
     doc = yaml.load(text, { filename: file });
   } catch (e) {
