@@ -9,7 +9,7 @@ import { test as fcTest, fc } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
 import { listProfiles } from "../harness/libvirt/index.js";
 import { stripContinuations, printSxpr, type Sx } from "../harness/sxp/index.js";
-import { files, mutated, onlyHarnessErrors, runs, texts } from "./support/fuzz.js";
+import { files, mutated, onlyHarnessErrors, runs, texts, timeoutFor } from "./support/fuzz.js";
 
 const TAGS = ["v0.8.7", "v0.9.10", "v0.9.11", "v4.5.0"];
 const XML_SEEDS = texts([...files(TAGS.map((t) => `fixtures/libvirt-tests/${t}/xml2sexprdata`), ".xml"), ...files(["fixtures/domains"], ".xml")]);
@@ -26,8 +26,7 @@ describe("fuzz: libvirt XML → SXPR (domain XML reader and formatter)", () => {
     `mutated domain XML (${XML_SEEDS.length} seeds × ${PROFILES.length} profiles, ${XML_RUNS} runs, seed 1011): only HarnessErrors`,
     (xml, cfg) => {
       for (const p of PROFILES) onlyHarnessErrors(() => p.format(xml, { xendConfigVersion: cfg, file: "fuzz.xml" }));
-    },
-  );
+    }, timeoutFor(XML_RUNS));
 
   const attr = fc.string({ unit: fc.constantFrom(..."abc019-_.:/ <>&'\"%+\u00e9".split("")), maxLength: 10 });
   const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/'/g, "&apos;");
@@ -65,8 +64,7 @@ describe("fuzz: libvirt XML → SXPR (domain XML reader and formatter)", () => {
         clock +
         `<devices>${d.graphics ? `<graphics type='${d.graphics.type}' port='${d.graphics.port}' passwd='${esc(d.graphics.passwd)}'/>` : ""}</devices></domain>`;
       for (const p of PROFILES) onlyHarnessErrors(() => p.format(xml, { xendConfigVersion: cfg }));
-    },
-  );
+    }, timeoutFor(GEN_RUNS));
 });
 
 describe("fuzz: libvirt SXPR → XML (parse)", () => {
@@ -75,8 +73,7 @@ describe("fuzz: libvirt SXPR → XML (parse)", () => {
     `mutated SXPR (${SXPR_SEEDS.length} seeds × ${PROFILES.length} profiles, ${SXPR_RUNS} runs, seed 1012): only HarnessErrors`,
     (sxpr, cfg) => {
       for (const p of PROFILES) onlyHarnessErrors(() => p.parse(sxpr, { xendConfigVersion: cfg, file: "fuzz.sexpr" }));
-    },
-  );
+    }, timeoutFor(SXPR_RUNS));
 
   const val = fc.oneof(
     fc.constantFrom("0", "1", "-1", "", "3600", "-7200", "99999999999999999999", "1.5", "x", "(", "'", "localtime", "utc"),
@@ -93,6 +90,5 @@ describe("fuzz: libvirt SXPR → XML (parse)", () => {
     (tree, style, cfg) => {
       const text = printSxpr(tree, { style: style as "xend" | "xend-3" | "libvirt" });
       for (const p of PROFILES) onlyHarnessErrors(() => p.parse(text, { xendConfigVersion: cfg }));
-    },
-  );
+    }, timeoutFor(GEN_RUNS));
 });

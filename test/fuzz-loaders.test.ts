@@ -12,7 +12,7 @@ import { describe, expect } from "vitest";
 import { HarnessError } from "../harness/errors.js";
 import { expandCells, parseMatrix } from "../harness/matrix/index.js";
 import { parseRecording, serializeRecording, type Recording } from "../harness/xend/index.js";
-import { files, mutated, onlyHarnessErrors, onlyHarnessErrorsAsync, runs, texts } from "./support/fuzz.js";
+import { files, mutated, onlyHarnessErrors, onlyHarnessErrorsAsync, runs, texts, timeoutFor } from "./support/fuzz.js";
 import { ROOT } from "./support/project-copy.js";
 
 const SAMPLE: Recording = {
@@ -53,7 +53,7 @@ async function loadsOrRefuses(text: string): Promise<void> {
 describe("fuzz: recording loader", () => {
   fcTest.prop([mutated([REC_TEXT])], { numRuns: REC_RUNS, seed: 41 })(`mutated recording text (${REC_RUNS} runs, seed 41): a recording or input.recording naming the file`, async (text) => {
     await loadsOrRefuses(text);
-  });
+  }, timeoutFor(REC_RUNS));
 
   const recLike = fc.record(
     {
@@ -72,12 +72,12 @@ describe("fuzz: recording loader", () => {
       return;
     }
     await loadsOrRefuses(text);
-  });
+  }, timeoutFor(GEN_RUNS));
 
   fcTest.prop([fc.constant(0)], { numRuns: 1, seed: 43 })("the unmutated sample loads back as built (1 run)", async () => {
     const rec = await parseRecording(REC_TEXT, "sample.yaml");
     expect(rec).toEqual(SAMPLE);
-  });
+  }, timeoutFor(1));
 });
 
 const MATRIX_SEEDS = texts([...files(["matrices"], ".yaml"), ...files(["test/bad-input/matrix"], ".yaml")]);
@@ -101,8 +101,7 @@ describe("fuzz: matrix loader", () => {
   expect(fs.existsSync(path.join(ROOT, "matrices/default.yaml"))).toBe(true);
   fcTest.prop([mutated(MATRIX_SEEDS)], { numRuns: MATRIX_RUNS, seed: 51 })(
     `mutated matrix files (${MATRIX_SEEDS.length} seeds, ${MATRIX_RUNS} runs, seed 51): a matrix or one-line input.* error`,
-    (text) => matrixOrRefusal(text),
-  );
+    (text) => matrixOrRefusal(text), timeoutFor(MATRIX_RUNS));
 
   const scenario = fc.record(
     {
@@ -135,5 +134,5 @@ describe("fuzz: matrix loader", () => {
       return;
     }
     matrixOrRefusal(text);
-  });
+  }, timeoutFor(GEN_RUNS));
 });

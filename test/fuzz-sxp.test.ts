@@ -8,7 +8,7 @@ import { test as fcTest, fc } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
 import { HarnessError } from "../harness/errors.js";
 import { findKey, findPath, printSxpr, readSxpr, readSxprAll, stripContinuations, canonical, sxEqual, type Sx } from "../harness/sxp/index.js";
-import { files, mutated, runs, texts } from "./support/fuzz.js";
+import { files, mutated, runs, texts, timeoutFor } from "./support/fuzz.js";
 
 const SEEDS = texts(files(["v0.8.7", "v0.9.10", "v0.9.11", "v4.5.0"].map((t) => `fixtures/libvirt-tests/${t}/sexpr2xmldata`), ".sexpr")).map(stripContinuations);
 
@@ -39,8 +39,7 @@ describe("fuzz: SXPR reader", () => {
         }
       }
       expect(() => readSxpr(s, { dialect: "libvirt", strict: false })).not.toThrow();
-    },
-  );
+    }, timeoutFor(UNICODE_RUNS));
 
   fcTest.prop([mutated(SEEDS)], { numRuns: MUTATION_RUNS, seed: 32 })(
     `mutations of ${SEEDS.length} real SXPR documents (${MUTATION_RUNS} runs, seed 32): only input.sxpr errors; what reads prints and reads back the same`,
@@ -55,8 +54,7 @@ describe("fuzz: SXPR reader", () => {
         }
         expect(sxEqual(readSxpr(printSxpr(t)), t)).toBe(true);
       }
-    },
-  );
+    }, timeoutFor(MUTATION_RUNS));
 });
 
 const anyAtom = fc.string({ unit: "binary", maxLength: 10 });
@@ -80,6 +78,5 @@ describe("fuzz: SXPR printer and paths", () => {
       } catch (e) {
         expect(e).toBeInstanceOf(HarnessError);
       }
-    },
-  );
+    }, timeoutFor(TREE_RUNS));
 });

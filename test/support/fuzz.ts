@@ -95,3 +95,8 @@ export async function onlyHarnessErrorsAsync(f: () => Promise<unknown>, codes?: 
       throw new Error(`unexpected error code ${e.code}: ${e.message}`);
   }
 }
+
+/** A test deadline that grows with FUZZ_RUNS (the normal runs finish far inside vitest's default). */
+export function timeoutFor(n: number): number {
+  return Math.max(60_000, n * 10);
+}
