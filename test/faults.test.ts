@@ -142,6 +142,22 @@ describe("bounded retries, only for idempotent GETs", () => {
     expect(xend!.requests.filter((q) => q.method === "POST" && q.op === "new" && q.domain === TARGET_DOMAIN).length).toBe(1);
   });
 
+  it("record --retries: a GET reset once is retried and the cell is recorded (into a temp dir, never shipped)", async () => {
+    xend = await startFaultXend({ version: "4.1.2" });
+    xend.addFault({ ...READ_BACK, fault: "reset-early", times: 1 });
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "xc-faults-rec-"));
+    try {
+      const r = await runCli(["record", "--backend", "live", "--url", xend.url, "--xend", "4.1.2", "--libvirt", "0.9.11", "--scenario", "pv-localtime", "--out", out, "--retries", "1"], { cwd: ROOT });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain("1 recording(s) written, 0 cell(s) failed");
+      const none = await runCli(["record", "--backend", "live", "--url", xend.url, "--xend", "4.1.2", "--out", out], { cwd: ROOT, env: { XEND_COMPAT_RETRIES: "eleven" } });
+      expect(none.code).toBe(2);
+      expect(none.err).toEqual(["xend-compat record: XEND_COMPAT_RETRIES 'eleven': expected a whole number from 0 to 10"]);
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  });
+
   it("XEND_COMPAT_RETRIES and XEND_COMPAT_TIMEOUT_MS set the defaults; bad values are usage errors", async () => {
     xend = await startFaultXend({ version: "4.1.2" });
     xend.addFault({ ...READ_BACK, fault: "hang" });

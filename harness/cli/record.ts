@@ -10,7 +10,7 @@ import { VERSION } from "../cli.js";
 import { HarnessError } from "../errors.js";
 import { parseCommandArgs } from "./args.js";
 import { loadMatrix, expandCells, fromRoot, DEFAULT_MATRIX, RECORDINGS_DIR } from "../matrix/index.js";
-import { runCells, isCI } from "../run/index.js";
+import { runCells, isCI, wholeNumber } from "../run/index.js";
 import type { CellResult } from "../run/index.js";
 import type { Cell } from "../matrix/index.js";
 import { createBackend, parseTarget, RecordingBackend, writeRecording, type BackendSpec, type Backend } from "../xend/index.js";
@@ -31,7 +31,9 @@ options:
   --libvirt V       only this libvirt version (default: the matrix's)
   --scenario GLOB   only scenarios whose id matches
   --out DIR         where recordings go (default ${RECORDINGS_DIR})
-  --timeout-ms N    per-request deadline for the real xend (default 30000)
+  --timeout-ms N    per-request deadline for the real xend (default $XEND_COMPAT_TIMEOUT_MS, else 30000)
+  --retries N       live: retries of a GET after a transport fault, 0-10 (default $XEND_COMPAT_RETRIES,
+                    else 2); nothing but GETs is ever retried
 
 exit codes: 0 every cell recorded, 1 some cell failed (nothing written for it), 2 bad usage or CI set`;
 
@@ -124,6 +126,7 @@ export const command: Command = {
       scenario: { type: "string" },
       out: { type: "string" },
       "timeout-ms": { type: "string" },
+      retries: { type: "string" },
     });
     if (isCI(io.env)) {
       io.err("xend-compat record: refusing to write recordings under CI (the CI environment variable is set); record on a workstation and commit the files");
@@ -141,6 +144,8 @@ export const command: Command = {
       timeoutMs = Number(values["timeout-ms"]);
       if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw usage(`--timeout-ms '${values["timeout-ms"]}' is not a positive whole number`);
     }
+    timeoutMs ??= wholeNumber("XEND_COMPAT_TIMEOUT_MS", io.env.XEND_COMPAT_TIMEOUT_MS, 1, 3_600_000);
+    const retries = wholeNumber("--retries", values.retries, 0, 10) ?? wholeNumber("XEND_COMPAT_RETRIES", io.env.XEND_COMPAT_RETRIES, 0, 10);
     const xenSrcVar = `XEND_COMPAT_XEN_SRC_${xend.replace(/\./g, "_")}`;
     const xenSrc = values["xen-src"] ?? io.env[xenSrcVar];
     if ((kind === "sandbox" || kind === "container") && !xenSrc)
@@ -167,6 +172,7 @@ export const command: Command = {
       ...(xenSrc ? { xenSrc: path.resolve(io.cwd, xenSrc) } : {}),
       ...(values.url ? { url: values.url } : {}),
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      ...(retries !== undefined ? { retries } : {}),
       log: (line) => io.err(line),
     };
     io.err(`recording ${cells.length} cell(s) of xend ${xend} with the ${kind} backend into ${shown(outDir)}`);
