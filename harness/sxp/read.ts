@@ -207,6 +207,14 @@ function readLibvirtOne(text: string, strict: boolean, file?: string): { value: 
   return { value, end: i };
 }
 
+/**
+ * libvirt dialect, strict: the first expression of `text` and the offset where it ends, whatever
+ * follows it (readSxpr with `strict` also rejects text after it). Throws as the strict reader does.
+ */
+export function readSxprPrefix(text: string, opts: { file?: string } = {}): { value: Sx; end: number } {
+  return readLibvirtOne(text, true, opts.file);
+}
+
 /** Read exactly one expression (white space and, for xend, comments may surround it). */
 export function readSxpr(text: string, opts: ReadOptions = {}): Sx {
   const dialect = opts.dialect ?? "xend";

@@ -2,7 +2,7 @@
  * SXPR → XML: what a libvirt release shows for a xend domain SXPR (xenParseSxpr, then
  * virDomainDefFormat(def, 0)), byte for byte, per behaviour.
  */
-import { readSxpr } from "../../sxp/index.js";
+import { readSxpr, readSxprPrefix } from "../../sxp/index.js";
 import type { Sx } from "../../sxp/index.js";
 import { HarnessError } from "../../errors.js";
 import type { Behaviour, ConvertOptions, ParseOutcome } from "../types.js";
@@ -44,6 +44,15 @@ export type { ClockRule, Release } from "./clock.js";
  * strict reader's `input.sxpr` error stands.
  */
 function readLenient(text: string, file: string | undefined, warnings: string[]): Sx {
+  // Fast path, same result: a complete first list is what both branches below return, whether or
+  // not text follows it (xend 4.1.2's trailing `''`), so read it once without the thrown error.
+  let prefix: { value: Sx } | undefined;
+  try {
+    prefix = readSxprPrefix(text, { file });
+  } catch {
+    prefix = undefined;
+  }
+  if (prefix && Array.isArray(prefix.value) && prefix.value.length > 0) return prefix.value;
   try {
     return readSxpr(text, { dialect: "libvirt", file });
   } catch (e) {
