@@ -18,10 +18,12 @@ const ENTITIES: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"'
 
 export type FastNode = FastElement | FastText;
 
+const NO_CHILDREN: readonly FastNode[] = Object.freeze([]);
+
 export class FastText {
   readonly nodeType = TEXT_NODE;
   readonly nodeName = "#text";
-  readonly childNodes: FastNode[] = [];
+  readonly childNodes: readonly FastNode[] = NO_CHILDREN;
   readonly firstChild = null;
   nextSibling: FastNode | null = null;
   constructor(readonly data: string) {}
@@ -38,18 +40,29 @@ export interface FastAttr {
   readonly value: string;
 }
 
+/** The attributes as xmldom's NamedNodeMap is read: `length`, `item(i)` and `[i]`. */
+export interface FastAttrList {
+  readonly length: number;
+  item(i: number): FastAttr | null;
+  readonly [i: number]: FastAttr;
+}
+
 export class FastElement {
   readonly nodeType = ELEMENT_NODE;
   readonly childNodes: FastNode[] = [];
   nextSibling: FastNode | null = null;
-  readonly attributes: { readonly length: number; item(i: number): FastAttr | null; [i: number]: FastAttr };
+  private attrView: FastAttrList | undefined;
   constructor(
     readonly tagName: string,
     private readonly attrList: FastAttr[],
-  ) {
-    const list = attrList as FastAttr[] & { item?: (i: number) => FastAttr | null };
-    list.item = (i: number) => attrList[i] ?? null;
-    this.attributes = list as unknown as FastElement["attributes"];
+  ) {}
+  get attributes(): FastAttrList {
+    if (!this.attrView) {
+      const list = this.attrList.slice() as FastAttr[] & { item?: (i: number) => FastAttr | null };
+      list.item = (i: number) => list[i] ?? null;
+      this.attrView = list as unknown as FastAttrList;
+    }
+    return this.attrView;
   }
   get nodeName(): string {
     return this.tagName;
@@ -80,6 +93,9 @@ const isNameStart = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90)
 const isNameChar = (c: number) => isNameStart(c) || (c >= 48 && c <= 57) || c === 45 || c === 46; // 0-9 - .
 const isSpace = (c: number) => c === 32 || c === 9 || c === 10;
 
+const NOT_PLAIN = /[^\t\n\x20-\x7e]/;
+const TAB_NL = /[\t\n]/;
+
 /** Decode the predefined entity references of `s`; null when it holds any other `&`. */
 function decode(s: string): string | null {
   if (s.indexOf("&") < 0) return s;
@@ -101,10 +117,7 @@ function decode(s: string): string | null {
 export function parseSimpleXml(text: string): FastDocument | null {
   const n = text.length;
   // Printable ASCII, tab and newline only.
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c > 126 || (c < 32 && c !== 9 && c !== 10)) return null;
-  }
+  if (NOT_PLAIN.test(text)) return null;
   let i = 0;
   const name = (): string | null => {
     const s = i;
@@ -179,7 +192,7 @@ export function parseSimpleXml(text: string): FastDocument | null {
         const raw = text.slice(i + 1, end);
         if (raw.indexOf("<") >= 0) return null;
         // xmldom: tab and newline become spaces, then entity references are replaced.
-        const value = decode(raw.replace(/[\t\n]/g, " "));
+        const value = decode(TAB_NL.test(raw) ? raw.replace(/[\t\n]/g, " ") : raw);
         if (value === null) return null;
         for (const a of attrs) if (a.name === an) return null;
         attrs.push({ name: an, value });
