@@ -167,36 +167,37 @@ function readLibvirtOne(text: string, strict: boolean, file?: string): { value: 
   const trim = () => {
     while (i < n && LV_TRIM(text.charCodeAt(i))) i++;
   };
+  // Character codes: ( 40, ) 41, ' 39, \\ 92 (charCodeAt past the end is NaN, like text[i] undefined).
   const one = (): Sx => {
     trim();
-    if (text[i] === "(") {
+    if (text.charCodeAt(i) === 40) {
       const start = i;
       const list: SxList = [];
       i++;
       trim();
-      while (i < n && text[i] !== ")") {
+      while (i < n && text.charCodeAt(i) !== 41) {
         list.push(one());
         trim();
       }
-      if (text[i] === ")") i++;
+      if (text.charCodeAt(i) === 41) i++;
       else if (strict) fail(text, start, "unexpected end of input: '(' is never closed", file);
       return list;
     }
-    if (text[i] === "'") {
+    if (text.charCodeAt(i) === 39) {
       const start = i;
       i++;
       const s = i;
-      while (i < n && text[i] !== "'") {
-        if (text[i] === "\\" && i + 1 < n) i++;
+      while (i < n && text.charCodeAt(i) !== 39) {
+        if (text.charCodeAt(i) === 92 && i + 1 < n) i++;
         i++;
       }
       const v = text.slice(s, Math.min(i, n));
-      if (text[i] === "'") i++;
+      if (text.charCodeAt(i) === 39) i++;
       else if (strict) fail(text, start, "unexpected end of input in quoted string", file);
       return v;
     }
     const s = i;
-    while (i < n && !LV_SPACE(text.charCodeAt(i)) && text[i] !== ")" && text[i] !== "(") i++;
+    for (let c = text.charCodeAt(i); i < n && !LV_SPACE(c) && c !== 41 && c !== 40; c = text.charCodeAt(++i));
     if (strict && i === s) {
       if (i >= n) fail(text, i, "unexpected end of input: expected an expression", file);
       fail(text, i, "syntax error: unexpected ')'", file);
