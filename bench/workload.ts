@@ -97,11 +97,16 @@ export function replay(cells: Cell[], recordingsDir: string, goldenDir: string |
 /** A temporary golden directory holding the goldens these cells produce now (written by one replay with update). */
 export async function makeGoldens(cells: Cell[], recordingsDir: string, alias: Map<string, string>): Promise<{ dir: string; written: number; dispose: () => void }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "xend-compat-bench-golden-"));
-  const results = await runCells(cells, {
-    backendFor: async (x) => new AliasBackend(new RecordedBackend({ dir: recordingsDir, xendVersion: x }), alias),
-    golden: { dir, update: true, ci: false, displayRoot: projectRoot() },
-  });
-  return { dir, written: results.filter((r) => r.golden?.status === "written").length, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+  let written = 0;
+  // In slices, so that the results of many thousand cells are never held at once (peak RSS is a figure).
+  for (let k = 0; k < cells.length; k += 2000) {
+    const results = await runCells(cells.slice(k, k + 2000), {
+      backendFor: async (x) => new AliasBackend(new RecordedBackend({ dir: recordingsDir, xendVersion: x }), alias),
+      golden: { dir, update: true, ci: false, displayRoot: projectRoot() },
+    });
+    written += results.filter((r) => r.golden?.status === "written").length;
+  }
+  return { dir, written, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** Does the golden directory hold any golden of these cells? */
