@@ -4,7 +4,7 @@
  * error) with its golden; `--update-golden` rewrites them atomically (temp file + rename); under CI
  * nothing is written, a missing golden fails, and goldens no cell produces are reported as obsolete.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from "node:fs";
 import { writeFileAtomic } from "../fsutil.js";
 import { redact } from "../xend/index.js";
 import * as path from "node:path";
@@ -163,13 +163,36 @@ function writeAtomic(file: string, text: string): void {
   writeFileAtomic(file, text);
 }
 
-/** The file's text, or null when it does not exist (one read instead of a stat and a read; errors as before). */
+/** Reused by readIfExists: golden files are a few KB, read one after another (grows when needed). */
+let readBuf = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * The file's text, or null when it does not exist (errors as before). An open, reads into a reused
+ * buffer and a close: no stat and no new buffer per golden, as readFileSync would.
+ */
 function readIfExists(file: string): string | null {
+  let fd: number;
   try {
-    return readFileSync(file, "utf8");
+    fd = openSync(file, "r");
   } catch (e) {
     if (existsSync(file)) throw e;
     return null;
+  }
+  try {
+    let n = 0;
+    for (;;) {
+      if (n === readBuf.length) {
+        const bigger = Buffer.allocUnsafe(readBuf.length * 2);
+        readBuf.copy(bigger, 0, 0, n);
+        readBuf = bigger;
+      }
+      const got = readSync(fd, readBuf, n, readBuf.length - n, null);
+      if (got === 0) break;
+      n += got;
+    }
+    return readBuf.toString("utf8", 0, n);
+  } finally {
+    closeSync(fd);
   }
 }
 
