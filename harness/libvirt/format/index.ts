@@ -25,7 +25,18 @@ export function formatDomain(xml: string, behaviour: Behaviour, opts: ConvertOpt
   if (!Number.isInteger(opts.xendConfigVersion) || opts.xendConfigVersion < 1) {
     throw new HarnessError("input.usage", `xend config version must be a positive integer, got ${opts.xendConfigVersion}`);
   }
-  const def = parseDomainXml(xml, { release: src.release, file: opts.file });
-  const sxpr = formatSxpr(def, src.formatter, opts.xendConfigVersion);
+  // A pure function of its arguments: every xend version of a matrix sends the same XML for a
+  // (profile, scenario), so the SXPR is remembered by them (refusals are not: they throw each time).
+  const key = `${behaviour}\0${opts.xendConfigVersion}\0${opts.file ?? ""}\0${xml}`;
+  let sxpr = formatted.get(key);
+  if (sxpr === undefined) {
+    const def = parseDomainXml(xml, { release: src.release, file: opts.file });
+    sxpr = formatSxpr(def, src.formatter, opts.xendConfigVersion);
+    if (formatted.size >= 512) formatted.clear();
+    formatted.set(key, sxpr);
+  }
   return { sxpr, warnings: [] };
 }
+
+/** formatDomain's SXPR by behaviour, xend config version, file name and XML text. */
+const formatted = new Map<string, string>();
