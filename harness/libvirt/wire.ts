@@ -13,14 +13,23 @@ export type WireEncoding = "raw" | "uri";
 
 const HEX = "0123456789abcdef";
 
+/** Each byte as virBufferURIEncodeString writes it: ASCII letters and digits as themselves, else `%xx`. */
+const BYTE_OUT: string[] = Array.from({ length: 256 }, (_, b) =>
+  (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) ? String.fromCharCode(b) : "%" + HEX[b >> 4] + HEX[b & 15],
+);
+
 /** virBufferURIEncodeString over the UTF-8 bytes of `s`. */
 export function uriEncodeLibvirt(s: string): string {
-  const bytes = Buffer.from(s, "utf8");
   let out = "";
-  for (const b of bytes) {
-    if ((b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a)) out += String.fromCharCode(b);
-    else out += "%" + HEX[b >> 4] + HEX[b & 15];
+  const n = s.length;
+  let i = 0;
+  // ASCII characters are their own UTF-8 byte; from the first other one on, go through the bytes.
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) break;
+    out += BYTE_OUT[c];
   }
+  if (i < n) for (const b of Buffer.from(s.slice(i), "utf8")) out += BYTE_OUT[b];
   return out;
 }
 
