@@ -119,6 +119,20 @@ export function knownRangesText(): string {
  * Unknown versions are an input error listing the known ranges.
  */
 export function resolveProfile(version: string): Profile {
+  // A pure function of the string (every cell of a run resolves its libvirt version): remembered.
+  let p = resolved.get(version);
+  if (!p) {
+    p = resolveUncached(version);
+    if (resolved.size >= 256) resolved.clear();
+    resolved.set(version, p);
+  }
+  return p;
+}
+
+/** resolveProfile's successes by version string (unknown versions throw each time). */
+const resolved = new Map<string, Profile>();
+
+function resolveUncached(version: string): Profile {
   const v = version.trim().replace(/^v/, "");
   const byId = PROFILES.find((p) => p.id === v);
   if (byId) return byId;
