@@ -4,7 +4,7 @@
  * pins it (0.6.2 → 0.8.7, 0.9.5 → 0.9.10, 0.9.11 → 0.9.11, 1.3.1 → 4.5.0); `rfc-2012` is 0.8.7 with
  * the 2012 RFC's clock handling (see sxpr.ts).
  */
-import { HarnessError } from "../../errors.js";
+import { HarnessError, isHarnessError, type ErrorCode, type SourcePos } from "../../errors.js";
 import { parseDomainXml, type Release } from "../domxml/index.js";
 import type { Behaviour, ConvertOptions, FormatOutcome } from "../types.js";
 import { formatSxpr, type Formatter } from "./sxpr.js";
@@ -26,17 +26,24 @@ export function formatDomain(xml: string, behaviour: Behaviour, opts: ConvertOpt
     throw new HarnessError("input.usage", `xend config version must be a positive integer, got ${opts.xendConfigVersion}`);
   }
   // A pure function of its arguments: every xend version of a matrix sends the same XML for a
-  // (profile, scenario), so the SXPR is remembered by them (refusals are not: they throw each time).
+  // (profile, scenario), so the outcome is remembered by them: the SXPR, or libvirt's refusal
+  // (thrown anew each time, same code, message and position; other errors are not remembered).
   const key = `${behaviour}\0${opts.xendConfigVersion}\0${opts.file ?? ""}\0${xml}`;
-  let sxpr = formatted.get(key);
-  if (sxpr === undefined) {
-    const def = parseDomainXml(xml, { release: src.release, file: opts.file });
-    sxpr = formatSxpr(def, src.formatter, opts.xendConfigVersion);
+  let known = formatted.get(key);
+  if (known === undefined) {
+    try {
+      const def = parseDomainXml(xml, { release: src.release, file: opts.file });
+      known = formatSxpr(def, src.formatter, opts.xendConfigVersion);
+    } catch (e) {
+      if (!isHarnessError(e, "libvirt") || e.cause !== undefined) throw e;
+      known = { code: e.code, message: e.message, pos: e.pos };
+    }
     if (formatted.size >= 512) formatted.clear();
-    formatted.set(key, sxpr);
+    formatted.set(key, known);
   }
-  return { sxpr, warnings: [] };
+  if (typeof known !== "string") throw new HarnessError(known.code, known.message, { pos: known.pos });
+  return { sxpr: known, warnings: [] };
 }
 
-/** formatDomain's SXPR by behaviour, xend config version, file name and XML text. */
-const formatted = new Map<string, string>();
+/** formatDomain's SXPR or refusal by behaviour, xend config version, file name and XML text. */
+const formatted = new Map<string, string | { code: ErrorCode; message: string; pos?: SourcePos }>();
