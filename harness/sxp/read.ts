@@ -160,52 +160,63 @@ const LV_TRIM = (code: number) => code === 0x20 || code === 0x09 || code === 0x0
 // c_isspace: space, \t \n \v \f \r
 const LV_SPACE = (code: number) => code === 0x20 || (code >= 0x09 && code <= 0x0d);
 
-/** libvirt's reader; returns the one expression at the start of `text`, and where it stopped. */
+/**
+ * libvirt's reader; returns the one expression at the start of `text`, and where it stopped.
+ * string2sexpr's recursion written as a loop over an explicit stack of open lists (the position as
+ * a local variable, no closure per read): the same trees, ends and errors as the recursive form.
+ */
 function readLibvirtOne(text: string, strict: boolean, file?: string): { value: Sx; end: number } {
   const n = text.length;
   let i = 0;
-  const trim = () => {
+  // Open lists, innermost last, and where each began (for the "never closed" error).
+  const open: SxList[] = [];
+  const starts: number[] = [];
+  // Character codes: ( 40, ) 41, ' 39, \ 92 (charCodeAt past the end is NaN, like text[i] undefined).
+  for (;;) {
+    // One expression: skip libvirt's trim() characters, then a list, a quoted string or an atom.
     while (i < n && LV_TRIM(text.charCodeAt(i))) i++;
-  };
-  // Character codes: ( 40, ) 41, ' 39, \\ 92 (charCodeAt past the end is NaN, like text[i] undefined).
-  const one = (): Sx => {
-    trim();
-    if (text.charCodeAt(i) === 40) {
-      const start = i;
-      const list: SxList = [];
+    const c = text.charCodeAt(i);
+    if (c === 40) {
+      starts.push(i);
+      open.push([]);
       i++;
-      trim();
-      while (i < n && text.charCodeAt(i) !== 41) {
-        list.push(one());
-        trim();
+    } else {
+      let v: string;
+      if (c === 39) {
+        const start = i;
+        i++;
+        const s = i;
+        while (i < n && text.charCodeAt(i) !== 39) {
+          if (text.charCodeAt(i) === 92 && i + 1 < n) i++;
+          i++;
+        }
+        v = text.slice(s, Math.min(i, n));
+        if (text.charCodeAt(i) === 39) i++;
+        else if (strict) fail(text, start, "unexpected end of input in quoted string", file);
+      } else {
+        const s = i;
+        for (let d = c; i < n && !LV_SPACE(d) && d !== 41 && d !== 40; d = text.charCodeAt(++i));
+        if (strict && i === s) {
+          if (i >= n) fail(text, i, "unexpected end of input: expected an expression", file);
+          fail(text, i, "syntax error: unexpected ')'", file);
+        }
+        v = text.slice(s, i);
       }
+      if (!open.length) return { value: v, end: i };
+      open[open.length - 1].push(v);
+    }
+    // Inside a list: after trim(), another element follows unless the text ends or a ')' closes it.
+    for (;;) {
+      while (i < n && LV_TRIM(text.charCodeAt(i))) i++;
+      if (i < n && text.charCodeAt(i) !== 41) break;
+      const list = open.pop()!;
+      const start = starts.pop()!;
       if (text.charCodeAt(i) === 41) i++;
       else if (strict) fail(text, start, "unexpected end of input: '(' is never closed", file);
-      return list;
+      if (!open.length) return { value: list, end: i };
+      open[open.length - 1].push(list);
     }
-    if (text.charCodeAt(i) === 39) {
-      const start = i;
-      i++;
-      const s = i;
-      while (i < n && text.charCodeAt(i) !== 39) {
-        if (text.charCodeAt(i) === 92 && i + 1 < n) i++;
-        i++;
-      }
-      const v = text.slice(s, Math.min(i, n));
-      if (text.charCodeAt(i) === 39) i++;
-      else if (strict) fail(text, start, "unexpected end of input in quoted string", file);
-      return v;
-    }
-    const s = i;
-    for (let c = text.charCodeAt(i); i < n && !LV_SPACE(c) && c !== 41 && c !== 40; c = text.charCodeAt(++i));
-    if (strict && i === s) {
-      if (i >= n) fail(text, i, "unexpected end of input: expected an expression", file);
-      fail(text, i, "syntax error: unexpected ')'", file);
-    }
-    return text.slice(s, i);
-  };
-  const value = one();
-  return { value, end: i };
+  }
 }
 
 /**
