@@ -1,6 +1,6 @@
 /** Reporters: terminal table, JSON, JUnit XML, Markdown; the README's generated blocks. */
 import { HarnessError } from "../errors.js";
-import { redactDeep } from "../xend/redact.js";
+import { redactDeep } from "../xend/index.js";
 import { renderJson } from "./json.js";
 import { renderJunit } from "./junit.js";
 import { renderHtml } from "./html.js";
