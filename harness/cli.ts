@@ -1,7 +1,8 @@
 /**
  * The xend-compat command line. Each subcommand lives in ./cli/<name>.ts and exports
  * `command: Command`; this file only dispatches and turns errors into exit codes:
- * 0 all as expected, 1 some cell not as expected, 2 bad input or usage (one line, no stack trace).
+ * 0 all as expected, 1 some cell not as expected, 2 bad input or usage (one line, no stack trace),
+ * 3 a fault of the harness itself (never reported as a cell result).
  */
 import { HarnessError } from "./errors.js";
 import { redact } from "./xend/redact.js";
@@ -47,7 +48,8 @@ function usage(): string {
     "commands:",
     ...lines,
     "",
-    "exit codes: 0 all cells as expected, 1 some cell not as expected, 2 bad input or usage",
+    "exit codes: 0 all cells as expected, 1 some cell not as expected, 2 bad input or usage,",
+    "            3 the harness itself failed (a bug: please report it with --debug output)",
     "global: --debug (stack traces), --version",
   ].join("\n");
 }

@@ -196,7 +196,8 @@ class Reader {
         if (!KEY_RE.test(key) || RESERVED_RE.test(key)) fail();
         rest = line.slice(colon + 1);
       }
-      if (Object.prototype.hasOwnProperty.call(out, key)) fail();
+      // `__proto__` would set the object's prototype where js-yaml makes an ordinary key: leave it to js-yaml.
+      if (key === "__proto__" || Object.prototype.hasOwnProperty.call(out, key)) fail();
       this.i = at + 1;
       out[key] = this.valueAfter(rest, indent);
     }

@@ -370,10 +370,10 @@ class SxprWriter {
   /** 0.9.11 … 4.5.0 (11ec6bd89): config version ≥ 4 (always in 4.5.0) writes the clock in the image. */
   private newClockWrite(hvm: boolean, inImage: boolean): void {
     const c = this.def.clock;
-    let vmlocaltime: number;
+    let topLocaltime: number;
     if (!this.is450 && this.version < V3_1_0) {
-      if (c.offset === "utc") vmlocaltime = 0;
-      else if (c.offset === "localtime") vmlocaltime = 1;
+      if (c.offset === "utc") topLocaltime = 0;
+      else if (c.offset === "localtime") topLocaltime = 1;
       else return unsupported(`unsupported clock offset='${c.offset}'`);
     } else {
       if (!inImage) {
@@ -384,13 +384,13 @@ class SxprWriter {
         let rtc: number;
         switch (c.offset) {
           case "variable":
-            vmlocaltime = c.basis === "localtime" ? 1 : 0;
+            topLocaltime = c.basis === "localtime" ? 1 : 0;
             rtc = Number(BigInt.asIntN(32, BigInt(Math.trunc(c.adjustment))));
             break;
           case "utc":
           case "localtime":
             if (c.utcReset) return unsupported("unsupported clock adjustment='reset'");
-            vmlocaltime = c.offset === "localtime" ? 1 : 0;
+            topLocaltime = c.offset === "localtime" ? 1 : 0;
             rtc = 0;
             break;
           default:
@@ -398,14 +398,14 @@ class SxprWriter {
         }
         this.add(`(rtc_timeoffset ${rtc})`);
       } else {
-        if (c.offset === "utc") vmlocaltime = 0;
-        else if (c.offset === "localtime") vmlocaltime = 1;
+        if (c.offset === "utc") topLocaltime = 0;
+        else if (c.offset === "localtime") topLocaltime = 1;
         else return unsupported(`unsupported clock offset='${c.offset}'`);
       }
-      this.add(`(localtime ${vmlocaltime})`);
+      this.add(`(localtime ${topLocaltime})`);
     }
     if (inImage) this.add("))");
-    this.add(`(localtime ${vmlocaltime})`);
+    this.add(`(localtime ${topLocaltime})`);
   }
 
   private hvmImage(): void {

@@ -35,20 +35,20 @@ export function parseClock(root: Sx, hvm: boolean, rule: ClockRule, xendConfigVe
     }
     case "0.9.11":
     case "4.5.0": {
-      let vmlocaltime = int(root, "domain/localtime");
+      let topLocaltime = int(root, "domain/localtime");
       const path = hvm ? "domain/image/hvm/localtime" : "domain/image/linux/localtime";
       const value = node(root, path);
       if (value !== undefined) {
         const v = strToLongI(value);
         if (v === undefined) throw new HarnessError("libvirt.internal", `unknown localtime offset ${value}`);
-        vmlocaltime = v;
+        topLocaltime = v;
       }
       if (hvm && (rule === "4.5.0" || xendConfigVersion >= 4)) {
         clock.offset = "variable";
         clock.adjustment = BigInt(int(root, "domain/image/hvm/rtc_timeoffset"));
-        clock.basis = vmlocaltime ? "localtime" : "utc";
+        clock.basis = topLocaltime ? "localtime" : "utc";
       } else {
-        clock.offset = vmlocaltime ? "localtime" : "utc";
+        clock.offset = topLocaltime ? "localtime" : "utc";
         clock.reset = true;
       }
       return clock;
