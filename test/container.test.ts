@@ -14,6 +14,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { execFileSync, spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execa } from "execa";
 import { isHarnessError } from "../harness/errors.js";
 import { expandCells, loadMatrix, fromRoot, DEFAULT_MATRIX, type Cell } from "../harness/matrix/index.js";
 import { runCells, type CellResult } from "../harness/run/index.js";
@@ -22,6 +23,7 @@ import { recordCells } from "../harness/cli/record.js";
 import {
   ContainerBackend,
   ensureReplayImage,
+  LOOPBACK,
   makeProgress,
   protocol,
   runningContainers,
@@ -369,6 +371,15 @@ describe.skipIf(Boolean(NO_ENGINE))(`replay image lifecycle with no recordings${
       log(`[container tests] started ${c.getId().slice(0, 12)} from ${image}`);
       try {
         expect(c.getHost()).toBe("127.0.0.1");
+        // Published on the loopback only: xend and the control channel are unauthenticated.
+        const { stdout } = await execa("docker", ["inspect", "--format", "{{json .HostConfig.PortBindings}}|{{json .NetworkSettings.Ports}}", c.getId()]);
+        const [wanted, actual] = stdout.split("|").map((j) => JSON.parse(j) as Record<string, Array<{ HostIp: string; HostPort: string }>>);
+        expect(Object.keys(wanted).sort()).toEqual([`${protocol.XEND_PORT}/tcp`, `${protocol.CONTROL_PORT}/tcp`].sort());
+        for (const b of [...Object.values(wanted), ...Object.values(actual)]) {
+          expect(b.length).toBeGreaterThan(0);
+          for (const x of b) expect(x.HostIp).toBe(LOOPBACK);
+        }
+        expect(LOOPBACK).toBe("127.0.0.1");
         const health = await fetch(`http://${c.getHost()}:${c.getMappedPort(protocol.CONTROL_PORT)}${protocol.HEALTH_PATH}`);
         expect(await health.json()).toMatchObject({ ok: true, kind: "replay", xendVersion: "0.0", recordings: 0 });
         const res = await exchange({ kind: "tcp", host: c.getHost(), port: c.getMappedPort(protocol.XEND_PORT) }, libvirtGet("/xend/node/"));

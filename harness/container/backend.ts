@@ -60,6 +60,9 @@ export function defaultTestcontainersEnv(env: NodeJS.ProcessEnv = process.env): 
   if (!env.DOCKER_HOST || env.DOCKER_HOST.startsWith("unix://")) env.TESTCONTAINERS_HOST_OVERRIDE ??= "127.0.0.1";
 }
 
+/** The only host address the published ports are bound to. */
+export const LOOPBACK = "127.0.0.1";
+
 export const startWithTestcontainers: ContainerStarter = async (spec) => {
   defaultTestcontainersEnv();
   const { GenericContainer, Wait } = await import("testcontainers");
@@ -69,9 +72,17 @@ export const startWithTestcontainers: ContainerStarter = async (spec) => {
       this.createOpts.StdinOnce = false;
       return this;
     }
+    /** Publish every exposed port on the host's loopback only (xend and the control channel are unauthenticated). */
+    onLoopbackOnly(): this {
+      const bindings = (this.hostConfig.PortBindings ?? {}) as Record<string, Array<{ HostIp?: string; HostPort?: string }>>;
+      for (const key of Object.keys(bindings)) bindings[key] = bindings[key].map((b) => ({ ...b, HostIp: LOOPBACK }));
+      this.hostConfig.PortBindings = bindings;
+      return this;
+    }
   }
   let c = new Container(spec.image)
     .withExposedPorts(XEND_PORT, CONTROL_PORT)
+    .onLoopbackOnly()
     .withLabels(spec.labels)
     .withEnvironment(spec.env ?? {})
     // Scratch images have no shell: probe xend's own HTTP, never forListeningPorts.

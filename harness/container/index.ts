@@ -12,7 +12,7 @@ import { ensureReplayImage } from "./images.js";
 import { progressFromLog } from "./progress.js";
 import { ensureSandboxImage, sandboxCommand } from "./sandbox-image.js";
 
-export { ContainerBackend, runningContainers, startWithTestcontainers, defaultTestcontainersEnv } from "./backend.js";
+export { ContainerBackend, runningContainers, startWithTestcontainers, defaultTestcontainersEnv, LOOPBACK } from "./backend.js";
 export type { ContainerStarter, RunningContainer, ContainerRunSpec } from "./backend.js";
 export { startReplayServer } from "./replay-server.js";
 export type { ReplayServer, ReplayServerOptions } from "./replay-server.js";
