@@ -21,6 +21,11 @@
  *    The flag is kept in the observation for people.
  * 3. Otherwise (PV without a call): N = 0, the hypervisor's UTC wall clock.
  *
+ * ASSUMPTION (not read in code): for xend 3.4 and 4.1 the qemu-dm lives outside the Xen tree and was not
+ * read (facts/xend.md, claim 4). The rule assumes that when xend called set_time_offset, that offset is
+ * what the guest gets, i.e. that this qemu-dm does not override it from /vm at start as 3.2.2's does.
+ * The 3.4 `*-utc-start` verdicts rest on xend's own call (7200 for `(localtime 0)`), which is read and run.
+ *
  * Intended: `utc` → 0, `localtime` → host offset, `variable` with basis B and adjustment A →
  * base(B) + A (and utc/localtime with a numeric adjustment the same way); `timezone` → unknown
  * (the harness cannot say which offset a zone name means for the guest).
