@@ -6,12 +6,12 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { DOMParser, type Element as XElement } from "@xmldom/xmldom";
+import type { Element as XElement } from "@xmldom/xmldom";
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from "yaml";
 import type { z } from "zod";
 import { HarnessError, type SourcePos } from "../errors.js";
 import { clockMeaning, describeClock, readClock, resolveProfile, type ClockMeaning } from "../libvirt/index.js";
-import { parseSimpleXml } from "../xml/index.js";
+import { DOMParser, parseSimpleXml } from "../xml/index.js";
 import { globToRegExp } from "./glob.js";
 import { projectRoot } from "./paths.js";
 import { matrixSchema, type Check, type ClockInput, type MatrixInput, type StepInput, type Verdict } from "./schema.js";
