@@ -23,6 +23,7 @@ import { recordCells } from "../harness/cli/record.js";
 import {
   ContainerBackend,
   ensureReplayImage,
+  replayEntries,
   LOOPBACK,
   makeProgress,
   protocol,
@@ -165,15 +166,20 @@ async function prepareRecordings(): Promise<void> {
   recordings = { dir: tmpRecordings, version: TREE.version, source: `recorded now from the real xend ${TREE.version} (${TREE.dir})` };
 }
 
-let distBuilt = false;
-function buildDist(): void {
-  // The replay image carries the built project (dist/); build it once, as `npm run build` does.
-  if (distBuilt) return;
-  distBuilt = true;
-  spawnSync(process.execPath, [path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", path.join(ROOT, "tsconfig.build.json")], {
-    cwd: ROOT,
-    stdio: "ignore",
-  });
+let distDir: string | undefined;
+/** The replay image carries the built project: build it once into a temporary outDir (never the repo's dist/). */
+async function buildDist(): Promise<string> {
+  if (distDir) return distDir;
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "xend-compat-container-dist-"));
+  const r = await execa(path.join(ROOT, "node_modules", ".bin", "tsc"), ["-p", path.join(ROOT, "tsconfig.build.json"), "--outDir", out], { cwd: ROOT, reject: false });
+  expect(r.exitCode, `tsc -p tsconfig.build.json --outDir ${out} failed:\n${r.stdout}\n${r.stderr}`).toBe(0);
+  expect(fs.existsSync(path.join(out, "harness", "container", "replay-main.js"))).toBe(true);
+  // The image is staged from this build, not from ROOT/dist.
+  const dist = replayEntries(ROOT, "0.0", out, out).filter((e) => e.dest.startsWith(path.join("app", "dist")));
+  expect(dist.length).toBeGreaterThan(0);
+  for (const e of dist) expect(e.src.startsWith(out + path.sep), e.src).toBe(true);
+  distDir = out;
+  return out;
 }
 
 // ---- tests that need no engine -----------------------------------------------------------
@@ -293,8 +299,8 @@ describe("replay server (recordings of a real xend)", () => {
     let backend: ContainerBackend | undefined;
     beforeAll(async () => {
       if (!recordings) return;
-      buildDist();
-      backend = await startContainerBackend({ xendVersion: recordings.version, recordingsDir: recordings.dir, log, isTTY: false });
+      const dist = await buildDist();
+      backend = await startContainerBackend({ xendVersion: recordings.version, recordingsDir: recordings.dir, distDir: dist, log, isTTY: false });
     });
     afterAll(async () => {
       await backend?.close();
@@ -347,7 +353,7 @@ describe("replay server (recordings of a real xend)", () => {
 // ---- lifecycle, ports and HTTP without any recording -------------------------------------
 describe.skipIf(Boolean(NO_ENGINE))(`replay image lifecycle with no recordings${NO_ENGINE ? ` (skipped: ${NO_ENGINE})` : ""}`, () => {
   it("builds the image, starts it, answers on the mapped ports (control /health, xend's replay error), stops it", async () => {
-    buildDist();
+    const dist = await buildDist();
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), "xend-compat-no-recordings-"));
     const lines: string[] = [];
     try {
@@ -355,6 +361,7 @@ describe.skipIf(Boolean(NO_ENGINE))(`replay image lifecycle with no recordings${
         root: ROOT,
         xendVersion: "0.0",
         recordingsDir: empty,
+        distDir: dist,
         progress: makeProgress({ isTTY: false, write: (s) => (lines.push(s.trimEnd()), log(s.trimEnd())) }),
       });
       expect(image).toMatch(/^xend-compat\/replay:0\.0-[0-9a-f]{12}$/);
@@ -399,9 +406,9 @@ describe.skipIf(Boolean(NO_ENGINE))(`replay image lifecycle with no recordings${
 
 describe.skipIf(Boolean(NO_ENGINE))(`stop on signals${NO_ENGINE ? ` (skipped: ${NO_ENGINE})` : ""}`, () => {
   it("SIGTERM to a process holding a container backend stops and removes its container", async () => {
-    buildDist();
+    const dist = await buildDist();
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), "xend-compat-signal-"));
-    const image = await ensureReplayImage({ root: ROOT, xendVersion: "0.0", recordingsDir: empty, progress: makeProgress({ isTTY: false, write: () => {} }) });
+    const image = await ensureReplayImage({ root: ROOT, xendVersion: "0.0", recordingsDir: empty, distDir: dist, progress: makeProgress({ isTTY: false, write: () => {} }) });
     fs.rmSync(empty, { recursive: true, force: true });
     const script = path.join(os.tmpdir(), `xend-compat-signal-${process.pid}.mts`);
     const index = path.join(ROOT, "harness", "container", "index.ts");
@@ -467,6 +474,7 @@ describe.skipIf(Boolean(NO_SANDBOX))(`sandbox image: the real xend of a Xen tree
 
 afterAll(() => {
   if (tmpRecordings) fs.rmSync(tmpRecordings, { recursive: true, force: true });
+  if (distDir) fs.rmSync(distDir, { recursive: true, force: true });
   if (!NO_ENGINE) {
     // Nothing this suite started may be left behind.
     expect(labelledContainers()).toEqual([]);

@@ -166,14 +166,16 @@ export interface ReplayImageOptions {
   xendVersion: string;
   recordingsDir: string;
   progress: Progress;
+  /** The built project (tsc's outDir, holding harness/); default: ROOT/dist. */
+  distDir?: string;
 }
 
 /** What goes into the replay image (without the recordings check); exported for tests. */
-export function replayEntries(root: string, xendVersion: string, recordingsDir: string): Entry[] {
-  const dist = path.join(root, "dist", "harness");
+export function replayEntries(root: string, xendVersion: string, recordingsDir: string, distDir = path.join(root, "dist")): Entry[] {
+  const dist = path.join(distDir, "harness");
   const main = path.join(dist, "container", "replay-main.js");
   if (!fs.existsSync(main))
-    throw new HarnessError("backend.unavailable", `the replay image needs the built project (${path.relative(root, main)} is missing): run 'npm run build'`);
+    throw new HarnessError("backend.unavailable", `the replay image needs the built project (${path.relative(root, main) || main} is missing): run 'npm run build'`);
   const entries: Entry[] = [{ src: path.join(root, "package.json"), dest: "app/package.json" }];
   for (const f of walk(dist, (rel) => rel.endsWith(".js"))) entries.push({ src: f, dest: path.join("app", "dist", "harness", path.relative(dist, f)) });
   for (const m of productionModules(root)) {
@@ -201,7 +203,7 @@ function replayDockerfile(base: string, xendVersion: string): string {
 
 export async function ensureReplayImage(o: ReplayImageOptions): Promise<string> {
   const base = await ensureBaseImage(o.root, "node-scratch", o.progress);
-  const entries = replayEntries(o.root, o.xendVersion, o.recordingsDir);
+  const entries = replayEntries(o.root, o.xendVersion, o.recordingsDir, o.distDir);
   const dockerfile = replayDockerfile(base, o.xendVersion);
   const tag = `xend-compat/replay:${o.xendVersion}-${hashEntries(entries, [dockerfile])}`;
   if (await imageExists(tag)) {

@@ -16,7 +16,7 @@ export { ContainerBackend, runningContainers, startWithTestcontainers, defaultTe
 export type { ContainerStarter, RunningContainer, ContainerRunSpec } from "./backend.js";
 export { startReplayServer } from "./replay-server.js";
 export type { ReplayServer, ReplayServerOptions } from "./replay-server.js";
-export { ensureReplayImage, ensureBaseImage, baseImageTag, imageExists, productionModules, LABEL } from "./images.js";
+export { ensureReplayImage, replayEntries, ensureBaseImage, baseImageTag, imageExists, productionModules, LABEL } from "./images.js";
 export { makeProgress } from "./progress.js";
 export type { Progress } from "./progress.js";
 export * as protocol from "./protocol.js";
@@ -43,6 +43,8 @@ export interface ContainerBackendOptions {
   starter?: ContainerStarter;
   /** The package root (default: found from this file). */
   root?: string;
+  /** replay: the built project the image carries (tsc's outDir; default: ROOT/dist). */
+  distDir?: string;
 }
 
 /** Why no container can run here, or undefined. Set by ci/containers.sh when no engine can run. */
@@ -69,7 +71,7 @@ export async function startContainerBackend(o: ContainerBackendOptions): Promise
         "backend.unavailable",
         `the container backend in replay mode needs recordings of xend ${o.xendVersion}, and ${dir} has none (give --xen-src for the real xend in a container)`,
       );
-    const image = await ensureReplayImage({ root, xendVersion: o.xendVersion, recordingsDir, progress });
+    const image = await ensureReplayImage({ root, xendVersion: o.xendVersion, recordingsDir, progress, ...(o.distDir ? { distDir: o.distDir } : {}) });
     const rel = path.relative(process.cwd(), recordingsDir);
     const shownDir = rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : recordingsDir;
     return ContainerBackend.start({
