@@ -124,6 +124,24 @@ describe("runCells verdicts", () => {
     expect(be.requests).toEqual([]);
   });
 
+  it("a required check the backend cannot decide makes the cell skipped with the reason, never preserved (no xpass)", async () => {
+    // A backend without guest control (like a live xend) cannot tell the guest's real clock: the
+    // effective-clock check stays undecided although the XML came back right.
+    const cells = cellsOf(MATRIX, FILES).filter((c) => c.scenario.id === "hvm-start");
+    const be = new FakeXend("4.1.2", { guestControl: false });
+    const [r] = await runCells(cells, { backendFor: async () => be, profileFor });
+    expect(r.observation.checks.find((c) => c.check === "clock")?.ok).toBe(true);
+    expect(r.observation.checks.find((c) => c.check === "effective-clock")?.ok).toBe(null);
+    expect(r.verdict).toBe("skipped");
+    expect(r.reason).toBe("not decided: effective-clock: the sandbox backend cannot tell the guest's real clock (clock as intended)");
+    expect(r.outcome).toBe("skip");
+    // With an expectation of a known problem the undecided cell is not an xpass ("update the expectation").
+    const expecting = cells.map((c) => ({ ...c, expectation: { cells: c.id, verdict: "changed" as const, reason: "known bug", pos: { file: "m.yaml", line: 1, column: 1 } } }));
+    const [x] = await runCells(expecting, { backendFor: async () => new FakeXend("4.1.2", { guestControl: false }), profileFor });
+    expect(x.verdict).toBe("skipped");
+    expect(x.outcome).toBe("skip");
+  });
+
   it("judges the effective clock at start: UTC intended, the guest got the host's offset → changed", async () => {
     const cells = cellsOf(MATRIX, FILES).filter((c) => c.scenario.id === "hvm-start");
     const be = new FakeXend("4.1.2", { clock: { setTimeOffsetCalls: [7200] } });

@@ -366,20 +366,30 @@ export async function runCell(cell: Cell, backend: Backend, opts: { profile?: Pr
   }
 
   if (verdict) return { verdict, reason, observation: obs };
-  obs.checks = judgeChecks(cell, obs);
-  const broken = obs.checks.filter((c) => c.ok === false);
-  if (broken.length) return { verdict: "changed", reason: broken.map((c) => c.detail).join("; "), observation: obs };
-  const held = obs.checks.filter((c) => c.ok === true).map((c) => c.check);
-  const undecided = obs.checks.filter((c) => c.ok === null);
-  return {
-    verdict: "preserved",
-    reason: `${held.length ? held.join(", ") + " as intended" : "nothing checked"}${undecided.length ? `; not decided: ${undecided.map((c) => `${c.check} (${c.detail})`).join("; ")}` : ""}`,
-    observation: obs,
-  };
+  obs.checks = judgeChecks(cell, obs, backend.kind);
+  return { ...verdictOfChecks(obs.checks), observation: obs };
+}
+
+/**
+ * The verdict of a cell that ran to the end, from its checks: `changed` when one failed; `skipped`
+ * when none failed but one could not be decided (every check a scenario names is required, so an
+ * undecided one must not pass as preserved); `preserved` only when every check held.
+ */
+export function verdictOfChecks(checks: CheckResult[]): { verdict: Verdict; reason: string } {
+  const broken = checks.filter((c) => c.ok === false);
+  if (broken.length) return { verdict: "changed", reason: broken.map((c) => c.detail).join("; ") };
+  const held = checks.filter((c) => c.ok === true).map((c) => c.check);
+  const undecided = checks.filter((c) => c.ok === null);
+  if (undecided.length)
+    return {
+      verdict: "skipped",
+      reason: `not decided: ${undecided.map((c) => `${c.check}: ${c.detail}`).join("; ")}${held.length ? ` (${held.join(", ")} as intended)` : ""}`,
+    };
+  return { verdict: "preserved", reason: held.length ? `${held.join(", ")} as intended` : "nothing checked" };
 }
 
 /** The scenario's checks against the observation. */
-export function judgeChecks(cell: Cell, obs: Observation): CheckResult[] {
+export function judgeChecks(cell: Cell, obs: Observation, backendKind?: string): CheckResult[] {
   const out: CheckResult[] = [];
   for (const check of cell.scenario.checks) {
     switch (check) {
@@ -398,7 +408,7 @@ export function judgeChecks(cell: Cell, obs: Observation): CheckResult[] {
       }
       case "effective-clock": {
         if (!obs.effective.length) {
-          out.push({ check, ok: null, detail: "the backend cannot tell the guest's clock" });
+          out.push({ check, ok: null, detail: `the ${backendKind ? `${backendKind} ` : ""}backend cannot tell the guest's real clock` });
           break;
         }
         for (const e of obs.effective) {

@@ -1,7 +1,7 @@
 /** Running cells: runner, observations, verdicts, outcomes, effective clock, goldens, support answers. */
 export { runCells, finishCell } from "./runner.js";
 export type { RunOptions } from "./runner.js";
-export { runCell, judgeChecks, rewriteIdentity, cmdlineOf, verdictForError, missingCapability } from "./cell.js";
+export { runCell, judgeChecks, verdictOfChecks, rewriteIdentity, cmdlineOf, verdictForError, missingCapability } from "./cell.js";
 export type { CellRun } from "./cell.js";
 export { effectiveOffset, intendedOffset, signed } from "./effective.js";
 export { outcomeOf, asExpected } from "./outcome.js";
