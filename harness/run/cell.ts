@@ -200,6 +200,7 @@ export async function runCell(cell: Cell, backend: Backend, opts: { profile?: Pr
     return { ...verdictForError(e, "opening the backend session"), observation: obs };
   }
   const session = new LoggedSession(raw);
+  obs.notes.push(...(raw.notes?.() ?? []));
   const client = new XendClient(session);
   const name = cell.instance.name;
   let defined: "no" | "yes" | "unknown" = "no";

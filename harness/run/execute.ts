@@ -6,7 +6,8 @@
 import * as path from "node:path";
 import { HarnessError } from "../errors.js";
 import { DEFAULT_MATRIX, GOLDEN_DIR, RECORDINGS_DIR, expandCells, fromRoot, loadMatrix, projectRoot, type Cell, type ExpandFilter, type Matrix } from "../matrix/index.js";
-import { createBackend } from "../xend/index.js";
+import { createBackend, RecordedBackend } from "../xend/index.js";
+import { resolveProfile } from "../libvirt/index.js";
 import type { Backend, BackendKind } from "../xend/types.js";
 import { obsoleteGoldens, isCI, type GoldenOptions } from "./golden.js";
 import { runCells } from "./runner.js";
@@ -72,6 +73,15 @@ export function loadMatrixFor(opts: { matrix?: string; cwd: string }): Matrix {
   return loadMatrix(file, { displayName: opts.matrix ?? DEFAULT_MATRIX });
 }
 
+/** The profile id a libvirt version resolves to, or undefined. */
+function profileIdOf(libvirt: string): string | undefined {
+  try {
+    return resolveProfile(libvirt).id;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The backend factory the CLI uses for a kind; environment decides where real xends come from. */
 export function backendFactory(kind: BackendKind, env: NodeJS.ProcessEnv, recordingsDir?: string, settings: BackendSettings = {}): (xend: string) => Promise<Backend> {
   const timeoutMs = settings.timeoutMs ?? wholeNumber("XEND_COMPAT_TIMEOUT_MS", env.XEND_COMPAT_TIMEOUT_MS, 1, 3_600_000);
@@ -79,7 +89,8 @@ export function backendFactory(kind: BackendKind, env: NodeJS.ProcessEnv, record
   return async (xend: string) => {
     switch (kind) {
       case "recorded":
-        return createBackend({ kind, xendVersion: xend, recordingsDir: recordingsDir ?? fromRoot(RECORDINGS_DIR) });
+        // A libvirt release without recordings of its own replays those of a release of the same profile.
+        return new RecordedBackend({ dir: recordingsDir ?? fromRoot(RECORDINGS_DIR), xendVersion: xend, profileOf: profileIdOf });
       case "sandbox":
       case "container": {
         const v = `XEND_COMPAT_XEN_SRC_${xend.replace(/\./g, "_")}`;

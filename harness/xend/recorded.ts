@@ -12,7 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { HarnessError, isHarnessError } from "../errors.js";
 import type { Backend, BackendSession, ControlReply, ControlStep, HttpRequest, HttpResponse, Provenance } from "./types.js";
-import { loadRecording, recordCommand, recordingPath, type RecordedExchange, type Recording } from "./recording.js";
+import { loadRecording, recordCommand, recordingPath, splitCellId, safeSegment, type RecordedExchange, type Recording } from "./recording.js";
 import { compareForms } from "./form.js";
 import { redactBody } from "./redact.js";
 import type { Sx } from "../sxp/index.js";
@@ -25,6 +25,13 @@ export interface RecordedBackendOptions {
   concurrency?: number;
   /** Complain at end() when the cell made fewer requests than recorded (default true). */
   requireAllExchanges?: boolean;
+  /**
+   * The profile a libvirt version resolves to (undefined when none). When given, a cell with no
+   * recording of its own replays the recording of the same xend and scenario under another libvirt
+   * version of the same profile: the runner derives domain names and uuids from the profile, so those
+   * recordings hold the same exchanges. The session's notes say which recording was used.
+   */
+  profileOf?: (libvirt: string) => string | undefined;
 }
 
 interface CachedRecording {
@@ -98,10 +105,15 @@ class RecordedSession implements BackendSession {
     private readonly file: string,
     private readonly entry: CachedRecording,
     private readonly requireAll: boolean,
+    private readonly sessionNotes: string[] = [],
   ) {}
 
   provenance(): Provenance {
     return this.entry.rec.provenance;
+  }
+
+  notes(): string[] {
+    return [...this.sessionNotes];
   }
 
   private unmatched(what: string): HarnessError {
@@ -183,12 +195,55 @@ export class RecordedBackend implements Backend {
   readonly guestControl = true;
   readonly dir: string;
   private readonly requireAll: boolean;
+  private readonly profileOf?: (libvirt: string) => string | undefined;
+  /** Per xend directory: the libvirt versions that have a recordings folder (read once). */
+  private readonly libvirtDirs = new Map<string, string[]>();
 
   constructor(opts: RecordedBackendOptions) {
     this.dir = path.resolve(opts.dir);
     this.xendVersion = opts.xendVersion;
     this.concurrency = opts.concurrency ?? 64;
     this.requireAll = opts.requireAllExchanges ?? true;
+    if (opts.profileOf) this.profileOf = opts.profileOf;
+  }
+
+  private libvirtVersions(xend: string): string[] {
+    let vs = this.libvirtDirs.get(xend);
+    if (!vs) {
+      vs = [];
+      try {
+        for (const d of fs.readdirSync(path.join(this.dir, safeSegment(xend)), { withFileTypes: true })) {
+          if (!d.isDirectory()) continue;
+          try {
+            vs.push(decodeURIComponent(d.name));
+          } catch {
+            /* not a folder recordingPath would write */
+          }
+        }
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+      }
+      vs.sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+      this.libvirtDirs.set(xend, vs);
+    }
+    return vs;
+  }
+
+  /**
+   * A recording of the same xend and scenario under another libvirt version of the same profile,
+   * for a cell that has none of its own; the first such version in version order.
+   */
+  private substitute(cellId: string): { cellId: string; libvirt: string; profile: string } | undefined {
+    if (!this.profileOf) return undefined;
+    const { xend, libvirt, scenario } = splitCellId(cellId);
+    const profile = this.profileOf(libvirt);
+    if (profile === undefined) return undefined;
+    for (const other of this.libvirtVersions(xend)) {
+      if (other === libvirt || this.profileOf(other) !== profile) continue;
+      const id = `${xend}/${other}/${scenario}`;
+      if (fs.existsSync(recordingPath(this.dir, id))) return { cellId: id, libvirt: other, profile };
+    }
+    return undefined;
   }
 
   provenance(): Provenance {
@@ -207,18 +262,32 @@ export class RecordedBackend implements Backend {
   }
 
   async open(cellId: string): Promise<BackendSession> {
-    const file = this.fileFor(cellId);
-    let entry: CachedRecording | undefined;
-    try {
-      entry = await loadCached(file);
-    } catch (e) {
-      if (isHarnessError(e)) throw e;
-      throw new HarnessError("input.recording", `cannot load recording ${displayPath(file)}: ${String(e)}`, { cause: e });
+    const own = this.fileFor(cellId);
+    let file = own;
+    let recordedCell = cellId;
+    const notes: string[] = [];
+    const load = async (f: string): Promise<CachedRecording | undefined> => {
+      try {
+        return await loadCached(f);
+      } catch (e) {
+        if (isHarnessError(e)) throw e;
+        throw new HarnessError("input.recording", `cannot load recording ${displayPath(f)}: ${String(e)}`, { cause: e });
+      }
+    };
+    let entry = await load(file);
+    if (!entry) {
+      const sub = this.substitute(cellId);
+      if (sub) {
+        file = this.fileFor(sub.cellId);
+        entry = await load(file);
+        recordedCell = sub.cellId;
+        notes.push(`replayed from the ${sub.libvirt} recording: same profile ${sub.profile} (${displayPath(file)}; this cell has no recording of its own)`);
+      }
     }
     if (!entry)
       throw new HarnessError(
         "backend.unmatched",
-        `${cellId}: no recording at ${displayPath(file)}. Record this cell with: ${recordCommand(cellId)}`,
+        `${cellId}: no recording at ${displayPath(own)}. Record this cell with: ${recordCommand(cellId)}`,
       );
     const rec = entry.rec;
     if (rec.provenance.xendVersion !== this.xendVersion)
@@ -227,11 +296,11 @@ export class RecordedBackend implements Backend {
         `recording is for xend ${rec.provenance.xendVersion}, not ${this.xendVersion} (replay refuses a recording of another xend version)`,
         { pos: keyPos(file, "xendVersion") },
       );
-    if (rec.cell !== cellId)
-      throw new HarnessError("input.recording", `recording is for cell '${rec.cell}', not '${cellId}' (was the file moved?)`, {
+    if (rec.cell !== recordedCell)
+      throw new HarnessError("input.recording", `recording is for cell '${rec.cell}', not '${recordedCell}' (was the file moved?)`, {
         pos: keyPos(file, "cell"),
       });
-    return new RecordedSession(cellId, file, entry, this.requireAll);
+    return new RecordedSession(cellId, file, entry, this.requireAll, notes);
   }
 
   async close(): Promise<void> {}

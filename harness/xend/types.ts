@@ -80,6 +80,8 @@ export interface BackendSession {
    * backend gives the provenance of the cell's recording).
    */
   provenance?(): Provenance | undefined;
+  /** What the cell should know about this session (optional; e.g. the recorded backend replaying another libvirt version's recording). */
+  notes?(): string[];
 }
 
 export interface Backend {
