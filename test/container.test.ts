@@ -20,6 +20,9 @@ import { expandCells, loadMatrix, fromRoot, DEFAULT_MATRIX, type Cell } from "..
 import { runCells, type CellResult } from "../harness/run/index.js";
 import { createBackend, exchange, libvirtGet, packageRoot, RecordedBackend, type Backend } from "../harness/xend/index.js";
 import { recordCells } from "../harness/cli/record.js";
+import { command as runCommand } from "../harness/cli/run.js";
+import { makeReport, render, summaryLine } from "../harness/report/index.js";
+import { addShardToJson, mergeShards, parseShard, readShardReport, shardInfo } from "../harness/shard/index.js";
 import {
   ContainerBackend,
   ensureReplayImage,
@@ -99,7 +102,7 @@ function defineReadCells(xend: string, libvirt?: string): Cell[] {
 
 /** What must be equal whichever backend played xend. */
 function comparable(r: CellResult) {
-  const { backend: _b, ...rest } = r;
+  const { backend: _b, replayed: _r, ...rest } = r;
   return rest;
 }
 
@@ -202,6 +205,12 @@ describe("image build progress", () => {
 });
 
 describe("container backend without an engine", () => {
+  it("run --help says what --backend container does without a Xen tree (replays recordings in a container)", () => {
+    const help = runCommand.help.replace(/\s+/g, " ");
+    expect(help).toContain("container replays the recordings in a container");
+    expect(help).not.toMatch(/without them the cells are skipped/);
+  });
+
   it("refuses with the reason ci/containers.sh exported, before touching Docker", async () => {
     const saved = process.env.XEND_COMPAT_NO_ENGINE;
     process.env.XEND_COMPAT_NO_ENGINE = "dockerd did not start (test)";
@@ -292,7 +301,26 @@ describe("replay server (recordings of a real xend)", () => {
     const inProcess = await runCells(cells, { backendFor: async () => new RecordedBackend({ dir: rec.dir, xendVersion: rec.version }) });
     expect(viaServer.map(comparable)).toEqual(inProcess.map(comparable));
     // Not vacuous: some cells really replayed (the others are unmatched in both, with the same error).
-    expect(viaServer.filter((r) => r.verdict !== "error" && r.verdict !== "skipped").length).toBeGreaterThan(0);
+    const played = viaServer.filter((r) => r.verdict !== "error" && r.verdict !== "skipped").length;
+    expect(played).toBeGreaterThan(0);
+    // Replayed in a container, not a real xend in a container: the run's last line says so.
+    expect(viaServer.every((r) => r.backend === null || (r.backend === "container" && r.replayed === true))).toBe(true);
+    expect(inProcess.every((r) => r.replayed === undefined)).toBe(true);
+    const line = summaryLine(viaServer);
+    expect(line).toContain(` 0 in a container, ${played} replayed (in a container), 0 replayed,`);
+    expect(summaryLine(inProcess)).not.toContain("(in a container)");
+    // The JSON report keeps it, and so does a merge of shards (which rebuilds cells from the JSON).
+    const jsonText = render("json", makeReport({ name: "m", file: DEFAULT_MATRIX }, "container", viaServer));
+    const merged = mergeShards([
+      readShardReport("shard.json", addShardToJson(jsonText, shardInfo(parseShard("1/1"), viaServer.map((r) => r.id), fromRoot(DEFAULT_MATRIX)))),
+    ]);
+    expect(summaryLine(merged.report.results)).toBe(line);
+    const json = JSON.parse(jsonText) as {
+      summary: { container: number; containerReplayed: number };
+      cells: { replayed?: boolean }[];
+    };
+    expect(json.summary).toMatchObject({ container: 0, containerReplayed: played });
+    expect(json.cells.filter((c) => c.replayed === true).length).toBe(viaServer.filter((r) => r.backend === "container").length);
   });
 
   describe.skipIf(Boolean(NO_ENGINE))(`in a container${NO_ENGINE ? ` (skipped: ${NO_ENGINE})` : ""}`, () => {

@@ -21,7 +21,9 @@ options:
   --matrix F         matrix file (default ${DEFAULT_MATRIX} of the package)
   --backend B        recorded (default: replay fixtures/recordings), sandbox, container, live
                      sandbox/container take the Xen tree from XEND_COMPAT_XEN_SRC_<V> (e.g. _4_1_2),
-                     live the xend from XEND_COMPAT_LIVE_URL; without them the cells are skipped
+                     live the xend from XEND_COMPAT_LIVE_URL; without them sandbox and live cells
+                     are skipped, and container replays the recordings in a container (a replay
+                     server, no real xend; counted as "replayed (in a container)")
   --xend V           only this xend version (repeatable, or comma-separated)
   --libvirt V        only this libvirt version (repeatable, or comma-separated; any release a
                      profile covers, e.g. 0.9.12)
@@ -32,7 +34,8 @@ options:
   --update-golden    rewrite goldens that differ or are missing (refused under CI)
   --shard I/N        run only part I of N (1 ≤ I ≤ N): the selected cells sorted by id, cut into N
                      contiguous parts; join the parts' --reporter json files with 'xend-compat merge'
-  --recordings DIR   recorded: replay the recordings in DIR (default fixtures/recordings)
+  --recordings DIR   recorded, and container without a Xen tree: replay the recordings in DIR
+                     (default fixtures/recordings)
   --url U            live: the xend, http://host:port or unix:///path (default $XEND_COMPAT_LIVE_URL)
   --timeout-ms N     per-request deadline for a real xend (default $XEND_COMPAT_TIMEOUT_MS, else 30000)
   --retries N        live: retries of a GET after a transport fault, 0-10 (default $XEND_COMPAT_RETRIES,

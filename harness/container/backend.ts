@@ -253,6 +253,8 @@ export class ContainerBackend implements Backend {
   readonly concurrency: number;
   readonly guestControl = true;
   readonly mode: "replay" | "sandbox";
+  /** Replay mode plays recordings, not a real xend: the run counts its cells as replayed (in a container). */
+  readonly replays: boolean;
   readonly image: string;
   private container: RunningContainer | undefined;
   private ep: Endpoints | undefined;
@@ -270,6 +272,7 @@ export class ContainerBackend implements Backend {
     this.xendVersion = init.xendVersion;
     this.concurrency = init.concurrency;
     this.mode = init.mode;
+    this.replays = init.mode === "replay";
     this.image = init.image;
   }
 

@@ -20,6 +20,7 @@ export function renderJson(report: RunReport): string {
       scenario: r.scenario,
       guest: r.guest,
       backend: r.backend,
+      ...(r.replayed ? { replayed: true } : {}),
       verdict: r.verdict,
       reason: r.reason,
       outcome: r.outcome,

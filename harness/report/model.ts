@@ -21,6 +21,8 @@ export interface RunCounts {
   live: number;
   sandbox: number;
   container: number;
+  /** Cells replayed from recordings by a replay server in a container (container backend without a Xen tree). */
+  containerReplayed: number;
   replayed: number;
   skipped: number;
   errors: number;
@@ -32,13 +34,14 @@ export interface RunCounts {
 }
 
 export function countRun(results: CellResult[]): RunCounts {
-  const c: RunCounts = { cells: results.length, live: 0, sandbox: 0, container: 0, replayed: 0, skipped: 0, errors: 0, pass: 0, fail: 0, xfail: 0, xpass: 0, skip: 0 };
+  const c: RunCounts = { cells: results.length, live: 0, sandbox: 0, container: 0, containerReplayed: 0, replayed: 0, skipped: 0, errors: 0, pass: 0, fail: 0, xfail: 0, xpass: 0, skip: 0 };
   for (const r of results) {
     c[r.outcome]++;
     if (r.verdict === "skipped") c.skipped++;
     else if (r.verdict === "error") c.errors++;
     else if (r.backend === "live") c.live++;
     else if (r.backend === "sandbox") c.sandbox++;
+    else if (r.backend === "container" && r.replayed) c.containerReplayed++;
     else if (r.backend === "container") c.container++;
     else if (r.backend === "recorded") c.replayed++;
   }
@@ -49,7 +52,9 @@ export function countRun(results: CellResult[]): RunCounts {
 export function summaryLine(results: CellResult[]): string {
   const c = countRun(results);
   return (
-    `${c.cells} cell${c.cells === 1 ? "" : "s"}: ${c.live} ran live, ${c.sandbox} in a sandbox, ${c.container} in a container, ${c.replayed} replayed, ` +
+    `${c.cells} cell${c.cells === 1 ? "" : "s"}: ${c.live} ran live, ${c.sandbox} in a sandbox, ${c.container} in a container, ` +
+    (c.containerReplayed ? `${c.containerReplayed} replayed (in a container), ` : "") +
+    `${c.replayed} replayed, ` +
     `${c.skipped} skipped, ${c.errors} error${c.errors === 1 ? "" : "s"} | outcomes: ${c.pass} pass, ${c.xfail} xfail, ${c.xpass} xpass, ${c.fail} fail, ${c.skip} skip`
   );
 }

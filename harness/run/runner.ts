@@ -60,6 +60,7 @@ export function finishCell(cell: Cell, run: CellRun, backend: Backend | null, go
     scenario: cell.scenario.id,
     guest: cell.scenario.guest,
     backend: backend?.kind ?? null,
+    ...(backend?.replays && backend.kind !== "recorded" ? { replayed: true as const } : {}),
     verdict: run.verdict,
     reason: run.reason,
     outcome: "fail",

@@ -103,6 +103,8 @@ export interface CellResult {
   guest: "pv" | "hvm";
   /** Which backend ran it; null when none could be had. */
   backend: BackendKind | null;
+  /** Set when that backend replayed recordings although its kind is not `recorded` (container without a Xen tree). */
+  replayed?: true;
   verdict: Verdict;
   /** Why this verdict, one line. */
   reason: string;

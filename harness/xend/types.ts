@@ -91,6 +91,8 @@ export interface Backend {
   readonly concurrency: number;
   /** Can this backend do control steps (guest RTC, poweroff, effective clock)? */
   readonly guestControl: boolean;
+  /** True when this backend plays xend from recordings although its kind is not `recorded` (the container backend without a Xen tree). */
+  readonly replays?: boolean;
   provenance(): Provenance;
   /** Open the session for one cell. `cellId` is e.g. `4.1.2/0.9.11/hvm-utc`. */
   open(cellId: string): Promise<BackendSession>;
