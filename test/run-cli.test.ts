@@ -135,3 +135,26 @@ describe.skipIf(!haveRecordings)("CLI on the recordings (skipped: no recordings 
     expect(same.stdout()).toMatch(/0 of 42 cells differ\n\nsupport: unchanged/);
   });
 });
+
+describe("support: an error cell is not an answer", () => {
+  it.skipIf(!haveRecordings)("exits 1 when a cell is an error (a missing recording), 0 when every cell answered (skipped: no recordings)", async () => {
+    const { execa } = await import("execa");
+    const { copyProject } = await import("./support/project-copy.js");
+    const project = copyProject();
+    try {
+      const rec = path.join(project.dir, "fixtures", "recordings", "3.2", "0.9.11");
+      fs.cpSync(path.join(root, "fixtures", "recordings", "3.2", "0.9.11"), rec, { recursive: true });
+      const tsx = path.join(root, "node_modules", ".bin", "tsx");
+      const support = () => execa(tsx, [project.cli, "support", "--xend", "3.2", "--libvirt", "0.9.11"], { cwd: project.dir, reject: false, env: { NO_COLOR: "1", CI: "" } });
+      const whole = await support();
+      expect(whole.exitCode, whole.stderr).toBe(0);
+      fs.rmSync(path.join(rec, "hvm-utc.yaml"));
+      const r = await support();
+      expect(r.exitCode, r.stderr).toBe(1);
+      expect(r.stdout).toMatch(/error: hvm-utc\n/);
+      expect(r.stdout).toMatch(/- hvm-utc: error: [^]*no recording at/);
+    } finally {
+      project.remove();
+    }
+  }, 60_000);
+});

@@ -22,7 +22,9 @@ options:
   --xend V      only this xend version (repeatable or comma-separated)
   --json        print {"support": [...]} (libvirt, profile, xend, status, counts, scenarios, why)
 
-exit codes: 0 answered, 2 bad input or usage`;
+exit codes: 0 answered; 1 some cell was an error (the backend or the harness failed, e.g. a recording
+is missing or no longer matches: that answer lacks it); 2 bad input or usage (e.g. a xend version with
+no recordings)`;
 
 export function renderSupportText(answers: SupportAnswer[], width = 80, color = false): string {
   const c = pc.createColors(color);
@@ -74,6 +76,7 @@ export const command: Command = {
       io.out("");
       io.out(wrap(summaryLine(ex.results), 80, "  ").join("\n"));
     }
-    return 0;
+    // An error cell is a fault, not an answer: the pair's status cannot be trusted, so say so by the exit code.
+    return ex.results.some((r) => r.verdict === "error") ? 1 : 0;
   },
 };

@@ -26,7 +26,7 @@ export interface Cell {
 }
 
 export interface ExpandFilter {
-  /** Only these xend versions (any version string; versions outside the matrix are allowed). */
+  /** Only these xend versions (any version string; versions outside the matrix are allowed; the recorded backend refuses one without recordings, see harness/run/execute.ts). */
   xend?: string[];
   /** Only these libvirt versions (any version a profile covers). */
   libvirt?: string[];

@@ -6,7 +6,8 @@
 import * as path from "node:path";
 import { HarnessError } from "../errors.js";
 import { DEFAULT_MATRIX, GOLDEN_DIR, RECORDINGS_DIR, expandCells, fromRoot, loadMatrix, projectRoot, type Cell, type ExpandFilter, type Matrix } from "../matrix/index.js";
-import { createBackend, RecordedBackend } from "../xend/index.js";
+import * as fs from "node:fs";
+import { createBackend, RecordedBackend, safeSegment } from "../xend/index.js";
 import { resolveProfile } from "../libvirt/index.js";
 import type { Backend, BackendKind } from "../xend/types.js";
 import { obsoleteGoldens, isCI, type GoldenOptions } from "./golden.js";
@@ -117,10 +118,48 @@ export function backendFactory(kind: BackendKind, env: NodeJS.ProcessEnv, record
   };
 }
 
+/** The xend versions that have a folder in a recordings directory, in version order. */
+export function recordedXendVersions(dir: string): string[] {
+  let names: fs.Dirent[];
+  try {
+    names = fs.readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw e;
+  }
+  const out: string[] = [];
+  for (const d of names) {
+    if (!d.isDirectory()) continue;
+    try {
+      out.push(decodeURIComponent(d.name));
+    } catch {
+      /* not a folder the recorder writes */
+    }
+  }
+  return out.sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+}
+
+/**
+ * With the recorded backend, a xend version asked for (--xend, or the cell id of explain) that has no
+ * recordings folder is bad input: every one of its cells could only be an error.
+ */
+function checkRecordedXends(xends: string[], dir: string): void {
+  for (const x of xends) {
+    if (fs.existsSync(path.join(dir, safeSegment(x)))) continue;
+    const have = recordedXendVersions(dir);
+    const where = path.relative(projectRoot(), dir).split(path.sep).join("/") || dir;
+    throw new HarnessError(
+      "input.usage",
+      `xend ${x}: no recordings to replay in ${where.startsWith("..") ? dir : where} (recorded xend versions: ${have.length ? have.join(", ") : "none"})`,
+    );
+  }
+}
+
 export async function execute(opts: ExecuteOptions): Promise<Execution> {
   const kind = parseBackendKind(opts.backend);
   const matrix = loadMatrixFor(opts);
   const expanded = expandCells(matrix, { xend: opts.xend, libvirt: opts.libvirt, scenario: opts.scenario });
+  if (kind === "recorded" && !opts.backendFor && opts.xend?.length) checkRecordedXends(opts.xend, opts.recordingsDir ?? fromRoot(RECORDINGS_DIR));
   const cells = opts.select ? opts.select(expanded) : expanded;
   const goldenDir = opts.goldenDir ?? fromRoot(GOLDEN_DIR);
   const ci = isCI(opts.env);
