@@ -93,6 +93,20 @@ const isNameStart = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90)
 const isNameChar = (c: number) => isNameStart(c) || (c >= 48 && c <= 57) || c === 45 || c === 46; // 0-9 - .
 const isSpace = (c: number) => c === 32 || c === 9 || c === 10;
 
+/** Where the XML name starting at `i` ends, or -1 when none starts there. */
+function nameEnd(text: string, i: number, n: number): number {
+  if (i >= n || !isNameStart(text.charCodeAt(i))) return -1;
+  i++;
+  while (i < n && isNameChar(text.charCodeAt(i))) i++;
+  return i;
+}
+
+/** Where the white space starting at `i` ends (`i` when there is none). */
+function spaceEnd(text: string, i: number, n: number): number {
+  while (i < n && isSpace(text.charCodeAt(i))) i++;
+  return i;
+}
+
 const NOT_PLAIN = /[^\t\n\x20-\x7e]/;
 const TAB_NL = /[\t\n]/;
 
@@ -118,21 +132,8 @@ export function parseSimpleXml(text: string): FastDocument | null {
   const n = text.length;
   // Printable ASCII, tab and newline only.
   if (NOT_PLAIN.test(text)) return null;
-  let i = 0;
-  const name = (): string | null => {
-    const s = i;
-    if (i >= n || !isNameStart(text.charCodeAt(i))) return null;
-    i++;
-    while (i < n && isNameChar(text.charCodeAt(i))) i++;
-    return text.slice(s, i);
-  };
-  const skipSpace = (): boolean => {
-    const s = i;
-    while (i < n && isSpace(text.charCodeAt(i))) i++;
-    return i > s;
-  };
-
-  skipSpace();
+  // The position is a local variable (no closures over it): names end at nameEnd(), white space at spaceEnd().
+  let i = spaceEnd(text, 0, n);
   if (text.charCodeAt(i) !== 60) return null; // '<'
   const stack: FastElement[] = [];
   let root: FastElement | null = null;
@@ -148,9 +149,10 @@ export function parseSimpleXml(text: string): FastDocument | null {
       if (next === 47) {
         // '</name' S? '>'
         i += 2;
-        const nm = name();
-        if (nm === null) return null;
-        skipSpace();
+        const ne = nameEnd(text, i, n);
+        if (ne < 0) return null;
+        const nm = text.slice(i, ne);
+        i = spaceEnd(text, ne, n);
         if (text.charCodeAt(i) !== 62) return null;
         i++;
         const open = stack.pop();
@@ -161,12 +163,17 @@ export function parseSimpleXml(text: string): FastDocument | null {
       // '<name' (S name S? '=' S? quoted)* S? '/'? '>'
       i++;
       if (root && !stack.length) return null;
-      const tag = name();
-      if (tag === null || tag.startsWith("xml") || tag.startsWith("XML")) return null;
+      const te = nameEnd(text, i, n);
+      if (te < 0) return null;
+      const tag = text.slice(i, te);
+      i = te;
+      if (tag.startsWith("xml") || tag.startsWith("XML")) return null;
       const attrs: FastAttr[] = [];
       let selfClosing = false;
       for (;;) {
-        const spaced = skipSpace();
+        const se = spaceEnd(text, i, n);
+        const spaced = se > i;
+        i = se;
         const c = text.charCodeAt(i);
         if (c === 62) {
           i++;
@@ -179,12 +186,13 @@ export function parseSimpleXml(text: string): FastDocument | null {
           break;
         }
         if (!spaced) return null;
-        const an = name();
-        if (an === null || an.startsWith("xml") || an.startsWith("XML")) return null;
-        skipSpace();
+        const ae = nameEnd(text, i, n);
+        if (ae < 0) return null;
+        const an = text.slice(i, ae);
+        if (an.startsWith("xml") || an.startsWith("XML")) return null;
+        i = spaceEnd(text, ae, n);
         if (text.charCodeAt(i) !== 61) return null; // '='
-        i++;
-        skipSpace();
+        i = spaceEnd(text, i + 1, n);
         const q = text.charCodeAt(i);
         if (q !== 34 && q !== 39) return null;
         const end = text.indexOf(q === 34 ? '"' : "'", i + 1);
@@ -218,7 +226,6 @@ export function parseSimpleXml(text: string): FastDocument | null {
   }
   if (!root || stack.length) return null;
   // Only white space may follow the root element.
-  skipSpace();
-  if (i !== n) return null;
+  if (spaceEnd(text, i, n) !== n) return null;
   return { documentElement: root };
 }
