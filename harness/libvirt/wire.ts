@@ -18,19 +18,29 @@ const BYTE_OUT: string[] = Array.from({ length: 256 }, (_, b) =>
   (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) ? String.fromCharCode(b) : "%" + HEX[b >> 4] + HEX[b & 15],
 );
 
+/** Each byte's encoding as byte values (1 or 3 bytes), for writing into a buffer. */
+const BYTE_CODES: number[][] = BYTE_OUT.map((t) => Array.from(t, (ch) => ch.charCodeAt(0)));
+
+/** Reused output buffer of uriEncodeLibvirt (grows when needed). */
+let encBuf = Buffer.allocUnsafe(16 * 1024);
+
 /** virBufferURIEncodeString over the UTF-8 bytes of `s`. */
 export function uriEncodeLibvirt(s: string): string {
-  let out = "";
-  const n = s.length;
-  let i = 0;
-  // ASCII characters are their own UTF-8 byte; from the first other one on, go through the bytes.
-  for (; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 0x7f) break;
-    out += BYTE_OUT[c];
+  // The encoding is ASCII, three bytes per input byte at most: written into one buffer, one string
+  // made from it at the end (no string per character).
+  const bytes = Buffer.from(s, "utf8");
+  if (encBuf.length < bytes.length * 3) encBuf = Buffer.allocUnsafe(bytes.length * 3);
+  const out = encBuf;
+  let k = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const code = BYTE_CODES[bytes[i]];
+    out[k++] = code[0];
+    if (code.length === 3) {
+      out[k++] = code[1];
+      out[k++] = code[2];
+    }
   }
-  if (i < n) for (const b of Buffer.from(s.slice(i), "utf8")) out += BYTE_OUT[b];
-  return out;
+  return out.toString("latin1", 0, k);
 }
 
 /** The pre-0.9.5 `urlencode()` used only for op=create: escapes space, newline and `&`. */
