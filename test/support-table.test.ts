@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { execute, supportAnswers } from "../harness/run/index.js";
+import { execute, supportAnswers, supportStatus } from "../harness/run/index.js";
 
 const recordingsDir = path.join(__dirname, "..", "fixtures", "recordings");
 const haveRecordings = ["3.2", "3.4.3", "4.1.2"].every((v) => fs.existsSync(path.join(recordingsDir, v)) && fs.readdirSync(path.join(recordingsDir, v)).length > 0);
@@ -53,5 +53,18 @@ describe("a libvirt release without recordings of its own", () => {
     for (const r of a.results) expect(r.observation.notes).toContain(`replayed from the 0.9.11 recording: same profile 0.9.11-1.3.0 (fixtures/recordings/${r.xend}/0.9.11/${r.scenario}.yaml; this cell has no recording of its own)`);
     // the cell's own recording is still preferred where it exists
     for (const r of b.results) expect(r.observation.notes.filter((n) => n.startsWith("replayed from"))).toEqual([]);
+  });
+});
+
+describe("support status", () => {
+  const counts = (c: Partial<Record<"preserved" | "rejected" | "changed" | "error" | "skipped", number>>) => ({ preserved: 0, rejected: 0, changed: 0, error: 0, skipped: 0, ...c });
+  it("is full only when every cell was preserved: an error or skipped cell never hides behind it", () => {
+    expect(supportStatus(counts({ preserved: 14 }))).toBe("full");
+    expect(supportStatus(counts({ preserved: 13, error: 1 }))).toBe("partial");
+    expect(supportStatus(counts({ preserved: 13, skipped: 1 }))).toBe("partial");
+    expect(supportStatus(counts({ preserved: 12, rejected: 1, error: 1 }))).toBe("partial");
+    expect(supportStatus(counts({ preserved: 12, changed: 1, error: 1 }))).toBe("unsafe");
+    expect(supportStatus(counts({ error: 13, skipped: 1 }))).toBe("untested");
+    expect(supportStatus(counts({}))).toBe("untested");
   });
 });

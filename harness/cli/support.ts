@@ -11,7 +11,8 @@ const HELP = `usage: xend-compat support [--libvirt V] [--xend V] [--json]
 
 Answers, per libvirt version and xend version of the default matrix (replayed from the recordings):
   full      every scenario's configuration survived (preserved)
-  partial   nothing silently changed, but libvirt or xend refused something (rejected)
+  partial   nothing silently changed, but libvirt or xend refused something (rejected), or some
+            scenario did not run (error or skipped: listed with the reason)
   unsafe    some scenario silently changed (the guest or libvirt sees a different clock or text)
   untested  no scenario could run (all skipped or error)
 with the scenarios behind each answer and the reason for every one that is not preserved.

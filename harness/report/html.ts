@@ -43,8 +43,8 @@ export interface HtmlOptions {
 }
 
 export const STATUS_TEXT: Record<SupportStatus, { glyph: string; meaning: string }> = {
-  full: { glyph: "✓", meaning: "every scenario that ran kept its configuration (preserved)" },
-  partial: { glyph: "◐", meaning: "nothing silently changed, but libvirt or xend refused some scenario (rejected)" },
+  full: { glyph: "✓", meaning: "every scenario kept its configuration (preserved)" },
+  partial: { glyph: "◐", meaning: "nothing silently changed, but libvirt or xend refused some scenario (rejected), or some scenario did not run (error, skipped)" },
   unsafe: { glyph: "✗", meaning: "some scenario came back silently different (changed)" },
   untested: { glyph: "?", meaning: "no scenario gave a verdict on the round trip (all error or skipped)" },
 };

@@ -33,7 +33,7 @@ export function renderMarkdown(report: RunReport): string {
   const out: string[] = [];
   out.push(`# xend-compat: ${report.matrix.name}`);
   out.push("");
-  out.push("`full`: every scenario preserved; `partial`: something rejected (loudly); `unsafe`: something silently changed; `untested`: nothing ran.");
+  out.push("`full`: every scenario preserved; `partial`: nothing silently changed, but something was rejected (loudly) or did not run (error, skipped); `unsafe`: something silently changed; `untested`: nothing ran.");
   out.push("");
   out.push(renderSupportMarkdown(report.support).trimEnd());
   const notFull = report.support.filter((s) => s.status !== "full");

@@ -90,7 +90,7 @@ export function compactCells(ids: string[]): string {
 export function renderSupportBlock(report: RunReport): string {
   return [
     `Support of each libvirt release (profile) by each xend version, from \`xend-compat run\` over the default matrix (${report.results.length} cells).`,
-    "`full`: every scenario preserved; `partial`: something rejected (loudly); `unsafe`: something silently changed; `untested`: nothing ran.",
+    "`full`: every scenario preserved; `partial`: nothing silently changed, but something was rejected (loudly) or did not run (error, skipped); `unsafe`: something silently changed; `untested`: nothing ran.",
     "",
     renderSupportMarkdown(report.support).trimEnd(),
   ].join("\n");

@@ -1,7 +1,8 @@
 /**
  * Support answers: per (libvirt, xend), from the cells' verdicts.
- * `unsafe`: some scenario silently changed; `partial`: nothing changed but something was rejected;
- * `full`: every scenario that ran was preserved; `untested`: no scenario produced a verdict about the
+ * `unsafe`: some scenario silently changed; `partial`: nothing changed, but something was rejected or
+ * did not run (error, skipped) while others were preserved; `full`: every scenario was preserved (an
+ * error or skipped cell never counts as support); `untested`: no scenario produced a verdict about the
  * round trip (all skipped or error). Error and skipped cells are counted and listed, never hidden.
  */
 import { VERDICTS, type Verdict } from "../matrix/index.js";
@@ -28,8 +29,8 @@ function emptyCounts<T>(make: () => T): Record<Verdict, T> {
 export function supportStatus(counts: Record<Verdict, number>): SupportStatus {
   if (counts.changed > 0) return "unsafe";
   if (counts.rejected > 0) return "partial";
-  if (counts.preserved > 0) return "full";
-  return "untested";
+  if (counts.preserved === 0) return "untested";
+  return counts.error > 0 || counts.skipped > 0 ? "partial" : "full";
 }
 
 /** One answer per (libvirt, xend) pair present in the results, in first-seen order. */
