@@ -12,6 +12,7 @@ import type { CliIO } from "../harness/cli.js";
 import { recordCells } from "../harness/cli/record.js";
 import { DEFAULT_MATRIX, expandCells, fromRoot, loadMatrix, RECORDINGS_DIR } from "../harness/matrix/index.js";
 import { startSandbox, XEN_SRC_ENV } from "../harness/sandbox/index.js";
+import { XEND_RACES, raceValues } from "../harness/run/index.js";
 import { readSxprAll, type Sx } from "../harness/sxp/index.js";
 import { loadRecording, recordingPath, type Recording } from "../harness/xend/index.js";
 
@@ -28,14 +29,13 @@ const VOLATILE_SXPR_KEYS = new Set([
 const VOLATILE_DEVICE_KEYS = new Set(["uuid", "location"]);
 
 /**
- * Races of the real xend itself. xend 3.2.2 stores the vanished `/vm/<uuid>/rtc/timeoffset` of a powered-off
- * HVM domain as "0" from its watch thread, racing the poweroff handling (facts/xend.md, "3.2 vs later"), so
- * after a guest poweroff its read-back rtc_timeoffset is either the running value or 0. Only these values
- * are accepted; anything else still fails.
+ * Races of the real xend itself: the one shared list (harness/run/races.ts), which the golden comparison
+ * uses too. E.g. xend 3.2.2 stores the vanished `/vm/<uuid>/rtc/timeoffset` of a powered-off HVM domain as
+ * "0" from its watch thread, racing the poweroff handling (facts/xend.md, "3.2 vs later"), so after a guest
+ * poweroff its read-back rtc_timeoffset is either the running value or 0. Only these values are accepted;
+ * anything else still fails.
  */
-const RACES: { cell: RegExp; key: string; values: string[] }[] = [
-  { cell: /^3\.2\/[^/]+\/hvm-guest-sets-rtc$/, key: "rtc_timeoffset", values: ["0", "10800", "3600"] },
-];
+const RACES: { cell: RegExp; key: string; values: string[] }[] = XEND_RACES.map((r) => ({ cell: r.cells, key: r.key, values: raceValues(r) }));
 
 function scrubSxpr(x: Sx, inDevice = false, racyKey?: string): Sx {
   if (typeof x === "string") return x;

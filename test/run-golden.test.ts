@@ -97,3 +97,65 @@ describe("goldens", () => {
     expect(lineDiff("a\nb\nc", "a\nx\nc")).toBe("- b\n+ x");
   });
 });
+
+describe("goldens and xend's documented race (harness/run/races.ts)", () => {
+  const root = path.join(__dirname, "..");
+  const shipped = path.join(root, "fixtures", "recordings");
+  const haveRecordings = ["3.2", "3.4.3"].every((v) => fs.existsSync(path.join(shipped, v, "0.9.11", "hvm-guest-sets-rtc.yaml")));
+
+  /** A recordings dir holding the shipped recording of `cell` with its read-back's rtc_timeoffset set to `value`. */
+  function recordingWith(xend: string, value: string, libvirt: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "xc-race-"));
+    const rel = path.join(xend, libvirt.replace("+", "%2B"), "hvm-guest-sets-rtc.yaml");
+    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    const text = fs.readFileSync(path.join(shipped, rel), "utf8");
+    const lines = text.split("\n");
+    // only the read step's reply (a "(domain ..." body), not the config libvirt sent
+    const i = lines.findIndex((l) => /^\s+body: "\(domain /.test(l) && /\(rtc_timeoffset \d+\)/.test(l));
+    expect(i).toBeGreaterThan(0);
+    lines[i] = lines[i].replace(/\(rtc_timeoffset \d+\)/, `(rtc_timeoffset ${value})`);
+    fs.writeFileSync(path.join(dir, rel), lines.join("\n"));
+    return dir;
+  }
+
+  async function replay(xend: string, value: string, libvirt = "0.9.11"): Promise<CellResult> {
+    const { execute } = await import("../harness/run/index.js");
+    const ex = await execute({ cwd: root, env: {}, xend: [xend], libvirt: [libvirt], scenario: "hvm-guest-sets-rtc", recordingsDir: recordingWith(xend, value, libvirt), golden: { update: false } });
+    return ex.results[0];
+  }
+
+  it.skipIf(!haveRecordings)("3.2/*/hvm-guest-sets-rtc: the golden (10800) accepts the racy 0 and shows it as the race; the verdict is changed either way (skipped: no recordings)", async () => {
+    const r = await replay("3.2", "0");
+    expect(r.observation.rtcTimeoffsetPaths).toEqual([{ path: "/domain/image/hvm/rtc_timeoffset", value: "0" }]);
+    expect(r.observation.clockAfter?.description).toBe("utc");
+    expect(r.verdict).toBe("changed");
+    expect(r.golden).toMatchObject({ status: "match" });
+    expect(r.golden?.detail).toMatch(/race of xend \(rtc_timeoffset 0 in this run, 10800 in the golden: xend 3\.2\.2's watch thread/);
+    expect(r.outcome).toBe("xfail");
+    // every libvirt version of the default matrix: the racy 0 matches its golden and stays changed
+    for (const libvirt of ["0.8.7", "0.8.7+rfc-localtime", "0.9.10", "1.3.1"]) {
+      const x = await replay("3.2", "0", libvirt);
+      expect([libvirt, x.verdict, x.golden?.status, x.outcome]).toEqual([libvirt, "changed", "match", "xfail"]);
+    }
+  });
+
+  it.skipIf(!haveRecordings)("masks nothing else: another value in that cell, or 0 in a cell without the race, still differs from the golden (skipped: no recordings)", async () => {
+    const other = await replay("3.2", "7200");
+    expect(other.golden?.status).toBe("mismatch");
+    expect(other.outcome).toBe("fail");
+    const elsewhere = await replay("3.4.3", "0");
+    expect(elsewhere.observation.rtcTimeoffsetPaths.map((p) => p.value)).toEqual(["0"]);
+    expect(elsewhere.golden?.status).toBe("mismatch");
+    expect(elsewhere.outcome).toBe("fail");
+  });
+
+  it("raceAlternatives swaps only the race's outcomes, only in its cells", async () => {
+    const { raceAlternatives } = await import("../harness/run/index.js");
+    const sx = "(domain (image (hvm (localtime 0) (rtc_timeoffset 10800))))";
+    expect(raceAlternatives("3.2/0.9.11/hvm-guest-sets-rtc", sx).map((a) => a.sxpr)).toEqual(["(domain (image (hvm (localtime 0) (rtc_timeoffset 0))))"]);
+    expect(raceAlternatives("3.2/0.9.11/hvm-guest-sets-rtc", sx.replace("10800", "0")).map((a) => a.to)).toEqual(["10800", "3600"]);
+    expect(raceAlternatives("3.2/0.9.11/hvm-guest-sets-rtc", sx.replace("10800", "7200"))).toEqual([]);
+    expect(raceAlternatives("3.4.3/0.9.11/hvm-guest-sets-rtc", sx)).toEqual([]);
+    expect(raceAlternatives("3.2/0.9.11/hvm-utc", sx)).toEqual([]);
+  });
+});

@@ -452,3 +452,41 @@ export function judgeChecks(cell: Cell, obs: Observation, backendKind?: string):
   }
   return out;
 }
+
+/**
+ * The run a cell would have had if xend had answered its read step with `sxpr` instead, everything
+ * before it the same: the read-back paths, libvirt's parse, the checks and the verdict derived anew
+ * (golden.ts uses it for the documented races of xend, races.ts). Null when the cell has no single read
+ * step that was judged, or libvirt's parse of `sxpr` fails.
+ */
+export function withReadBack(cell: Cell, run: CellRun, sxpr: string, backendKind?: string, profileIn?: Profile): CellRun | null {
+  const obs = run.observation;
+  if (obs.sxprReturned === null || obs.xendConfigFormat === null || !obs.checks.length) return null;
+  if (cell.scenario.steps.filter((s) => s.kind === "read").length !== 1) return null;
+  try {
+    const profile = profileIn ?? resolveProfile(cell.libvirt);
+    const file = `GET /xend/domain/${cell.instance.name}`;
+    const opts = { xendConfigVersion: obs.xendConfigFormat, file };
+    // libvirt's warnings are the format's, then the read-back parse's: keep the first, parse anew.
+    const before = profile.parse(obs.sxprReturned, opts);
+    const formatWarnings = obs.libvirt.warnings.slice(0, obs.libvirt.warnings.length - before.warnings.length);
+    const parsed = profile.parse(sxpr, opts);
+    const tree = readSxpr(sxpr, { dialect: "libvirt", strict: false, file });
+    const back = readBack(parsed.xml);
+    const alt: Observation = {
+      ...obs,
+      sxprReturned: sxpr,
+      localtimePaths: pathValues(tree, "localtime"),
+      rtcTimeoffsetPaths: pathValues(tree, "rtc_timeoffset"),
+      xmlOut: parsed.xml,
+      clockAfter: back.clock,
+      cmdlineAfter: back.cmdline,
+      libvirt: { warnings: [...formatWarnings, ...parsed.warnings], error: obs.libvirt.error },
+      checks: [],
+    };
+    alt.checks = judgeChecks(cell, alt, backendKind);
+    return { ...verdictOfChecks(alt.checks), observation: alt };
+  } catch {
+    return null;
+  }
+}

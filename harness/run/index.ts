@@ -1,12 +1,14 @@
 /** Running cells: runner, observations, verdicts, outcomes, effective clock, goldens, support answers. */
 export { runCells, finishCell } from "./runner.js";
 export type { RunOptions } from "./runner.js";
-export { runCell, judgeChecks, verdictOfChecks, rewriteIdentity, cmdlineOf, verdictForError, missingCapability } from "./cell.js";
+export { runCell, judgeChecks, verdictOfChecks, withReadBack, rewriteIdentity, cmdlineOf, verdictForError, missingCapability } from "./cell.js";
 export type { CellRun } from "./cell.js";
 export { effectiveOffset, intendedOffset, signed } from "./effective.js";
 export { outcomeOf, asExpected } from "./outcome.js";
+export { XEND_RACES, racesOf, raceValues, raceAlternatives } from "./races.js";
+export type { XendRace } from "./races.js";
 export { checkGolden, renderGolden, lineDiff, obsoleteGoldens, goldenPath, isCI } from "./golden.js";
-export type { GoldenOptions } from "./golden.js";
+export type { GoldenOptions, RaceOutcome } from "./golden.js";
 export { supportAnswers, supportStatus } from "./support.js";
 export type { SupportAnswer, SupportStatus } from "./support.js";
 export type * from "./types.js";

@@ -8,8 +8,9 @@ import { HarnessError, isHarnessError } from "../errors.js";
 import type { Profile } from "../libvirt/index.js";
 import type { Cell } from "../matrix/index.js";
 import type { Backend } from "../xend/types.js";
-import { runCell, verdictForError, type CellRun } from "./cell.js";
-import { checkGolden, type GoldenOptions } from "./golden.js";
+import { runCell, verdictForError, withReadBack, type CellRun } from "./cell.js";
+import { checkGolden, type GoldenOptions, type RaceOutcome } from "./golden.js";
+import { raceAlternatives } from "./races.js";
 import { outcomeOf } from "./outcome.js";
 import type { CellResult, GoldenResult, Observation, Progress } from "./types.js";
 import { emptyObservation, rewriteIdentity } from "./cell.js";
@@ -74,7 +75,7 @@ export function finishCell(cell: Cell, run: CellRun, backend: Backend | null, go
   let g: GoldenResult | null = null;
   if (golden) {
     try {
-      g = checkGolden(result, golden);
+      g = checkGolden(result, golden, () => raceOutcomes(cell, run, backend));
     } catch (e) {
       if (isHarnessError(e, "input")) throw e;
       g = { status: "not-compared", file: "", detail: `golden: ${e instanceof Error ? e.message : String(e)}` };
@@ -85,6 +86,18 @@ export function finishCell(cell: Cell, run: CellRun, backend: Backend | null, go
   result.outcome = o.outcome;
   result.outcomeReason = o.reason;
   return result;
+}
+
+/** What the cell would have given had a documented race of xend gone the other way (see races.ts). */
+function raceOutcomes(cell: Cell, run: CellRun, backend: Backend | null): RaceOutcome[] {
+  const sxpr = run.observation.sxprReturned;
+  if (sxpr === null) return [];
+  const out: RaceOutcome[] = [];
+  for (const alt of raceAlternatives(cell.id, sxpr)) {
+    const r = withReadBack(cell, run, alt.sxpr, backend?.kind);
+    if (r) out.push({ ...r, what: `${alt.race.key} ${alt.from} in this run, ${alt.to} in the golden: ${alt.race.why}` });
+  }
+  return out;
 }
 
 export async function runCells(cells: Cell[], opts: RunOptions): Promise<CellResult[]> {
