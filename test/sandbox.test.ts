@@ -422,5 +422,50 @@ describe.skipIf(!anyTree)(
       expect(signalHandlersInstalled()).toBe(false);
       await expect(s.send(libvirtGet("/xend/node/"), "node")).rejects.toBeInstanceOf(HarnessError);
     });
+
+    it("SIGTERM to a process holding a sandbox (with testcontainers' signal-exit loaded): Python stopped, state removed, the process ends by SIGTERM", async () => {
+      const { spawn } = await import("node:child_process");
+      const os = await import("node:os");
+      const path = await import("node:path");
+      const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
+      const script = path.join(os.tmpdir(), `xend-compat-sandbox-signal-${process.pid}.mts`);
+      fs.writeFileSync(
+        script,
+        [
+          `import { createRequire } from "node:module";`,
+          `createRequire(${JSON.stringify(path.join(root, "package.json"))})("testcontainers");`,
+          `import { startSandbox } from ${JSON.stringify(path.join(root, "harness", "sandbox", "index.ts"))};`,
+          `const b = await startSandbox({ xenSrc: ${JSON.stringify(anyTree!.src!)}, xendVersion: ${JSON.stringify(anyTree!.ver)}, listen: "unix" });`,
+          `console.log("READY " + JSON.stringify({ stateDir: b.stateDir, listeners: process.listenerCount("SIGTERM") }));`,
+          `setInterval(() => {}, 1000);`,
+        ].join("\n"),
+      );
+      let started: import("node:child_process").ChildProcess | undefined;
+      try {
+        const child = spawn(process.execPath, ["--import", "tsx", script], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+        started = child;
+        let out = "";
+        let err = "";
+        child.stderr.on("data", (d: Buffer) => (err += String(d)));
+        const ended = new Promise<NodeJS.Signals | null>((resolve) => child.on("close", (_c, sig) => resolve(sig)));
+        const ready = await new Promise<{ stateDir: string; listeners: number }>((resolve, reject) => {
+          child.stdout.on("data", (d: Buffer) => {
+            out += String(d);
+            const m = /READY (\{.*\})/.exec(out);
+            if (m) resolve(JSON.parse(m[1]) as { stateDir: string; listeners: number });
+          });
+          child.on("exit", (code) => reject(new Error(`child exited (${code}) before READY: ${err}`)));
+        });
+        // Another listener than ours (signal-exit's) is there: the case where a handler that only re-raised when alone left the process running.
+        expect(ready.listeners).toBeGreaterThan(1);
+        expect(fs.existsSync(ready.stateDir)).toBe(true);
+        child.kill("SIGTERM");
+        expect(await ended).toBe("SIGTERM");
+        expect(fs.existsSync(ready.stateDir)).toBe(false);
+      } finally {
+        if (started && started.exitCode === null && started.signalCode === null) started.kill("SIGKILL");
+        fs.rmSync(script, { force: true });
+      }
+    });
   },
 );

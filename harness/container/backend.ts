@@ -13,6 +13,7 @@
 import { execFileSync } from "node:child_process";
 import * as http from "node:http";
 import { HarnessError, isHarnessError } from "../errors.js";
+import { onStopSignal } from "../signals.js";
 import { exchange, type XendTarget } from "../xend/index.js";
 import type { Backend, BackendSession, ControlReply, ControlStep, HttpRequest, HttpResponse, Provenance } from "../xend/index.js";
 import { CONTROL_PATH, CONTROL_PORT, ERROR_HEADER, REPLAY_ERROR_STATUS, SESSION_HEADER, STEP_HEADER, XEND_PORT } from "./protocol.js";
@@ -107,22 +108,24 @@ export const startWithTestcontainers: ContainerStarter = async (spec) => {
 };
 
 // ---- process-wide safety net -------------------------------------------------------------
+// SIGINT/SIGTERM: the process's one signal policy (harness/signals.ts): stop the containers (within
+// a deadline), then the process ends by the signal. Exit: a synchronous `docker rm -f` of any left.
 const running = new Map<string, RunningContainer>();
-const SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
-let installed = false;
+let unregisterSignals: (() => void) | undefined;
+const STOP_DEADLINE_MS = 15_000;
 
-function onSignal(sig: NodeJS.Signals): void {
+async function onSignal(): Promise<void> {
   const all = [...running.values()];
+  const stopped = Promise.allSettled(all.map(async (c) => (await c.stop({ timeout: 2 }), running.delete(c.getId()))));
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise((r) => (timer = setTimeout(r, STOP_DEADLINE_MS)));
+  await Promise.race([stopped, deadline]);
+  clearTimeout(timer);
+  // What did not stop in time: `docker rm -f` now (ending by the signal runs no exit handler).
+  onExit();
   running.clear();
   uninstall();
-  // Stop the containers, then deliver the signal again so it does what it would have done without
-  // us. Always re-raise: a pass-through listener such as signal-exit (loaded by dependencies) only
-  // acts when it is the last one, and it was not while ours was installed.
-  const stopped = Promise.allSettled(all.map((c) => c.stop({ timeout: 2 })));
-  const deadline = new Promise((r) => setTimeout(r, 15_000).unref());
-  void Promise.race([stopped, deadline]).then(() => process.kill(process.pid, sig));
 }
-const handlers = new Map<NodeJS.Signals, () => void>(SIGNALS.map((s) => [s, () => onSignal(s)]));
 function onExit(): void {
   for (const id of running.keys()) {
     try {
@@ -134,9 +137,8 @@ function onExit(): void {
 }
 function track(c: RunningContainer): void {
   running.set(c.getId(), c);
-  if (!installed) {
-    installed = true;
-    for (const [s, h] of handlers) process.on(s, h);
+  if (!unregisterSignals) {
+    unregisterSignals = onStopSignal({ name: "containers", cleanup: onSignal });
     process.on("exit", onExit);
   }
 }
@@ -145,9 +147,9 @@ function untrack(c: RunningContainer): void {
   if (running.size === 0) uninstall();
 }
 function uninstall(): void {
-  if (!installed) return;
-  installed = false;
-  for (const [s, h] of handlers) process.removeListener(s, h);
+  if (!unregisterSignals) return;
+  unregisterSignals();
+  unregisterSignals = undefined;
   process.removeListener("exit", onExit);
 }
 /** For tests: how many containers this process is responsible for right now. */

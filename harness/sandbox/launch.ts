@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { HarnessError } from "../errors.js";
+import { onStopSignal } from "../signals.js";
 import type { XendTarget } from "../xend/index.js";
 
 /** What sandbox_main.py prints once xend and the control channel listen. */
@@ -149,9 +150,10 @@ export class SandboxProcess {
 }
 
 // ---- process-wide safety net -------------------------------------------------------------
+// SIGINT/SIGTERM: the process's one signal policy (harness/signals.ts): stop the Python processes,
+// remove their state, then the process ends by the signal. Exit: the same, synchronously.
 const live = new Set<SandboxProcess>();
-const SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
-let installed = false;
+let unregisterSignals: (() => void) | undefined;
 
 function cleanupAll(): void {
   for (const p of [...live]) {
@@ -162,29 +164,25 @@ function cleanupAll(): void {
     }
   }
 }
-function onSignal(sig: NodeJS.Signals): void {
+function onSignal(): void {
   for (const p of [...live]) p.killSync("SIGTERM");
   cleanupAll();
   uninstall();
-  // Let the signal do what it would have done without us, unless someone else handles it.
-  if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
 }
-const handlers = new Map<NodeJS.Signals, () => void>(SIGNALS.map((s) => [s, () => onSignal(s)]));
 function onExit(): void {
   for (const p of [...live]) p.killSync("SIGKILL");
   cleanupAll();
 }
 
 function install(): void {
-  if (installed) return;
-  installed = true;
-  for (const [s, h] of handlers) process.on(s, h);
+  if (unregisterSignals) return;
+  unregisterSignals = onStopSignal({ name: "sandbox", cleanup: onSignal });
   process.on("exit", onExit);
 }
 function uninstall(): void {
-  if (!installed) return;
-  installed = false;
-  for (const [s, h] of handlers) process.removeListener(s, h);
+  if (!unregisterSignals) return;
+  unregisterSignals();
+  unregisterSignals = undefined;
   process.removeListener("exit", onExit);
 }
 function track(p: SandboxProcess): void {
@@ -196,9 +194,9 @@ function untrack(p: SandboxProcess): void {
   if (live.size === 0) uninstall();
 }
 
-/** For tests: are process signal handlers installed right now? */
+/** For tests: are process signal handlers installed for the sandbox right now? */
 export function signalHandlersInstalled(): boolean {
-  return installed;
+  return unregisterSignals !== undefined;
 }
 
 // ---- launching ---------------------------------------------------------------------------
