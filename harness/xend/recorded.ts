@@ -1,7 +1,9 @@
 /**
  * The recorded backend: replays one recording per cell. Each request a cell sends must match the
- * recording's next exchange by method, path and the meaning of its body (form fields decoded as
- * xend decodes them, `config` compared as an SXPR tree); control steps match by kind, domain and
+ * recording's next exchange by method, path, the headers xend reads the body by (the same
+ * Content-Type media type; a Content-Length equal to the body's UTF-8 byte length) and the meaning of
+ * its body (form fields decoded as xend decodes them, `config` compared as an SXPR tree); control
+ * steps match by kind, domain and
  * delta. Anything else is HarnessError `backend.unmatched`, naming the recording file and the
  * `xend-compat record` command that makes it.
  *
@@ -97,6 +99,37 @@ function describeExchange(x: RecordedExchange): string {
   return x.channel === "xend" ? describeRequest(x.request) : describeControl(x.control);
 }
 
+function header(r: HttpRequest, name: string): string | undefined {
+  const n = name.toLowerCase();
+  return r.headers.find(([k]) => k.toLowerCase() === n)?.[1].trim();
+}
+
+/** The media type of a Content-Type value (parameters dropped, lower case), or undefined. */
+function mediaType(v: string | undefined): string | undefined {
+  return v === undefined ? undefined : v.split(";")[0].trim().toLowerCase();
+}
+
+/**
+ * Why the sent request's headers would make xend read it differently from the recorded one, or null.
+ * xend parses a body as a form only when its Content-Type is application/x-www-form-urlencoded, and
+ * reads exactly Content-Length bytes of it: so the Content-Type must be the recorded one, and the
+ * Content-Length the sent body's UTF-8 length.
+ */
+function headerMismatch(recorded: HttpRequest, sent: HttpRequest): string | null {
+  const rt = header(recorded, "content-type");
+  const st = header(sent, "content-type");
+  if (mediaType(rt) !== mediaType(st))
+    return `Content-Type ${st === undefined ? "missing" : `'${st}'`}, recorded ${rt === undefined ? "none" : `'${rt}'`}`;
+  const len = header(sent, "content-length");
+  const bytes = sent.body === undefined ? 0 : Buffer.byteLength(sent.body, "utf8");
+  if (len === undefined) {
+    if (bytes > 0) return `no Content-Length for a body of ${bytes} bytes (xend would read no body)`;
+  } else if (!/^\d+$/.test(len) || Number(len) !== bytes) {
+    return `Content-Length '${len}' but the body is ${bytes} bytes in UTF-8 (xend reads exactly Content-Length bytes)`;
+  }
+  return null;
+}
+
 class RecordedSession implements BackendSession {
   private next = 0;
   private failed = false;
@@ -142,6 +175,8 @@ class RecordedSession implements BackendSession {
     const r = x.request;
     if (r.method !== req.method || r.path !== req.path)
       throw this.unmatched(`sent ${describeRequest(req)} at step '${stepLabel}' but the recording expects ${describeRequest(r)} (${where})`);
+    const headerWhy = headerMismatch(r, req);
+    if (headerWhy) throw this.unmatched(`the headers of ${describeRequest(req)} at step '${stepLabel}' do not match the recording (${where}): ${headerWhy}`);
     const recBody = r.body ?? "";
     const sentBody = req.body ?? "";
     if (recBody !== sentBody) {
