@@ -14,6 +14,10 @@ import {
   openTree,
   parseOriginFile,
   prepareDockerContext,
+  IN_CONTAINER_ENV,
+  launch,
+  placeholderModeRefusal,
+  privateMountNamespace,
   PY_DIR,
   startSandbox,
 } from "../harness/sandbox/index.js";
@@ -220,5 +224,77 @@ describe.skipIf(!py)(`fake xenstore semantics${py ? "" : ` (skipped: ${pyWhy})`}
     expect(o.perm_inherited).toEqual(o.perm_owner_forced);
     expect(o.perm_missing).toEqual([2, true]);
     expect(o.unwatch_unknown).toBe(2);
+  });
+});
+
+describe("placeholder modes that could write the host's directories are refused", () => {
+  it("namespace without unshare, and direct outside the sandbox image, are refused with the fix named", () => {
+    expect(placeholderModeRefusal({ placeholders: "namespace" }, {})).toMatch(/needs a private mount namespace, and no unshare .*run as root with util-linux's unshare/);
+    expect(placeholderModeRefusal({ placeholders: "namespace", unshare: "/usr/bin/unshare" }, {})).toBeUndefined();
+    expect(placeholderModeRefusal({ placeholders: "direct" }, {})).toMatch(/only allowed inside the sandbox container image \(XEND_COMPAT_IN_CONTAINER=1/);
+    expect(placeholderModeRefusal({ placeholders: "direct" }, { [IN_CONTAINER_ENV]: "1" })).toBeUndefined();
+    expect(placeholderModeRefusal({ placeholders: "none" }, {})).toBeUndefined();
+    // The sandbox image's Dockerfile is what sets it.
+    expect(fs.readFileSync(path.join(PY_DIR, "..", "Dockerfile"), "utf8")).toMatch(/^ENV .*\bXEND_COMPAT_IN_CONTAINER=1\b/m);
+  });
+
+  it("launch() refuses namespace mode without unshare before starting anything", async () => {
+    const base = { python: "/nonexistent/python2.7", pythonDir: tmp, stateDir: tmp, tz: "UTC", listen: "tcp" as const, host: "127.0.0.1", extraPlaceholders: [], startTimeoutMs: 1000 };
+    await expect(launch({ ...base, placeholders: "namespace" })).rejects.toMatchObject({ code: "backend.unavailable", message: expect.stringMatching(/no unshare/) });
+    const saved = process.env[IN_CONTAINER_ENV];
+    delete process.env[IN_CONTAINER_ENV];
+    try {
+      await expect(launch({ ...base, placeholders: "direct" })).rejects.toMatchObject({ code: "backend.unavailable", message: expect.stringMatching(/'direct' creates files at host paths/) });
+    } finally {
+      if (saved !== undefined) process.env[IN_CONTAINER_ENV] = saved;
+    }
+  });
+});
+
+describe.skipIf(!py)(`placeholder modes, Python side${py ? "" : ` (skipped: ${pyWhy})`}`, () => {
+  const CHECK = `
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import placeholders as p
+print json.dumps({'ns': p.private_mount_namespace(), 'namespace': p.mode_refusal('namespace'),
+                  'direct': p.mode_refusal('direct', {}), 'directIn': p.mode_refusal('direct', {'XEND_COMPAT_IN_CONTAINER': '1'})})
+`;
+  const env: NodeJS.ProcessEnv = { ...process.env, PYTHONDONTWRITEBYTECODE: "1" };
+  delete env[IN_CONTAINER_ENV];
+
+  it("in the host's mount namespace: namespace mode is refused (no overlay may be mounted); direct only with XEND_COMPAT_IN_CONTAINER=1", () => {
+    const r = spawnSync(py!, ["-c", CHECK, PY_DIR], { encoding: "utf8", env });
+    expect(r.status, r.stderr).toBe(0);
+    const o = JSON.parse(r.stdout) as Record<string, string | null>;
+    expect(o.ns).toMatch(/shares the mount namespace of (pid 1|the parent process)/);
+    expect(o.namespace).toMatch(/needs a private mount namespace.*unshare --mount --propagation private/);
+    expect(o.direct).toMatch(/only allowed inside the sandbox container image/);
+    expect(o.directIn).toBeNull();
+  });
+
+  const ns = privateMountNamespace();
+  it.skipIf(!ns.ok)(`under unshare --mount the namespace is private and namespace mode is allowed${ns.ok ? "" : ` (skipped: ${ns.why})`}`, () => {
+    const r = spawnSync(ns.ok ? ns.unshare : "", ["--mount", "--propagation", "private", "--", py!, "-c", CHECK, PY_DIR], { encoding: "utf8", env });
+    expect(r.status, r.stderr).toBe(0);
+    const o = JSON.parse(r.stdout) as Record<string, string | null>;
+    expect(o.ns).toBeNull();
+    expect(o.namespace).toBeNull();
+  });
+
+  it("sandbox_main.py run directly with --placeholders namespace or direct fails at once with the reason (nothing mounted)", () => {
+    for (const [mode, re] of [
+      ["namespace", /needs a private mount namespace/],
+      ["direct", /only allowed inside the sandbox container image/],
+    ] as const) {
+      const state = fs.mkdtempSync(path.join(tmp, `main-${mode}-`));
+      const r = spawnSync(py!, ["-u", path.join(PY_DIR, "sandbox_main.py"), "--tree", tmp, "--state-dir", state, "--placeholders", mode], { encoding: "utf8", env, input: "" });
+      expect(r.status, r.stderr).toBe(1);
+      const failed = /^XEND-COMPAT-FAILED (.*)$/m.exec(r.stdout);
+      expect(failed, r.stdout).not.toBeNull();
+      expect((JSON.parse(failed![1]) as { error: string }).error).toMatch(re);
+      expect(fs.readdirSync(state)).toEqual([]);
+      // Nothing mounted here from its state dir (an overlay's tmpfs would be under it).
+      expect(fs.readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(state);
+    }
   });
 });

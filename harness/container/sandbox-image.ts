@@ -36,7 +36,8 @@ function ownDockerfile(): string {
     "COPY xen-tree/ /opt/xen-src/",
     `LABEL ${LABEL}=true ${LABEL}.mode=sandbox`,
     `EXPOSE ${XEND_PORT} ${CONTROL_PORT}`,
-    "ENV PYTHONDONTWRITEBYTECODE=1",
+    // Allows placeholders `direct` (refused outside this image: it writes the paths in place).
+    "ENV PYTHONDONTWRITEBYTECODE=1 XEND_COMPAT_IN_CONTAINER=1",
     // sandbox_main.py stays up while its stdin is open: the backend starts the container with an open stdin.
     `ENTRYPOINT ["/usr/local/bin/python2.7", "-u", "/opt/xend-compat/py/sandbox_main.py", "--tree", "/opt/xen-src", "--state-dir", "/var/lib/xend-compat", "--listen", "tcp", "--host", "0.0.0.0", "--port", "${XEND_PORT}", "--control-port", "${CONTROL_PORT}"]`,
     'CMD ["--placeholders", "direct"]',

@@ -15,7 +15,7 @@ export type { SandboxSession } from "./backend.js";
 export { openTree, findPythonDir, familyOfTree, familyOfVersion, parseOriginFile, ORIGIN_FILE } from "./tree.js";
 export type { XenTree, TreeOrigin, XendFamily } from "./tree.js";
 export { findPython2, privateMountNamespace } from "./python.js";
-export { signalHandlersInstalled, PY_DIR } from "./launch.js";
+export { signalHandlersInstalled, PY_DIR, launch, placeholderModeRefusal, IN_CONTAINER_ENV } from "./launch.js";
 export { prepareDockerContext, DOCKERFILE } from "./docker.js";
 export type { DockerContext } from "./docker.js";
 export type { ReadyInfo, PlaceholderInfo } from "./launch.js";
@@ -52,7 +52,9 @@ export interface SandboxOptions {
   concurrency?: number;
   /**
    * Placeholder files for the kernel/loader/device-model paths a config names (4.1 checks them):
-   * `auto` (default) = a private mount namespace when root with unshare, else `none`.
+   * `auto` (default) = a private mount namespace when root with unshare, else `none`. `namespace`
+   * without one and `direct` outside the sandbox image (XEND_COMPAT_IN_CONTAINER=1) are refused:
+   * both would write the host's directories.
    */
   placeholders?: "auto" | "namespace" | "direct" | "none";
   /** More placeholder paths to provide at start. */

@@ -200,7 +200,21 @@ export function signalHandlersInstalled(): boolean {
 }
 
 // ---- launching ---------------------------------------------------------------------------
+/** Set (to 1) by the sandbox image's Dockerfile: the only place placeholders `direct` may write. */
+export const IN_CONTAINER_ENV = "XEND_COMPAT_IN_CONTAINER";
+
+/** Why placeholder mode `o.placeholders` must not run here, or undefined. */
+export function placeholderModeRefusal(o: Pick<LaunchOptions, "placeholders" | "unshare">, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (o.placeholders === "namespace" && !o.unshare)
+    return "sandbox: placeholders 'namespace' needs a private mount namespace, and no unshare was given to create one (it would mount overlays on this host's /usr, /var, /boot): run as root with util-linux's unshare installed, or use placeholders 'none'";
+  if (o.placeholders === "direct" && env[IN_CONTAINER_ENV] !== "1")
+    return `sandbox: placeholders 'direct' creates files at host paths; it is only allowed inside the sandbox container image (${IN_CONTAINER_ENV}=1, set by its Dockerfile): use 'namespace' or 'none'`;
+  return undefined;
+}
+
 export async function launch(o: LaunchOptions): Promise<{ proc: SandboxProcess; ready: ReadyInfo }> {
+  const refusal = placeholderModeRefusal(o);
+  if (refusal) throw new HarnessError("backend.unavailable", refusal);
   const args = [
     "-u",
     path.join(PY_DIR, "sandbox_main.py"),
@@ -217,7 +231,7 @@ export async function launch(o: LaunchOptions): Promise<{ proc: SandboxProcess; 
     ...(o.family ? ["--family", o.family] : []),
     ...o.extraPlaceholders.flatMap((p) => ["--placeholder", p]),
   ];
-  const cmd = o.placeholders === "namespace" && o.unshare ? o.unshare : o.python;
+  const cmd = o.placeholders === "namespace" ? o.unshare! : o.python;
   const argv = cmd === o.python ? args : ["--mount", "--propagation", "private", "--", o.python, ...args];
   const env: NodeJS.ProcessEnv = { ...process.env, TZ: o.tz, PYTHONDONTWRITEBYTECODE: "1", PYENV_VERSION: "2.7.18" };
   delete env.XEND_CONFIG;

@@ -9,7 +9,12 @@ Modes:
   tmpfs inside the sandbox's state directory; the placeholder is created in that
   overlay.  The host's directories are never written.
 * direct: create the files in place (inside a container whose filesystem is
-  private anyway).
+  private anyway).  Only allowed where XEND_COMPAT_IN_CONTAINER=1 (the sandbox
+  image's Dockerfile sets it): on a host it would write the host's directories.
+
+Before any mount, namespace mode checks that this process really has a mount
+namespace of its own (see mode_refusal); otherwise the overlays would land on
+the host's /usr, /var, /boot.
 * none: provide nothing (paths that do not exist make 4.1.x reject HVM configs).
 Written for xend-compat.
 """
@@ -35,6 +40,48 @@ DEFAULT_PATHS = (
 
 # Config keys whose values xend checks for existence (and vbd 'uname' file images, below).
 PATH_KEYS = ('kernel', 'ramdisk', 'loader', 'device_model')
+
+
+IN_CONTAINER_ENV = 'XEND_COMPAT_IN_CONTAINER'
+
+
+def _mnt_ns(pid):
+    try:
+        return os.readlink('/proc/%s/ns/mnt' % pid)
+    except OSError:
+        return None
+
+
+def private_mount_namespace():
+    """None when this process is in a mount namespace of its own, else why not.
+
+    Compared with pid 1 and with the parent process (the harness: `unshare --mount`
+    without --fork execs this process in place); one of them must be readable."""
+    mine = _mnt_ns('self')
+    if mine is None:
+        return 'cannot read /proc/self/ns/mnt'
+    refs = [(who, ns) for who, ns in (('pid 1', _mnt_ns(1)), ('the parent process', _mnt_ns(os.getppid()))) if ns]
+    if not refs:
+        return 'cannot read the mount namespace of pid 1 or of the parent process to compare with'
+    for who, ns in refs:
+        if ns == mine:
+            return 'this process shares the mount namespace of %s (%s)' % (who, ns)
+    return None
+
+
+def mode_refusal(mode, environ=None):
+    """Why placeholder mode `mode` must not run here, or None."""
+    environ = os.environ if environ is None else environ
+    if mode == 'namespace':
+        why = private_mount_namespace()
+        if why:
+            return ("placeholders 'namespace' needs a private mount namespace, and %s: start the sandbox "
+                    "through `unshare --mount --propagation private` as root (the harness does when it finds "
+                    "unshare), or use placeholders 'none'" % why)
+    if mode == 'direct' and environ.get(IN_CONTAINER_ENV) != '1':
+        return ("placeholders 'direct' creates files at host paths; it is only allowed inside the sandbox "
+                "container image (%s=1, set by its Dockerfile): use 'namespace' or 'none'" % IN_CONTAINER_ENV)
+    return None
 
 
 class Placeholders(object):
@@ -79,6 +126,9 @@ class Placeholders(object):
         if real.startswith(self.state_dir + '/'):
             return self._create(path, real)
         if self.mode == 'direct':
+            why = mode_refusal('direct')
+            if why:
+                return self._refuse(path, why)
             return self._create(path, real)
         top = '/' + real.split('/')[1]
         if top not in OVERLAY_TOPS:
@@ -93,6 +143,8 @@ class Placeholders(object):
         return self._create(path, real)
 
     def _overlay(self, top):
+        if private_mount_namespace() is not None:
+            return False
         base = os.path.join(self.state_dir, 'overlay')
         if not os.path.isdir(base):
             os.makedirs(base)

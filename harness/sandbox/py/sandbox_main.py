@@ -90,6 +90,12 @@ def main(argv):
                    help='run until SIGTERM/SIGINT instead of until stdin closes (containers)')
     a = p.parse_args(argv)
 
+    import placeholders as ph_mod
+    refusal = ph_mod.mode_refusal(a.placeholders)
+    if refusal:
+        emit('XEND-COMPAT-FAILED', {'error': refusal})
+        return 1
+
     tree = find_python_dir(a.tree)
     if tree is None:
         emit('XEND-COMPAT-FAILED', {'error': 'no xen/xend/XendDomain.py under %s or %s/tools/python'
