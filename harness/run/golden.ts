@@ -240,9 +240,14 @@ export function obsoleteGoldens(dir: string, expectedIds: Iterable<string>): str
   const out: string[] = [];
   if (!existsSync(dir)) return out;
   const walk = (d: string, rel: string[]) => {
-    for (const name of readdirSync(d).sort()) {
+    // Entry types from the directory listing (no stat per file); anything neither a plain file nor
+    // a directory (a symbolic link, say) is stat'ed, so links are followed as before.
+    const entries = readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      const name = entry.name;
       const p = path.join(d, name);
-      if (statSync(p).isDirectory()) walk(p, [...rel, name]);
+      const isDir = entry.isDirectory() || (!entry.isFile() && statSync(p).isDirectory());
+      if (isDir) walk(p, [...rel, name]);
       else if (name.endsWith(".txt")) {
         const id = [...rel, name.slice(0, -4)].join("/");
         if (!want.has(id)) out.push(path.join(...rel, name).split(path.sep).join("/"));
