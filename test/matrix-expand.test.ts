@@ -80,3 +80,17 @@ describe("expandCells", () => {
     expect(() => parseCellId("4.1.2/hvm-a")).toThrow(/not a cell id/);
   });
 });
+
+describe("expectations of releases the matrix does not list", () => {
+  it("a --libvirt release outside the matrix inherits the expectations of the matrix's release with the same profile", async () => {
+    const { loadMatrix, fromRoot, DEFAULT_MATRIX } = await import("../harness/matrix/index.js");
+    const m = loadMatrix(fromRoot(DEFAULT_MATRIX));
+    const own = expandCells(m, { xend: ["3.4.3"], libvirt: ["0.9.11"], scenario: "hvm-utc-start" })[0];
+    const sibling = expandCells(m, { xend: ["3.4.3"], libvirt: ["0.9.12"], scenario: "hvm-utc-start" })[0];
+    expect(own.expectation?.verdict).toBe("changed");
+    expect(sibling.expectation).toEqual(own.expectation);
+    // A release of another profile does not inherit it.
+    const other = expandCells(m, { xend: ["3.4.3"], libvirt: ["0.9.9"], scenario: "hvm-utc-start" })[0];
+    expect(other.expectation).toBeUndefined();
+  });
+});

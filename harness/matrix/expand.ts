@@ -96,13 +96,36 @@ export function expandCells(matrix: Matrix, filter: ExpandFilter = {}): Cell[] {
           libvirt: l,
           profileId,
           scenario: s,
-          expectation: matrix.expectations.find((e) => globMatch(e.cells, id)),
+          expectation: expectationFor(matrix, id, x, l, s.id, profileId),
           instance: instanceFor(profileId, s.id),
         });
       }
     }
   }
   return cells;
+}
+
+/**
+ * The first expectation whose glob matches the cell id. A libvirt version given on the command line that
+ * the matrix does not list (e.g. 0.9.12) inherits the expectations of the matrix's versions with the same
+ * profile (0.9.11): they send and read exactly the same, so they share their known problems.
+ */
+function expectationFor(matrix: Matrix, id: string, xend: string, libvirt: string, scenario: string, profileId: string): Expectation | undefined {
+  const own = matrix.expectations.find((e) => globMatch(e.cells, id));
+  if (own || matrix.libvirt.includes(libvirt)) return own;
+  for (const sibling of matrix.libvirt) {
+    let same = false;
+    try {
+      same = resolveProfile(sibling).id === profileId;
+    } catch {
+      same = false;
+    }
+    if (!same) continue;
+    const alias = cellId(xend, sibling, scenario);
+    const e = matrix.expectations.find((x) => globMatch(x.cells, alias));
+    if (e) return e;
+  }
+  return undefined;
 }
 
 /** Parse `<xend>/<libvirt>/<scenario>`; the libvirt part may hold `+`. */
