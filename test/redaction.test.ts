@@ -117,7 +117,7 @@ describe("secrets are redacted on every path out", () => {
 
   it("explain: the story is rendered from the redacted result (the unredacted one would show the secret)", async () => {
     xend = await startFaultXend();
-    const { renderExplain } = await import("../harness/cli/explain.js");
+    const { renderExplain } = await import("../harness/report/index.js");
     const ex = await execute({ matrix: MATRIX, cwd: ROOT, env: {}, golden: null, backendFor: backendFactory("live", {}, undefined, { url: xend.url, log: () => {} }) });
     const info = { description: "d", domainFile: "f", steps: ["define", "read"] };
     expect(renderExplain(ex.results[0], info)).toContain(SECRET);

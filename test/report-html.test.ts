@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { renderExplain } from "../harness/cli/explain.js";
+import { renderExplain } from "../harness/report/index.js";
 import { main } from "../harness/cli.js";
 import { DEFAULT_MATRIX, expandCells, fromRoot, loadMatrix, projectRoot } from "../harness/matrix/index.js";
 import { htmlEscape, makeReport, render, renderHtml } from "../harness/report/index.js";

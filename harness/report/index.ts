@@ -49,3 +49,4 @@ export function render(name: string, report: RunReport, opts: TableOptions = {})
 }
 
 
+export { renderExplain } from "./story.js";
