@@ -2,6 +2,7 @@
 export type { Profile, ConvertOptions, FormatOutcome, ParseOutcome, Behaviour } from "./types.js";
 export { resolveProfile, listProfiles, conformanceTagOf, behaviourOf, compareVersions, knownRangesText } from "./profiles.js";
 export { encodeForm, uriEncodeLibvirt, urlencodeOld } from "./wire.js";
+export { forgetFormatted } from "./format/index.js";
 export type { WireEncoding } from "./wire.js";
 export { readClock, readClockOf, parseLenient, clockMeaning, sameClock, describeClock, DEFAULT_CLOCK } from "./clock.js";
 export type { ClockMeaning, ClockReading, ClockBase } from "./clock.js";

@@ -27,6 +27,12 @@ export function rewriteIdentity(xml: string, name: string, uuid: string): string
  * clock, libvirt's format) reuse its hash instead of hashing a new copy.
  */
 const inputXmls = new Map<string, Map<string, string>>();
+
+/** Forget what runCell remembers by text (input XMLs and their clocks; the bench: each repetition starts as a new process would). */
+export function forgetInputs(): void {
+  inputXmls.clear();
+  inputClocks.clear();
+}
 function inputXml(xml: string, name: string, uuid: string): string {
   let byId = inputXmls.get(xml);
   if (!byId) {

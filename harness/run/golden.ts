@@ -99,6 +99,11 @@ function prettySxpr(text: string): string {
 /** prettySxpr by text: cells of every xend version send the same SXPR for a (profile, scenario). */
 const pretty = new Map<string, string>();
 
+/** Forget the remembered pretty SXPRs (the bench: each repetition starts as a new process would). */
+export function forgetPretty(): void {
+  pretty.clear();
+}
+
 function indent(s: string, pad = "    "): string {
   return s
     .split("\n")

@@ -1,6 +1,8 @@
 /** Running cells: runner, observations, verdicts, outcomes, effective clock, goldens, support answers. */
 export { runCells, finishCell } from "./runner.js";
 export type { RunOptions } from "./runner.js";
+export { forgetInputs } from "./cell.js";
+export { forgetPretty } from "./golden.js";
 export { runCell, judgeChecks, verdictOfChecks, withReadBack, rewriteIdentity, cmdlineOf, verdictForError, missingCapability } from "./cell.js";
 export type { CellRun } from "./cell.js";
 export { effectiveOffset, intendedOffset, signed } from "./effective.js";

@@ -45,5 +45,10 @@ export function formatDomain(xml: string, behaviour: Behaviour, opts: ConvertOpt
   return { sxpr: known, warnings: [] };
 }
 
+/** Forget every remembered formatDomain outcome (the bench: each repetition starts as a new process would). */
+export function forgetFormatted(): void {
+  formatted.clear();
+}
+
 /** formatDomain's SXPR or refusal by behaviour, xend config version, file name and XML text. */
 const formatted = new Map<string, string | { code: ErrorCode; message: string; pos?: SourcePos }>();
