@@ -11,10 +11,9 @@
  */
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
-import { clearRecordingCache } from "../harness/xend/index.js";
 import { execute } from "../harness/run/index.js";
 import { fromRoot, GOLDEN_DIR, RECORDINGS_DIR } from "../harness/matrix/index.js";
-import { defaultMatrix, enlarge, floor, floorFiles, makeGoldens, replay } from "./workload.js";
+import { defaultMatrix, enlarge, floor, floorFiles, freshProcessState, makeGoldens, replay } from "./workload.js";
 
 const [what = "replay", f, r = "3", out] = process.argv.slice(2);
 if (!["replay", "run", "floor"].includes(what)) throw new Error(`unknown workload '${what}' (replay, run, floor)`);
@@ -35,7 +34,7 @@ const c0 = process.cpuUsage();
 const t0 = performance.now();
 try {
   for (let i = 0; i < reps; i++) {
-    clearRecordingCache();
+    freshProcessState();
     if (what === "replay") await replay(e.cells, rec, tmp!.dir, e.alias);
     else if (what === "run") await execute({ cwd: process.cwd(), env: {}, golden: { update: false }, recordingsDir: rec, goldenDir: gold });
     else await floor(floorFiles(e.cells, rec, tmp!.dir, e.alias));

@@ -8,8 +8,21 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import * as os from "node:os";
 import * as path from "node:path";
 import { cellId, DEFAULT_MATRIX, expandCells, fromRoot, loadMatrix, projectRoot, type Cell, type Matrix } from "../harness/matrix/index.js";
-import { goldenPath, runCells, type CellResult, type GoldenOptions } from "../harness/run/index.js";
-import { parseRecording, RecordedBackend, recordingPath, type Backend, type BackendSession } from "../harness/xend/index.js";
+import { forgetFormatted } from "../harness/libvirt/index.js";
+import { forgetInputs, forgetPretty, goldenPath, runCells, type CellResult, type GoldenOptions } from "../harness/run/index.js";
+import { clearRecordingCache, parseRecording, RecordedBackend, recordingPath, type Backend, type BackendSession } from "../harness/xend/index.js";
+
+/**
+ * Before each timed replay: forget what the process remembers across cells (parsed recordings,
+ * libvirt's formatted SXPRs, input XMLs and clocks, pretty SXPRs), so that every repetition does
+ * the work a new `run` process does, and no repetition profits from an earlier one.
+ */
+export function freshProcessState(): void {
+  clearRecordingCache();
+  forgetFormatted();
+  forgetInputs();
+  forgetPretty();
+}
 
 export function defaultMatrix(): { matrix: Matrix; cells: Cell[] } {
   const matrix = loadMatrix(fromRoot(DEFAULT_MATRIX), { displayName: DEFAULT_MATRIX });

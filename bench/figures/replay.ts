@@ -1,14 +1,13 @@
 /**
  * Figures 1 (replay throughput), 2 (the floor and replay/floor) and 5 (scaling): the default matrix
  * and copies of it replayed in-process from the recordings, each repetition with an empty recording
- * cache (as a new `run` process has), interleaved with the floor.
+ * cache and nothing else remembered (as a new `run` process has; freshProcessState), interleaved with the floor.
  */
-import { clearRecordingCache } from "../../harness/xend/index.js";
 import { execute } from "../../harness/run/index.js";
 import type { CellResult } from "../../harness/run/index.js";
 import { fmtInt, fmtMB, fmtMs, fmtRatio, interleave, median } from "../stats.js";
 import type { Figure } from "../report.js";
-import { defaultMatrix, enlarge, floor, floorFiles, hasGoldens, makeGoldens, recordingsPresent, replay, summarize, summaryText } from "../workload.js";
+import { defaultMatrix, enlarge, freshProcessState, floor, floorFiles, hasGoldens, makeGoldens, recordingsPresent, replay, summarize, summaryText } from "../workload.js";
 
 export interface ReplayOptions {
   quick: boolean;
@@ -59,7 +58,7 @@ export async function replayFigures(o: ReplayOptions): Promise<Figure[]> {
         [
           {
             name: "replay",
-            before: clearRecordingCache,
+            before: freshProcessState,
             run: async () =>
               (await execute({ cwd: process.cwd(), env: {}, golden: { update: false }, recordingsDir: o.recordingsDir, goldenDir: defaultGoldenDir })).results,
           },
@@ -80,7 +79,7 @@ export async function replayFigures(o: ReplayOptions): Promise<Figure[]> {
       const eReps = o.quick ? 3 : 7;
       const en = await interleave(
         [
-          { name: "replay", before: clearRecordingCache, run: () => replay(e.cells, o.recordingsDir, tmpGold.dir, e.alias) },
+          { name: "replay", before: freshProcessState, run: () => replay(e.cells, o.recordingsDir, tmpGold.dir, e.alias) },
           { name: "floor", run: () => floor(eFiles) },
           { name: "floor-distinct", run: () => floor(eDistinct) },
         ],
@@ -102,7 +101,7 @@ export async function replayFigures(o: ReplayOptions): Promise<Figure[]> {
             `default ${cells.length} cells: ${fmtInt(cps(cells.length, dReplay))} cells/s wall, ${fmtInt(cps(cells.length, dReplayCpu))} per CPU-second (${fmtMs(dReplay)}/run, cpu ${fmtMs(dReplayCpu)}) | ` +
             `enlarged ${fmtInt(e.cells.length)} cells (${factorEnlarged}×): ${fmtInt(cps(e.cells.length, eReplay))} cells/s wall, ${fmtInt(cps(e.cells.length, eReplayCpu))} per CPU-second (${fmtMs(eReplay)}/run, cpu ${fmtMs(eReplayCpu)}) | ` +
             `peak RSS ${fmtMB(peak)} (${fmtMB(rssBefore)} before) | target ≥ 5,000 cells/s on one core: ${met ? "met" : "missed"} | ` +
-            `medians of ${reps} and ${eReps} interleaved reps, empty recording cache each | ${coverage}; default ${summaryText(summarize(dRes))}; enlarged ${summaryText(summarize(eRes))}; ${goldenNote}`,
+            `medians of ${reps} and ${eReps} interleaved reps, empty recording cache and no memo each | ${coverage}; default ${summaryText(summarize(dRes))}; enlarged ${summaryText(summarize(eRes))}; ${goldenNote}`,
           data: {
             defaultCells: cells.length,
             defaultMs: dReplay,
@@ -151,7 +150,7 @@ export async function replayFigures(o: ReplayOptions): Promise<Figure[]> {
       const sets = factors.map((f) => enlarge(cells, f));
       const reps = o.quick ? 3 : 5;
       const s = await interleave(
-        sets.map((set, i) => ({ name: `${factors[i]}x`, before: clearRecordingCache, run: () => replay(set.cells, o.recordingsDir, tmpGold.dir, set.alias) })),
+        sets.map((set, i) => ({ name: `${factors[i]}x`, before: freshProcessState, run: () => replay(set.cells, o.recordingsDir, tmpGold.dir, set.alias) })),
         reps,
         1,
       );
