@@ -292,10 +292,13 @@ for (const { ver, fam } of VERSIONS) {
           expect(await configRtc(c, name)).toBe(first); // not saved by the write
           const off = await c.control({ kind: "guest-poweroff", domain: name }, "poweroff");
           expect(off.ok, off.detail).toBe(true);
-          expect(rtcOf(await read(c, name))).toBe("5000");
+          // xend 3.2.2 races itself here: its watch thread may store the vanished /vm key as "0"
+          // (harness/run/races.ts; facts/xend.md "3.2 vs later"); 3.4 and 4.1 keep 5000.
+          const afterOff = rtcOf(await read(c, name));
+          expect(fam === "3.2" ? ["5000", "0"] : ["5000"]).toContain(afterOff);
           expect(await configRtc(c, name)).toBe(first); // claim 5 is wrong: not saved at shutdown
           await start(c, name);
-          const second = fam === "3.2" && lt ? "7200" : "5000"; // 3.2 + localtime: guest change lost
+          const second = fam === "3.2" && lt ? "7200" : afterOff; // 3.2 + localtime: guest change lost
           const k2 = await clock(c, name);
           expect(k2.vmRtcTimeoffset).toBe(second);
           expect(await configRtc(c, name)).toBe(second);
