@@ -28,18 +28,28 @@ export function formatDomain(xml: string, behaviour: Behaviour, opts: ConvertOpt
   // A pure function of its arguments: every xend version of a matrix sends the same XML for a
   // (profile, scenario), so the outcome is remembered by them: the SXPR, or libvirt's refusal
   // (thrown anew each time, same code, message and position; other errors are not remembered).
-  const key = `${behaviour}\0${opts.xendConfigVersion}\0${opts.file ?? ""}\0${xml}`;
-  let known = formatted.get(key);
+  // Keyed first by the XML string itself (no new key string to hash: V8 keeps a string's hash), then by the rest.
+  let byXml = formatted.get(xml);
+  if (!byXml) {
+    if (formatted.size >= 512) formatted.clear();
+    byXml = new Map();
+    formatted.set(xml, byXml);
+  }
+  const key = `${behaviour}\0${opts.xendConfigVersion}\0${opts.file ?? ""}`;
+  let known = byXml.get(key);
   if (known === undefined) {
     try {
       const def = parseDomainXml(xml, { release: src.release, file: opts.file });
       known = formatSxpr(def, src.formatter, opts.xendConfigVersion);
+      // Made of many concatenations; flattened once (V8 does so on indexing) so the remembered text
+      // is one string for the garbage collector to keep, not a tree of thousands of pieces.
+      known.charCodeAt(known.length >> 1);
     } catch (e) {
       if (!isHarnessError(e, "libvirt") || e.cause !== undefined) throw e;
       known = { code: e.code, message: e.message, pos: e.pos };
     }
-    if (formatted.size >= 512) formatted.clear();
-    formatted.set(key, known);
+    if (byXml.size >= 64) byXml.clear();
+    byXml.set(key, known);
   }
   if (typeof known !== "string") throw new HarnessError(known.code, known.message, { pos: known.pos });
   return { sxpr: known, warnings: [] };
@@ -50,5 +60,5 @@ export function forgetFormatted(): void {
   formatted.clear();
 }
 
-/** formatDomain's SXPR or refusal by behaviour, xend config version, file name and XML text. */
-const formatted = new Map<string, string | { code: ErrorCode; message: string; pos?: SourcePos }>();
+/** formatDomain's SXPR or refusal by XML text, then by behaviour, xend config version and file name. */
+const formatted = new Map<string, Map<string, string | { code: ErrorCode; message: string; pos?: SourcePos }>>();
