@@ -157,3 +157,30 @@ describe("properties", () => {
     },
   );
 });
+
+describe("libvirt dialect: input on which libvirt's C reader never ends", () => {
+  it("a vertical tab or form feed between list elements is a positioned error, not a hang", () => {
+    for (const ch of ["\v", "\f"]) {
+      for (const strict of [true, false]) {
+        try {
+          readSxpr(`(vm (name x)${ch}(memory 1))`, { dialect: "libvirt", strict });
+          expect.unreachable();
+        } catch (e) {
+          expect(e).toBeInstanceOf(HarnessError);
+          expect((e as HarnessError).oneLine()).toMatch(/^<input>:1:13: character code (11|12) between list elements: libvirt's reader would loop forever here$/);
+        }
+      }
+    }
+  });
+
+  fcTest.prop([fc.string({ unit: fc.constantFrom(..."(vm x)' \t\n\r\v\f\\".split("")), maxLength: 40 })], { numRuns: 3000, seed: 11 })(
+    "the lenient libvirt reader ends on any text (it throws its own error or returns)",
+    (s) => {
+      try {
+        readSxpr(s, { dialect: "libvirt", strict: false });
+      } catch (e) {
+        expect(e).toBeInstanceOf(HarnessError);
+      }
+    },
+  );
+});

@@ -196,9 +196,14 @@ function readLibvirtOne(text: string, strict: boolean, file?: string): { value: 
       } else {
         const s = i;
         for (let d = c; i < n && !LV_SPACE(d) && d !== 41 && d !== 40; d = text.charCodeAt(++i));
+        if (i === s && i < n && c !== 41 && open.length) {
+          // A vertical tab or form feed: c_isspace ends the atom, but trim() does not skip it, so
+          // libvirt's C reader appends empty atoms to the list forever. Say so instead of hanging.
+          fail(text, i, `character code ${c} between list elements: libvirt's reader would loop forever here`, file);
+        }
         if (strict && i === s) {
           if (i >= n) fail(text, i, "unexpected end of input: expected an expression", file);
-          fail(text, i, "syntax error: unexpected ')'", file);
+          fail(text, i, c === 41 ? "syntax error: unexpected ')'" : `unexpected character code ${c}`, file);
         }
         v = text.slice(s, i);
       }
