@@ -90,40 +90,40 @@ class SxprWriter {
     this.add("(device (vfb ");
     if (g.type === "sdl") {
       this.add("(type sdl)");
-      if (g.display !== undefined) this.add(`(display '${g.display}')`);
-      if (g.xauth !== undefined) this.add(`(xauthority '${g.xauth}')`);
+      this.sdlFields(g);
     } else {
       this.add("(type vnc)");
-      if (g.autoport) this.add("(vncunused 1)");
-      else {
-        this.add("(vncunused 0)");
-        this.add(`(vncdisplay ${g.port - 5900})`);
-      }
-      if (g.listen !== undefined) this.add(`(vnclisten '${g.listen}')`);
-      if (g.passwd !== undefined) this.add(`(vncpasswd '${g.passwd}')`);
-      if (g.keymap !== undefined) this.add(`(keymap '${g.keymap}')`);
+      this.vncFields(g);
     }
     this.add("))");
+  }
+
+  /** The SDL display settings, the same in the vfb device and the old image form. */
+  private sdlFields(g: GraphicsDef): void {
+    if (g.display !== undefined) this.add(`(display '${g.display}')`);
+    if (g.xauth !== undefined) this.add(`(xauthority '${g.xauth}')`);
+  }
+
+  /** The VNC port, listen address, password and keymap, the same in the vfb device and the old image form. */
+  private vncFields(g: GraphicsDef): void {
+    if (g.autoport) this.add("(vncunused 1)");
+    else {
+      this.add("(vncunused 0)");
+      this.add(`(vncdisplay ${g.port - 5900})`);
+    }
+    if (g.listen !== undefined) this.add(`(vnclisten '${g.listen}')`);
+    if (g.passwd !== undefined) this.add(`(vncpasswd '${g.passwd}')`);
+    if (g.keymap !== undefined) this.add(`(keymap '${g.keymap}')`);
   }
 
   graphicsOld(g: GraphicsDef): void {
     if (g.type !== "sdl" && g.type !== "vnc") internal(`unexpected graphics type ${GRAPHICS_TYPE_NUMBERS.indexOf(g.type)}`);
     if (g.type === "sdl") {
       this.add("(sdl 1)");
-      if (g.display !== undefined) this.add(`(display '${g.display}')`);
-      if (g.xauth !== undefined) this.add(`(xauthority '${g.xauth}')`);
+      this.sdlFields(g);
     } else {
       this.add("(vnc 1)");
-      if (this.is450 || this.version >= V3_0_3) {
-        if (g.autoport) this.add("(vncunused 1)");
-        else {
-          this.add("(vncunused 0)");
-          this.add(`(vncdisplay ${g.port - 5900})`);
-        }
-        if (g.listen !== undefined) this.add(`(vnclisten '${g.listen}')`);
-        if (g.passwd !== undefined) this.add(`(vncpasswd '${g.passwd}')`);
-        if (g.keymap !== undefined) this.add(`(keymap '${g.keymap}')`);
-      }
+      if (this.is450 || this.version >= V3_0_3) this.vncFields(g);
     }
   }
 
