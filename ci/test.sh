@@ -17,9 +17,14 @@ echo "[test] npm ci"
 npm ci --no-audit --no-fund || { echo "0 passed, 1 failed"; exit 1; }
 
 mkdir -p test-artifacts
+rm -f test-artifacts/vitest.json
 echo "[test] vitest"
 npx vitest run --reporter=default --reporter=json --outputFile.json=test-artifacts/vitest.json
 code=$?
-node ci/summary.mjs test-artifacts/vitest.json || code=1
 echo "[test] wall time: $(( $(date +%s) - START ))s"
+# Clean up (containers, the dockerd this script started) before the closing line, so that it comes last.
+exit_cmd=$(trap -p EXIT | sed -E "s/^trap -- '(.*)' EXIT$/\1/")
+trap - EXIT
+[ -n "$exit_cmd" ] && eval "$exit_cmd"
+node ci/summary.mjs test-artifacts/vitest.json || code=1
 exit $code
