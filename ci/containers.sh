@@ -7,8 +7,10 @@
 # 3. builds the local base images without any registry (ci/base-images.sh): node-scratch always,
 #    debian-py27 (for the real xend sandbox) only when a Xen tree is given or XEND_COMPAT_BUILD_SANDBOX=1;
 # 4. exports TESTCONTAINERS_RYUK_DISABLED=true and TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1;
-# 5. on exit (a trap chained after the caller's) removes containers and networks labelled
-#    org.testcontainers=true or org.xend-compat=true and stops the dockerd it started.
+# 5. exports XEND_COMPAT_RUN_ID (unless set) so that every container this run starts carries the label
+#    org.xend-compat.run=<id>; on exit (a trap chained after the caller's) removes the containers and
+#    networks with that label only (never a user's own containers, testcontainers' or ours from
+#    another run) and stops the dockerd only if this script started it (a running engine is left alone).
 #
 # When no engine can run, nothing fails: XEND_COMPAT_NO_ENGINE="<reason>" is exported and the
 # container tests skip with that reason while the rest of the suite runs.
@@ -29,15 +31,13 @@ xc_ct_engine_answers() { timeout 10 docker info >/dev/null 2>&1; }
 xc_ct_cleanup() {
   command -v docker >/dev/null 2>&1 || return 0
   if xc_ct_engine_answers; then
-    local label ids left
-    for label in org.testcontainers=true org.xend-compat=true; do
-      ids=$(docker ps -aq --filter "label=$label" 2>/dev/null || true)
-      # shellcheck disable=SC2086
-      [ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1
-      docker network prune -f --filter "label=$label" >/dev/null 2>&1 || true
-    done
-    left=$(docker ps -aq --filter label=org.xend-compat=true 2>/dev/null | wc -l)
-    xc_ct_log "cleanup: labelled containers and networks removed ($left xend-compat containers left)"
+    local label="org.xend-compat.run=$XEND_COMPAT_RUN_ID" ids left
+    ids=$(docker ps -aq --filter "label=$label" 2>/dev/null || true)
+    # shellcheck disable=SC2086
+    [ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1
+    docker network prune -f --filter "label=$label" >/dev/null 2>&1 || true
+    left=$(docker ps -aq --filter "label=$label" 2>/dev/null | wc -l)
+    xc_ct_log "cleanup: containers and networks of run $XEND_COMPAT_RUN_ID removed ($left left)"
   fi
   if [ -n "$XC_CT_DOCKERD_PID" ] && kill -0 "$XC_CT_DOCKERD_PID" 2>/dev/null; then
     kill -TERM "$XC_CT_DOCKERD_PID" 2>/dev/null || true
@@ -133,6 +133,14 @@ xc_ct_setup() {
   export TESTCONTAINERS_RYUK_DISABLED=true
   export TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1
 }
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  echo "ci/containers.sh is sourced by ci/test.sh, not run: it sets up an engine for one test run and undoes it" >&2
+  echo "when that run ends. To start an engine yourself: see 'xend-compat doctor'." >&2
+  exit 2
+fi
+# One id per test run: every container the harness starts carries org.xend-compat.run=<id>.
+export XEND_COMPAT_RUN_ID="${XEND_COMPAT_RUN_ID:-ci-$(date +%s)-$$}"
 
 if [ -n "${XEND_COMPAT_NO_ENGINE:-}" ]; then
   xc_ct_log "XEND_COMPAT_NO_ENGINE is set ($XEND_COMPAT_NO_ENGINE): engine setup skipped"

@@ -58,7 +58,7 @@ function ping(): Promise<string | undefined> {
       resolve(res.statusCode === 200 ? undefined : `the Docker engine answered /_ping with HTTP ${res.statusCode}`);
     });
     req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", (e: NodeJS.ErrnoException) => resolve(`no Docker engine answers (${e.code ?? e.message}); run ci/containers.sh`));
+    req.on("error", (e: NodeJS.ErrnoException) => resolve(`no Docker engine answers (${e.code ?? e.message}); see xend-compat doctor`));
   });
 }
 
@@ -133,7 +133,10 @@ const silentIO = () => ({
 });
 
 function labelledContainers(): string[] {
-  const out = execFileSync("docker", ["ps", "-a", "-q", "--filter", "label=org.xend-compat=true"], { encoding: "utf8" });
+  // This run's containers only (ci/containers.sh sets the run id); without one, every container of ours.
+  const id = process.env.XEND_COMPAT_RUN_ID;
+  const label = id ? `label=org.xend-compat.run=${id}` : "label=org.xend-compat=true";
+  const out = execFileSync("docker", ["ps", "-a", "-q", "--filter", label], { encoding: "utf8" });
   return out.split("\n").filter(Boolean);
 }
 

@@ -54,7 +54,7 @@ export const xenSrcVar = (v: string) => `XEND_COMPAT_XEN_SRC_${v.replace(/\./g, 
 export const LIVE_SOCKET = "/var/lib/xend/xend-socket";
 
 const ENGINE_FIX =
-  "run ci/containers.sh (as root: apt-get install docker.io; dockerd --iptables=false --ip-forward=false --ip-masq=false &)";
+  "install and start a Docker engine the way your system does it (Debian, as root: apt-get install docker.io && systemctl start docker); ci/test.sh starts a private one for its own run and stops only that";
 
 /** Where the Docker API is: DOCKER_HOST (unix:// or tcp://) or /var/run/docker.sock. */
 export function dockerEndpoint(env: NodeJS.ProcessEnv): { socketPath: string } | { host: string; port: number } {

@@ -18,6 +18,17 @@ import { exchange, type XendTarget } from "../xend/index.js";
 import type { Backend, BackendSession, ControlReply, ControlStep, HttpRequest, HttpResponse, Provenance } from "../xend/index.js";
 import { CONTROL_PATH, CONTROL_PORT, ERROR_HEADER, REPLAY_ERROR_STATUS, SESSION_HEADER, STEP_HEADER, XEND_PORT } from "./protocol.js";
 import { LABEL } from "./images.js";
+
+/**
+ * The label naming the run that started a container: `org.xend-compat.run=<XEND_COMPAT_RUN_ID>`
+ * when that variable is set (ci/containers.sh sets it), so that a clean-up removes exactly the
+ * containers of its own run and never a user's (testcontainers' own labels are on every
+ * testcontainers container of the machine, the user's included).
+ */
+export function runLabel(env: NodeJS.ProcessEnv): Record<string, string> {
+  const id = env.XEND_COMPAT_RUN_ID;
+  return id && /^[A-Za-z0-9_.-]{1,64}$/.test(id) ? { [`${LABEL}.run`]: id } : {};
+}
 import { SandboxBackend, type XenTree } from "../sandbox/index.js";
 
 type SandboxInit = ConstructorParameters<typeof SandboxBackend>[0];
@@ -84,7 +95,7 @@ export const startWithTestcontainers: ContainerStarter = async (spec) => {
   let c = new Container(spec.image)
     .withExposedPorts(XEND_PORT, CONTROL_PORT)
     .onLoopbackOnly()
-    .withLabels(spec.labels)
+    .withLabels({ ...spec.labels, ...runLabel(process.env) })
     .withEnvironment(spec.env ?? {})
     // Scratch images have no shell: probe xend's own HTTP, never forListeningPorts.
     .withWaitStrategy(
