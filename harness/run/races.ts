@@ -26,7 +26,7 @@ export const XEND_RACES: readonly XendRace[] = [
     racyValue: "0",
     runningValues: ["10800", "3600"],
     why:
-      "xend 3.2.2's watch thread stores the vanished /vm/<uuid>/rtc/timeoffset of a powered-off HVM domain as 0, racing its poweroff handling (facts/xend.md, '3.2 vs later'; fixtures/recordings/README.md, 'Volatile fields')",
+      "xend 3.2.2's watch thread stores the vanished /vm/<uuid>/rtc/timeoffset of a powered-off HVM domain as 0, racing its poweroff handling (docs/clock.md#xend-32-race: Xen 3.2.2 tools/python/xen/xend/XendDomainInfo.py:1055-1056, 1080-1081; fixtures/recordings/README.md, 'Volatile fields')",
   },
 ];
 
