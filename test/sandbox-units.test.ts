@@ -10,6 +10,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import {
   domainNamesOf,
   familyOfVersion,
+  seriesRangeOfTree,
+  checkTreeSeries,
   findPython2,
   openTree,
   parseOriginFile,
@@ -50,12 +52,14 @@ describe("Xen tree detection and provenance", () => {
     expect(familyOfVersion("3.2.2")).toBe("3.2");
     expect(familyOfVersion("3.4.3")).toBe("3.4");
     expect(familyOfVersion("4.1.2")).toBe("4.1");
-    expect(familyOfVersion("3.20")).toBeUndefined();
-    expect(familyOfVersion("4.0.1")).toBeUndefined();
+    expect(familyOfVersion("3.0.0")).toBe("3.0");
+    expect(familyOfVersion("4.0.1")).toBe("4.0");
+    expect(familyOfVersion("4.4.4")).toBe("4.4");
+    expect(familyOfVersion("custom")).toBeUndefined();
   });
 
   it("finds tools/python, tells the family from the tree, and takes provenance from an origin file", () => {
-    const t41 = fakeTree("t41", ["xc", "checkpoint"]);
+    const t41 = fakeTree("t41", ["xc", "checkpoint", "xl", "acm"]);
     fs.writeFileSync(path.join(t41, ".xend-compat-origin"), "repo=github:x/y\ncommit=0123\nref=RELEASE-4.1.2\n");
     const t = openTree(t41);
     expect(t.pythonDir).toBe(path.join(t41, "tools", "python"));
@@ -67,8 +71,13 @@ describe("Xen tree detection and provenance", () => {
     expect(t2.origin).toMatchObject({ repo: "tarball xen-4.1.2.tar.gz", commit: "sha256:ff" });
     expect(t2.originSource).toBe("option");
     expect(openTree(fakeTree("t34", ["xc", "process"])).family).toBe("3.4");
-    const t32 = openTree(fakeTree("t32", ["xc", "acm"]));
+    const t32 = openTree(fakeTree("t32", ["xc", "acm", "flask"]));
     expect(t32.family).toBe("3.2");
+    expect(seriesRangeOfTree(t32.pythonDir)).toEqual({ min: "3.2", max: "3.3" });
+    expect(seriesRangeOfTree(fakeTree("t40", ["xc", "checkpoint", "acm"]) + "/tools/python")).toEqual({ min: "4.0", max: "4.0" });
+    expect(seriesRangeOfTree(fakeTree("t44", ["xc", "checkpoint", "xl"]) + "/tools/python")).toEqual({ min: "4.2", max: "4.4" });
+    expect(seriesRangeOfTree(fakeTree("t30", ["xc", "xs"]) + "/tools/python")).toEqual({ min: "3.0", max: "3.0" });
+    expect(() => checkTreeSeries(openTree(fakeTree("t40b", ["xc", "checkpoint"])), "4.1.2")).toThrow(/holds a 4\.0\.x xend/);
     expect(t32.origin.commit).toBe("unknown");
     expect(t32.originSource).toBe("none");
   });

@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { spawnSync } from "node:child_process";
 import type { Command, CliIO } from "../cli.js";
 import { parseCommandArgs } from "./args.js";
+import { XEND_SERIES, xenSrcEnvName } from "../xend/index.js";
 
 export type ProbeStatus = "ok" | "warn" | "missing" | "skipped";
 
@@ -49,8 +50,8 @@ export interface Probe {
   run(host: DoctorHost, earlier: ReadonlyMap<string, ProbeResult>): Promise<ProbeResult> | ProbeResult;
 }
 
-export const XEND_VERSIONS = ["3.2", "3.4.3", "4.1.2"] as const;
-export const xenSrcVar = (v: string) => `XEND_COMPAT_XEN_SRC_${v.replace(/\./g, "_")}`;
+export const XEND_VERSIONS: readonly string[] = XEND_SERIES.map((s) => s.version);
+export const xenSrcVar = xenSrcEnvName;
 export const LIVE_SOCKET = "/var/lib/xend/xend-socket";
 
 const ENGINE_FIX =
@@ -362,7 +363,7 @@ const HELP = `usage: xend-compat doctor [--json]
 What this machine can run, one line per probe (in order; a probe that depends on an earlier one says
 why it was skipped), each with its status and how to fix it:
   docker engine, testcontainers settings, base images, python 2.7,
-  xen tree <version> (XEND_COMPAT_XEN_SRC_3_2, _3_4_3, _4_1_2), live xend socket (${LIVE_SOCKET}),
+  xen tree <version> (XEND_COMPAT_XEN_SRC_<version with _ for .>, e.g. _3_0_0, _3_2, _4_4_4), live xend socket (${LIVE_SOCKET}),
   recordings <version>, backends (what each backend can do here).
 
 options:

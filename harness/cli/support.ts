@@ -6,10 +6,17 @@ import { parseCommandArgs } from "./args.js";
 import { listArg, stderrProgress } from "./run.js";
 import pc from "picocolors";
 import { summaryLine } from "../report/index.js";
+import { existsSync } from "node:fs";
+import { fromRoot } from "../matrix/index.js";
+import { seriesLabel } from "../xend/index.js";
 
-const HELP = `usage: xend-compat support [--libvirt V] [--xend V] [--json]
+/** The matrix support answers from: every xend series (matrices/full.yaml). */
+export const FULL_MATRIX = "matrices/full.yaml";
 
-Answers, per libvirt version and xend version of the default matrix (replayed from the recordings):
+const HELP = `usage: xend-compat support [--libvirt V] [--xend V] [--matrix F] [--json]
+
+Answers, per libvirt version and xend series of the full matrix (${FULL_MATRIX}: the xend of
+every Xen series 3.0-4.4, each named by the tree that plays it; replayed from the recordings):
   full      every scenario's configuration survived (preserved)
   partial   nothing silently changed, but libvirt or xend refused something (rejected), or some
             scenario did not run (error or skipped: listed with the reason)
@@ -21,7 +28,9 @@ options:
   --libvirt V   only this libvirt version (repeatable or comma-separated; any release a profile
                 covers, e.g. 0.9.12)
   --xend V      only this xend version (repeatable or comma-separated)
-  --json        print {"support": [...]} (libvirt, profile, xend, status, counts, scenarios, why)
+  --matrix F    another matrix (e.g. matrices/default.yaml)
+  --json        print {"support": [...]} (libvirt, profile, xend, xendTree, status, counts, scenarios,
+                why); xendTree is the honest label of the tree behind the xend version
 
 exit codes: 0 answered; 1 some cell was an error (the backend or the harness failed, e.g. a recording
 is missing or no longer matches: that answer lacks it); 2 bad input or usage (e.g. a xend version with
@@ -39,6 +48,8 @@ export function renderSupportText(answers: SupportAnswer[], width = 80, color = 
       lastLibvirt = a.libvirt;
     }
     out.push(`  xend ${a.xend.padEnd(7)} ${paint[a.status](a.status.padEnd(8))} ${counts(a)}`);
+    const label = seriesLabel(a.xend);
+    if (label !== a.xend) out.push(c.dim(`      tree: ${label}`));
     for (const [v, ss] of Object.entries(a.scenarios)) {
       if (!ss.length) continue;
       out.push(...wrap(`${v}: ${ss.join(", ")}`, width - 6, "  ").map((l) => `      ${l}`));
@@ -63,14 +74,16 @@ export const command: Command = {
     const { values } = parseCommandArgs("support", argv, {
       libvirt: { type: "string", multiple: true },
       xend: { type: "string", multiple: true },
+      matrix: { type: "string" },
       json: { type: "boolean" },
     });
     const progress = stderrProgress(io, "recorded");
-    const ex = await execute({ libvirt: listArg(values.libvirt), xend: listArg(values.xend), cwd: io.cwd, env: io.env, onProgress: progress.onProgress });
+    const matrix = values.matrix ?? (existsSync(fromRoot(FULL_MATRIX)) ? fromRoot(FULL_MATRIX) : undefined);
+    const ex = await execute({ ...(matrix ? { matrix } : {}), libvirt: listArg(values.libvirt), xend: listArg(values.xend), cwd: io.cwd, env: io.env, onProgress: progress.onProgress });
     progress.finish();
     const answers = supportAnswers(ex.results);
     if (values.json) {
-      io.out(JSON.stringify({ support: answers.map((a) => ({ libvirt: a.libvirt, profile: a.profileId, xend: a.xend, status: a.status, counts: a.counts, scenarios: a.scenarios, why: a.why })) }, null, 2));
+      io.out(JSON.stringify({ support: answers.map((a) => ({ libvirt: a.libvirt, profile: a.profileId, xend: a.xend, xendTree: seriesLabel(a.xend), status: a.status, counts: a.counts, scenarios: a.scenarios, why: a.why })) }, null, 2));
       io.err(summaryLine(ex.results));
     } else {
       io.out(renderSupportText(answers, 80, io.isTTY && io.env.NO_COLOR === undefined).replace(/\n$/, ""));

@@ -15,7 +15,7 @@ import * as path from "node:path";
 import { createHash } from "node:crypto";
 import { HarnessError } from "../errors.js";
 import type { Provenance } from "../xend/index.js";
-import { familyOfVersion, openTree, type XenTree } from "../sandbox/index.js";
+import { checkTreeSeries, openTree, type XenTree } from "../sandbox/index.js";
 import { buildImage, ensureBaseImage, imageExists, LABEL } from "./images.js";
 import type { Progress } from "./progress.js";
 import { CONTROL_PORT, XEND_PORT } from "./protocol.js";
@@ -60,9 +60,7 @@ function files(dir: string, keep: (rel: string) => boolean): string[] {
 
 export async function ensureSandboxImage(o: { root: string; xendVersion: string; xenSrc: string; progress: Progress }): Promise<SandboxImage> {
   const tree = openTree(o.xenSrc);
-  const wanted = familyOfVersion(o.xendVersion);
-  if (wanted && wanted !== tree.family)
-    throw new HarnessError("input.usage", `xend version ${o.xendVersion} does not match the Xen tree at ${tree.given}: it holds a ${tree.family}.x xend`);
+  checkTreeSeries(tree, o.xendVersion);
   const pyDir = path.join(o.root, "harness", "sandbox", "py");
   if (!fs.existsSync(path.join(pyDir, "sandbox_main.py")))
     throw new HarnessError("backend.unavailable", `the sandbox image needs ${path.join(pyDir, "sandbox_main.py")}`);

@@ -5,7 +5,7 @@
  * (libvirt refused, or xend refused) verdict.
  */
 import { HarnessError, isHarnessError } from "../errors.js";
-import { describeClock, readClock, readClockOf, parseLenient, resolveProfile, encodeForm, sameClock, type ClockMeaning, type ClockReading, type Profile } from "../libvirt/index.js";
+import { compareVersions, describeClock, readClock, readClockOf, parseLenient, resolveProfile, encodeForm, sameClock, type ClockMeaning, type ClockReading, type Profile } from "../libvirt/index.js";
 import type { Cell, Verdict } from "../matrix/index.js";
 import { findKey, readSxpr } from "../sxp/index.js";
 import { XendClient } from "../xend/index.js";
@@ -205,6 +205,25 @@ export function missingCapability(cell: Cell, backend: Pick<Backend, "guestContr
   return null;
 }
 
+/**
+ * The start of the skip reason of a cell whose libvirt would not define the domain through xend at
+ * all. Such a cell ran for real as far as libvirt talks to xend (GET /xend/node/), so its recording
+ * is kept (harness/cli/record.ts).
+ */
+export const NOT_THROUGH_XEND = "libvirt would not define this domain through xend";
+
+/**
+ * Whether this libvirt defines domains through its xm-file driver (config files in /etc/xen) instead
+ * of xend, given xend's `xend_config_format`: libvirt before 1.3.1 does when the format is below 3
+ * (XEND_CONFIG_VERSION_3_0_4; xenDaemonDomainDefineXML returns NULL, v0.8.7
+ * src/xen/xend_internal.c:4602, v0.9.11 3319, and xenUnifiedDomainDefineXML tries the next driver);
+ * 1.3.1 removed the version checks (b6fa95189 "Xen: xend: remove use of XEND_CONFIG_VERSION") and
+ * always posts op=new.
+ */
+export function definesThroughXmFiles(profile: Pick<Profile, "first">, xendConfigFormat: number): boolean {
+  return xendConfigFormat < 3 && compareVersions(profile.first, "1.3.1") < 0;
+}
+
 /** Run one cell against an open backend. Never throws, except HarnessError input.* (bad input: the run stops). */
 export async function runCell(cell: Cell, backend: Backend, opts: { profile?: Profile } = {}): Promise<CellRun> {
   const s = cell.scenario;
@@ -281,6 +300,11 @@ export async function runCell(cell: Cell, backend: Backend, opts: { profile?: Pr
   try {
     const node = await client.getNode("0-node");
     obs.xendConfigFormat = node.xendConfigFormat;
+    if (s.steps.some((t) => t.kind === "define") && definesThroughXmFiles(profile, node.xendConfigFormat))
+      throw new Stop(
+        "skipped",
+        `${NOT_THROUGH_XEND}: xend reports xend_config_format ${node.xendConfigFormat} (below 3, xend before 3.0.4), so libvirt ${profile.first}-${profile.last} defines it through its xm-file driver (/etc/xen/<name>) and never posts op=new; the round trip through xend does not exist here`,
+      );
 
     during = "formatting the domain XML";
     let formatted;

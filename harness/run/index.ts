@@ -3,7 +3,7 @@ export { runCells, finishCell } from "./runner.js";
 export type { RunOptions } from "./runner.js";
 export { forgetInputs } from "./cell.js";
 export { forgetPretty } from "./golden.js";
-export { runCell, judgeChecks, verdictOfChecks, withReadBack, rewriteIdentity, cmdlineOf, verdictForError, missingCapability } from "./cell.js";
+export { runCell, judgeChecks, verdictOfChecks, withReadBack, rewriteIdentity, cmdlineOf, verdictForError, missingCapability, NOT_THROUGH_XEND, definesThroughXmFiles } from "./cell.js";
 export type { CellRun } from "./cell.js";
 export { effectiveOffset, intendedOffset, signed } from "./effective.js";
 export { outcomeOf, asExpected } from "./outcome.js";

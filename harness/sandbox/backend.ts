@@ -152,6 +152,7 @@ export class SandboxBackend implements Backend {
       ...(t.origin.ref ? [`ref ${t.origin.ref}`] : []),
       ...(t.origin.note ? [`origin note: ${t.origin.note}`] : []),
       `host UTC offset ${r.hostUtcOffset} s under TZ=${r.tz}`,
+      ...(r.needs ? [r.needs] : []),
       "fakes (xend-compat): xen.lowlevel.xc (hypervisor), xen.lowlevel.xs (xenstore), recorder modules acm/flask/scf/process/checkpoint/netlink/ptsname; balloon stat stub; createDeviceModel recorder (no qemu-dm runs); no host PCI devices",
       `generated modules: ${r.generatedModules.length ? r.generatedModules.join(", ") : "none needed"}`,
       `placeholder files (${ph.mode}${ph.mode === "namespace" ? ", overlays on " + (ph.overlays.join(" ") || "nothing yet") + " in a private mount namespace" : ""}): ${ph.provided.length ? ph.provided.join(" ") : "none"}`,
@@ -296,7 +297,8 @@ export async function waitForXend(target: XendTarget, deadline: number, proc: Sa
     if (!proc.alive) throw new HarnessError("backend.unavailable", `sandbox xend ${proc.describeExit()}${stderrTailText(proc)}`);
     try {
       const res = await exchange(target, libvirtGet("/xend/node/"), { timeoutMs: Math.max(1000, deadline - Date.now()) });
-      if (res.status === 200 && res.body.includes("xend_config_format")) return;
+      // xend before 3.0.3 reports no xend_config_format; any (node ...) answer means it serves.
+      if (res.status === 200 && /^\s*\(node\b/.test(res.body)) return;
       last = `status ${res.status}: ${res.body.slice(0, 200)}`;
     } catch (e) {
       last = isHarnessError(e) ? e.message : String(e);

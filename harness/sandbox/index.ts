@@ -6,13 +6,14 @@
 import * as fs from "node:fs";
 import { HarnessError } from "../errors.js";
 import { SandboxBackend, waitForXend } from "./backend.js";
+import { XEND_SERIES, xenSrcEnvName } from "../xend/index.js";
 import { launch, makeStateDir } from "./launch.js";
 import { findPython2, privateMountNamespace } from "./python.js";
-import { familyOfVersion, openTree, type TreeOrigin } from "./tree.js";
+import { checkTreeSeries, openTree, type TreeOrigin } from "./tree.js";
 
 export { SandboxBackend, domainNamesOf } from "./backend.js";
 export type { SandboxSession } from "./backend.js";
-export { openTree, findPythonDir, familyOfTree, familyOfVersion, parseOriginFile, ORIGIN_FILE } from "./tree.js";
+export { openTree, findPythonDir, familyOfTree, familyOfVersion, seriesRangeOfTree, compareSeries, checkTreeSeries, parseOriginFile, ORIGIN_FILE } from "./tree.js";
 export type { XenTree, TreeOrigin, XendFamily } from "./tree.js";
 export { findPython2, privateMountNamespace } from "./python.js";
 export { signalHandlersInstalled, PY_DIR, launch, placeholderModeRefusal, IN_CONTAINER_ENV } from "./launch.js";
@@ -20,12 +21,8 @@ export { prepareDockerContext, DOCKERFILE } from "./docker.js";
 export type { DockerContext } from "./docker.js";
 export type { ReadyInfo, PlaceholderInfo } from "./launch.js";
 
-/** The environment variables that name Xen trees, by xend version. */
-export const XEN_SRC_ENV: Readonly<Record<string, string>> = {
-  "3.2": "XEND_COMPAT_XEN_SRC_3_2",
-  "3.4.3": "XEND_COMPAT_XEN_SRC_3_4_3",
-  "4.1.2": "XEND_COMPAT_XEN_SRC_4_1_2",
-};
+/** The environment variables that name Xen trees, by xend version (one per xend series, harness/xend/series.ts). */
+export const XEN_SRC_ENV: Readonly<Record<string, string>> = Object.fromEntries(XEND_SERIES.map((s) => [s.version, xenSrcEnvName(s.version)]));
 
 export const DEFAULT_TZ = "ORC-2";
 
@@ -70,12 +67,7 @@ export interface SandboxOptions {
 export async function startSandbox(opts: SandboxOptions): Promise<SandboxBackend> {
   const t0 = Date.now();
   const tree = openTree(opts.xenSrc, opts.origin);
-  const wanted = familyOfVersion(opts.xendVersion);
-  if (wanted && wanted !== tree.family)
-    throw new HarnessError(
-      "input.usage",
-      `xend version ${opts.xendVersion} does not match the Xen tree at ${tree.given}: it holds a ${tree.family}.x xend`,
-    );
+  checkTreeSeries(tree, opts.xendVersion);
   const python = findPython2(opts.python);
   const tz = opts.tz ?? DEFAULT_TZ;
   if (!/^[A-Za-z0-9:+\-,./<>_]+$/.test(tz)) throw new HarnessError("input.usage", `bad TZ '${tz}'`);

@@ -18,6 +18,8 @@ export interface ReadyInfo {
   control: XendTarget;
   python: string;
   family: string;
+  /** What the fakes learnt from the tree (tree_needs.describe). */
+  needs?: string;
   tree: string;
   tz: string;
   hostUtcOffset: number;

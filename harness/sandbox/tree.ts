@@ -9,7 +9,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { HarnessError } from "../errors.js";
 
-export type XendFamily = "3.2" | "3.4" | "4.1";
+/** A Xen series, `M.m` (e.g. `3.0`, `4.4`): what xeninfo reports as xen_major/xen_minor. */
+export type XendFamily = string;
 
 /** Where a tree came from. */
 export interface TreeOrigin {
@@ -44,20 +45,55 @@ export function findPythonDir(dir: string): string | undefined {
   return undefined;
 }
 
-/** Which xend generation the tree holds, from the compiled helpers it ships sources for. */
-export function familyOfTree(pythonDir: string): XendFamily {
+/**
+ * The Xen series a tree may hold, from what its tools/python contains (a bare tools/python does not
+ * name its release): the compiled helpers it ships sources for, and whether it has managed domains
+ * (XendConfig.py, 3.1 on). The bounds are what each marker proves; 3.2 and 3.3, and 4.2 to 4.4, have
+ * the same markers, so a tree of those gives a range.
+ */
+export function seriesRangeOfTree(pythonDir: string): { min: XendFamily; max: XendFamily } {
   const low = path.join(pythonDir, "xen", "lowlevel");
-  if (fs.existsSync(path.join(low, "checkpoint")) || fs.existsSync(path.join(low, "xl"))) return "4.1";
-  if (fs.existsSync(path.join(low, "process"))) return "3.4";
-  return "3.2";
+  const has = (d: string) => fs.existsSync(path.join(low, d));
+  const managed = fs.existsSync(path.join(pythonDir, "xen", "xend", "XendConfig.py"));
+  if (has("xl")) return has("acm") ? { min: "4.1", max: "4.1" } : { min: "4.2", max: "4.4" };
+  if (has("checkpoint")) return { min: "4.0", max: "4.0" };
+  if (has("process")) return { min: "3.4", max: "3.4" };
+  if (has("flask")) return { min: "3.2", max: "3.3" };
+  if (has("acm") || managed) return { min: "3.1", max: "3.1" };
+  return { min: "3.0", max: "3.0" };
 }
 
-/** The family a version string names (`3.2`, `3.2.2`, `3.4.3`, `4.1.2`), or undefined. */
+/** The lowest series the tree may hold (see seriesRangeOfTree). */
+export function familyOfTree(pythonDir: string): XendFamily {
+  return seriesRangeOfTree(pythonDir).min;
+}
+
+/** The series a version label names (`3.0.0` → `3.0`, `3.4.3` → `3.4`, `4.1.2` → `4.1`), or undefined. */
 export function familyOfVersion(v: string): XendFamily | undefined {
-  if (/^3\.2(\.|$)/.test(v)) return "3.2";
-  if (/^3\.4(\.|$)/.test(v)) return "3.4";
-  if (/^4\.1(\.|$)/.test(v)) return "4.1";
-  return undefined;
+  const m = /^(\d+)\.(\d+)(?:\.|$)/.exec(v);
+  return m ? `${Number(m[1])}.${Number(m[2])}` : undefined;
+}
+
+/**
+ * Check that the xend version label can be the tree's (its series within seriesRangeOfTree) and set
+ * `tree.family` to the label's series; throws `input.usage` naming both otherwise.
+ */
+export function checkTreeSeries(tree: XenTree, xendVersion: string): void {
+  const wanted = familyOfVersion(xendVersion);
+  const range = seriesRangeOfTree(tree.pythonDir);
+  if (wanted && (compareSeries(wanted, range.min) < 0 || compareSeries(wanted, range.max) > 0))
+    throw new HarnessError(
+      "input.usage",
+      `xend version ${xendVersion} does not match the Xen tree at ${tree.given}: it holds a ${range.min === range.max ? `${range.min}.x` : `${range.min}.x-${range.max}.x`} xend (from the lowlevel modules and files under tools/python)`,
+    );
+  if (wanted) tree.family = wanted;
+}
+
+/** Compare two series `M.m`. */
+export function compareSeries(a: string, b: string): number {
+  const [am, an] = a.split(".").map(Number);
+  const [bm, bn] = b.split(".").map(Number);
+  return am! - bm! || an! - bn!;
 }
 
 /** Parse an origin file: `key=value` lines (repo, commit, ref, version, note); `#` comments. */

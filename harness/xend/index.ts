@@ -10,6 +10,8 @@ export {
   DEFAULT_XEND_PORT,
 } from "./transport.js";
 export type { XendTarget, ExchangeOptions } from "./transport.js";
+export { XEND_SERIES, xenSrcEnvName, seriesOf, seriesLabel } from "./series.js";
+export type { XendSeries, TreeKind } from "./series.js";
 export { XendClient, XendRefusal, LIBVIRT_HEADERS, libvirtGet, libvirtPost } from "./client.js";
 export type { NodeInfo, DomainInfo, DomainOp } from "./client.js";
 export { parseForm, parseFormPairs, unquotePlus, compareForms, compareSxprValues, SXPR_FIELDS } from "./form.js";

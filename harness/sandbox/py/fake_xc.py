@@ -108,6 +108,14 @@ def guest_shutdown(domid, reason):
     sandbox_state.fire_release_domain()
 
 
+class PhysInfo(dict):
+    """physinfo(): a field the fake does not make is named in the error."""
+
+    def __missing__(self, key):
+        raise KeyError("%s (physinfo field not made by the xend-compat fake hypervisor for this tree; "
+                       "it gives: %s)" % (key, ', '.join(sorted(self.keys()))))
+
+
 class xc(object):
     """The hypervisor handle xend creates with xen.lowlevel.xc.xc()."""
 
@@ -126,8 +134,7 @@ class xc(object):
 
     # --- host information
     def xeninfo(self):
-        fam = sandbox_state.FAMILY
-        major, minor = {'3.2': (3, 2), '3.4': (3, 4), '4.1': (4, 1)}.get(fam, (4, 1))
+        major, minor = [int(x) for x in sandbox_state.FAMILY.split('.')[:2]]
         return {
             'xen_major': major, 'xen_minor': minor, 'xen_extra': '.sandbox',
             'xen_caps': 'xen-3.0-x86_64 xen-3.0-x86_32p hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64',
@@ -140,21 +147,17 @@ class xc(object):
     def physinfo(self):
         with _lock:
             used = sum([d['maxmem_kb'] for d in _domains.values()])
-        info = {
+        every = {
             'nr_nodes': 1, 'threads_per_core': 1, 'cores_per_socket': 2, 'nr_cpus': 2,
             'total_memory': HOST_MEM_KB, 'free_memory': max(HOST_MEM_KB - used, 0),
             'scrub_memory': 0, 'cpu_khz': 2000000,
             'hw_caps': '00000000:00000000:00000000:00000000:00000000:00000000:00000000:00000000',
             'virt_caps': 'hvm',
+            'max_cpu_id': 1, 'sockets_per_node': 1, 'node_to_cpu': [[0, 1]],
+            'node_to_memory': [HOST_MEM_KB], 'max_node_id': 0, 'node_to_dma32_mem': [0],
         }
-        if sandbox_state.FAMILY in ('3.2', '3.4'):
-            info['max_cpu_id'] = 1
-            info['sockets_per_node'] = 1
-            info['node_to_cpu'] = [[0, 1]]
-            info['node_to_memory'] = [HOST_MEM_KB]
-            if sandbox_state.FAMILY == '3.2':
-                del info['virt_caps']
-        return info
+        # Only the fields this tree's xend names (tree_needs.scan): what its own binding returned.
+        return PhysInfo([(k, every[k]) for k in sandbox_state.NEEDS['physinfo']])
 
     def topologyinfo(self):
         return {'max_cpu_index': 1, 'cpu_to_core': [0, 1], 'cpu_to_socket': [0, 0],
@@ -224,8 +227,12 @@ class xc(object):
                     break
                 d = dict(_domains[domid])
                 d['handle'] = list(d['handle'])
-                if sandbox_state.FAMILY != '4.1':
+                if not sandbox_state.NEEDS['cpupool']:
                     del d['cpupool']
+                if sandbox_state.NEEDS.get('getinfoDom'):
+                    # 3.0's binding called the domain id 'dom' and the vcpu count 'vcpus'.
+                    d['dom'] = d.pop('domid')
+                    d['vcpus'] = d['online_vcpus']
                 out.append(d)
             return out
 
@@ -316,16 +323,29 @@ class xc(object):
         sandbox_state.add_time_offset(uuid, offset)
         return 0
 
+    def pages_to_kib(self, pages):
+        return int(pages) * 4   # 3.0: 4 KiB pages
+
     def linux_build(self, **kwargs):
-        domid = kwargs.get('domid')
+        domid = kwargs.get('domid', kwargs.get('dom'))  # 3.0 says dom=
         sandbox_state.record('xc.linux_build', domid=domid, uuid=domain_uuid(domid),
                              kwargs=_plain(kwargs))
         return {'store_mfn': 0x1000 + int(domid), 'console_mfn': 0x2000 + int(domid), 'notes': {}}
 
     def hvm_build(self, **kwargs):
-        domid = kwargs.get('domid')
+        domid = kwargs.get('domid', kwargs.get('dom'))
         sandbox_state.record('xc.hvm_build', domid=domid, uuid=domain_uuid(domid),
                              kwargs=_plain(kwargs))
+        if 'store_evtchn' in kwargs:
+            # The binding of trees that pass the store event channel to hvm_build (3.1) set up the
+            # store page itself and returned its frame; later trees ask hvm_get_param for it.
+            return {'store_mfn': 0x1000 + int(domid)}
+        return {}
+
+    def vmx_build(self, **kwargs):
+        # 3.0's name for hvm_build.
+        domid = kwargs.get('dom')
+        sandbox_state.record('xc.vmx_build', domid=domid, uuid=domain_uuid(domid), kwargs=_plain(kwargs))
         return {}
 
 

@@ -27,3 +27,23 @@ class RecorderModule(object):
 class PtsnameModule(RecorderModule):
     def ptsname(self, fd):
         return '/dev/pts/xend-compat-%d' % int(fd)
+
+
+class AcmError(RuntimeError):
+    pass
+
+
+class AcmModule(RecorderModule):
+    """xen.lowlevel.acm on a hypervisor built without ACM (the default build): the calls that read
+    the active policy fail as the binding's do when the hypervisor has none, so 3.1's
+    xen.util.security sees 'INACTIVE' (3.2 and later reach acm only through xsm's acm module,
+    which the default dummy module never loads)."""
+    Error = AcmError
+
+    def policy(self, *args):
+        sandbox_state.record(self.__name__ + '.policy', args=[str(a) for a in args])
+        raise AcmError(38, 'Function not implemented')
+
+    def getssid(self, *args):
+        sandbox_state.record(self.__name__ + '.getssid', args=[str(a) for a in args])
+        raise AcmError(38, 'Function not implemented')

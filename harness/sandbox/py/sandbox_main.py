@@ -4,7 +4,7 @@ Python 2.7 with this project's fake hypervisor (fake_xc), in-memory xenstore
 (fake_xs), recorder modules and generated build modules.
 
 Usage (normally started by harness/sandbox/index.ts):
-  python2.7 sandbox_main.py --tree DIR --state-dir DIR [--family 3.2|3.4|4.1]
+  python2.7 sandbox_main.py --tree DIR --state-dir DIR [--family M.m]
       [--listen tcp|unix] [--host 127.0.0.1] [--port 0] [--control-port 0]
       [--placeholders namespace|direct|none] [--placeholder PATH ...]
 
@@ -15,6 +15,7 @@ Written for xend-compat; the Xen tree's own code is imported, never copied.
 import argparse
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -24,13 +25,20 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def family_of(tree):
-    """3.2 / 3.4 / 4.1 from what the tree contains."""
+    """The Xen series (e.g. '4.1') a tree most likely holds, from what it contains; only a
+    fallback when the launcher does not say it (the xend version label names the series)."""
     low = os.path.join(tree, 'xen', 'lowlevel')
-    if os.path.isdir(os.path.join(low, 'checkpoint')) or os.path.isdir(os.path.join(low, 'xl')):
+    if os.path.isdir(os.path.join(low, 'xl')):
         return '4.1'
+    if os.path.isdir(os.path.join(low, 'checkpoint')):
+        return '4.0'
     if os.path.isdir(os.path.join(low, 'process')):
         return '3.4'
-    return '3.2'
+    if os.path.isdir(os.path.join(low, 'flask')):
+        return '3.2'
+    if os.path.isdir(os.path.join(low, 'acm')):
+        return '3.1'
+    return '3.0'
 
 
 def find_python_dir(path):
@@ -69,6 +77,9 @@ def write_config(a, cfg_path):
         '(enable-dom0-ballooning no)',
         '(dom0-cpus 0)',
         '(vnc-listen 127.0.0.1)',
+        # As every shipped tools/examples/xend-config.sxp (3.1 to 4.4) sets it; 3.1 refuses to start an
+        # HVM guest with VNC when no vncpasswd is configured anywhere.
+        "(vncpasswd '')",
     ]
     f = open(cfg_path, 'w')
     f.write('\n'.join(lines) + '\n')
@@ -79,7 +90,7 @@ def main(argv):
     p = argparse.ArgumentParser()
     p.add_argument('--tree', required=True)
     p.add_argument('--state-dir', required=True)
-    p.add_argument('--family', choices=['3.2', '3.4', '4.1'])
+    p.add_argument('--family', help="the Xen series the tree holds, 'M.m' (xeninfo's xen_major/minor)")
     p.add_argument('--listen', choices=['tcp', 'unix'], default='tcp')
     p.add_argument('--host', default='127.0.0.1')
     p.add_argument('--port', type=int, default=0)
@@ -107,6 +118,15 @@ def main(argv):
         if not os.path.isdir(path):
             os.makedirs(path)
     family = a.family or family_of(tree)
+    if not re.match(r'^\d+\.\d+$', family):
+        emit('XEND-COMPAT-FAILED', {'error': "bad --family '%s': expected the Xen series as M.m" % family})
+        return 1
+    import tree_needs
+    needs = tree_needs.scan(tree)
+    if needs['missing']:
+        emit('XEND-COMPAT-FAILED', {'error': 'the sandbox cannot run the xend of %s: %s'
+                                    % (tree, '; '.join(needs['missing']))})
+        return 1
     tz = os.environ.get('TZ', '')
     time.tzset()
 
@@ -118,6 +138,7 @@ def main(argv):
 
     import sandbox_state
     sandbox_state.FAMILY = family
+    sandbox_state.NEEDS = needs
     import fake_xc
     import fake_xs
     import recorders
@@ -135,8 +156,9 @@ def main(argv):
     # The fakes must be in sys.modules before the first xend import.
     import xen.lowlevel
     fakes = {'xc': fake_xc, 'xs': fake_xs}
-    for name in ('acm', 'flask', 'scf', 'process', 'checkpoint', 'netlink'):
+    for name in ('flask', 'scf', 'process', 'checkpoint', 'netlink'):
         fakes[name] = recorders.RecorderModule('xen.lowlevel.' + name)
+    fakes['acm'] = recorders.AcmModule('xen.lowlevel.acm')
     fakes['ptsname'] = recorders.PtsnameModule('xen.lowlevel.ptsname')
     for name, mod in fakes.items():
         sys.modules['xen.lowlevel.' + name] = mod
@@ -148,12 +170,15 @@ def main(argv):
     # Import as the daemon does, then its HTTP stack.
     from xen.xend.server import SrvDaemon
     from xen.xend.server import SrvServer
-    from xen.xend import XendLogging, osdep, image, XendDomain, XendNode, sxp
+    from xen.xend import XendLogging, image, XendDomain, XendNode, sxp
     XendLogging.init(os.path.join(a.state_dir, 'xend.log'), 'DEBUG')
 
     # No host PCI devices: the machine xend thinks it runs on has none to pass through, and
     # the real host's sysfs (unreadable config space in a container) must not leak in.
-    from xen.util import pci as xen_pci
+    try:
+        from xen.util import pci as xen_pci
+    except ImportError:
+        xen_pci = None   # trees before 3.1 have no xen.util.pci
     for fn in ('get_all_pci_names', 'get_all_pci_dict', 'get_all_pci_devices'):
         if hasattr(xen_pci, fn):
             setattr(xen_pci, fn, lambda *a, **k: [])
@@ -161,14 +186,24 @@ def main(argv):
     # Start path only: dom0 balloon statistics and the device model.
     def balloon_stat(label):
         return 2 * 1024 * 1024  # KiB, any label
-    osdep.lookup_balloon_stat = balloon_stat
+    if needs['osdep']:
+        from xen.xend import osdep
+        osdep.lookup_balloon_stat = balloon_stat
+    else:
+        # Trees before osdep.py read /proc/xen/balloon in balloon.py themselves.
+        from xen.xend import balloon
+        if hasattr(balloon, '_get_proc_balloon'):
+            balloon._get_proc_balloon = balloon_stat
 
     def createDeviceModel(self, restore=False):
         if getattr(self, 'device_model', None) is None:
             return
         if self.pid:
             return
-        args = self.getDeviceModelArgs(restore)
+        if hasattr(self, 'getDeviceModelArgs'):
+            args = self.getDeviceModelArgs(restore)
+        else:
+            args = self.parseDeviceModelArgs(self.vm.info.get('image') if hasattr(self.vm, 'info') else None)
         if not hasattr(self, 'sentinel_lock'):
             self.sentinel_lock = threading.Lock()   # what 4.x destroyDeviceModel expects
         uuid = self.vm.info['uuid']
@@ -238,6 +273,7 @@ def main(argv):
         return {
             'python': sys.version.split()[0],
             'family': family,
+            'needs': tree_needs.describe(needs),
             'tree': tree,
             'tz': tz,
             'hostUtcOffset': control.host_utc_offset(),

@@ -5,7 +5,8 @@ Written for xend-compat."""
 import threading
 import time
 
-FAMILY = '4.1'          # '3.2' | '3.4' | '4.1', set by sandbox_main before xend is imported
+FAMILY = '4.1'          # the Xen series 'M.m' (xeninfo's xen_major/xen_minor), set by sandbox_main
+NEEDS = None            # tree_needs.scan() of the tree, set by sandbox_main before xend is imported
 
 _lock = threading.Lock()
 _log = []               # bounded call log: (seq, time, kind, details)
