@@ -28,6 +28,20 @@ export const XEND_RACES: readonly XendRace[] = [
     why:
       "xend 3.2.2's watch thread stores the vanished /vm/<uuid>/rtc/timeoffset of a powered-off HVM domain as 0, racing its poweroff handling (docs/clock.md#xend-32-race: Xen 3.2.2 tools/python/xen/xend/XendDomainInfo.py:1055-1056, 1080-1081; fixtures/recordings/README.md, 'Volatile fields')",
   },
+  {
+    cells: /^3\.3\/[^/]+\/hvm-guest-sets-rtc$/,
+    key: "rtc_timeoffset",
+    racyValue: "0",
+    runningValues: ["10800", "3600"],
+    why: "xend 3.3 has 3.2's watch code (xend/XendDomainInfo.py:1406-1407,1431-1432 at 3.3.0-branched): the same race (fixtures/recordings/TRUTH.tsv)",
+  },
+  {
+    cells: /^3\.1\/[^/]+\/hvm-guest-sets-rtc$/,
+    key: "rtc_timeoffset",
+    racyValue: "0",
+    runningValues: ["3600"],
+    why: "xend 3.1 stores a vanished /vm/<uuid>/rtc/timeoffset as \"0\" too (xend/XendDomainInfo.py:871-872,896-897 at 3.1.0-branched): the same race (fixtures/recordings/TRUTH.tsv)",
+  },
 ];
 
 /** The races of a cell. */

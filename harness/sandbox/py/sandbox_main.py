@@ -198,19 +198,25 @@ def main(argv):
     def createDeviceModel(self, restore=False):
         if getattr(self, 'device_model', None) is None:
             return
-        if self.pid:
+        if getattr(self, 'pid', None):
             return
         if hasattr(self, 'getDeviceModelArgs'):
             args = self.getDeviceModelArgs(restore)
         else:
-            args = self.parseDeviceModelArgs(self.vm.info.get('image') if hasattr(self.vm, 'info') else None)
+            # 3.0 and 3.1 keep the parsed device-model arguments from configure() in self.dmargs.
+            args = list(getattr(self, 'dmargs', None) or [])
         if not hasattr(self, 'sentinel_lock'):
             self.sentinel_lock = threading.Lock()   # what 4.x destroyDeviceModel expects
         uuid = self.vm.info['uuid']
         sandbox_state.add_dm_args(uuid, [str(x) for x in args])
         sandbox_state.record('createDeviceModel', uuid=uuid, device_model=self.device_model,
                              args=[str(x) for x in args])
-    image.ImageHandler.createDeviceModel = createDeviceModel
+    # Every handler class that defines its own createDeviceModel (3.0 and 3.1 define it in the HVM
+    # class, later trees only in ImageHandler): none may spawn anything.
+    for cls in vars(image).values():
+        if isinstance(cls, type) or type(cls).__name__ == 'classobj':
+            if 'createDeviceModel' in vars(cls):
+                cls.createDeviceModel = createDeviceModel
 
     # Placeholders for the paths a posted config names, before xend parses it.
     from xen.xend.server import SrvDomainDir
