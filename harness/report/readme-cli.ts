@@ -1,5 +1,5 @@
 /**
- * Refresh (or, with --check, verify) README.md's generated blocks from a replay of the default matrix:
+ * Refresh (or, with --check, verify) README.md's generated blocks from replays of the default and full matrices:
  *   npx tsx harness/report/readme-cli.ts [--check]
  *   node dist/harness/report/readme-cli.js [--check]
  * Exit 0 up to date / refreshed, 1 out of date (--check), 2 no recordings or bad README.
@@ -16,8 +16,10 @@ export async function readmeStatus(): Promise<{ current: string; fresh: string; 
   const file = path.join(projectRoot(), "README.md");
   const ex = await execute({ cwd: projectRoot(), env: {} });
   const report = makeReport({ name: ex.matrix.name, file: "matrices/default.yaml" }, ex.backend, ex.results);
+  const fx = await execute({ cwd: projectRoot(), env: {}, matrix: path.join(projectRoot(), "matrices", "full.yaml") });
+  const full = makeReport({ name: fx.matrix.name, file: "matrices/full.yaml" }, fx.backend, fx.results);
   const current = readFileSync(file, "utf8");
-  return { current, fresh: refreshReadme(current, report), file, errors: ex.results.filter((r) => r.verdict === "error").length };
+  return { current, fresh: refreshReadme(current, report, full), file, errors: [...ex.results, ...fx.results].filter((r) => r.verdict === "error").length };
 }
 
 async function main(argv: string[]): Promise<number> {

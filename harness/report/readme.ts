@@ -9,6 +9,7 @@ import { HarnessError } from "../errors.js";
 import type { CellResult, Verdict } from "../run/index.js";
 import { renderSupportMarkdown } from "./markdown.js";
 import type { RunReport } from "./model.js";
+import { seriesLabel, seriesOf } from "../xend/index.js";
 
 export interface Finding {
   verdict: Verdict;
@@ -117,7 +118,25 @@ export function replaceBlock(text: string, name: string, content: string): strin
   return text.slice(0, i + begin.length) + "\n" + content.trimEnd() + "\n" + text.slice(j);
 }
 
-/** README text with both generated blocks refreshed from `report`. */
-export function refreshReadme(readme: string, report: RunReport): string {
-  return replaceBlock(replaceBlock(readme, "support", renderSupportBlock(report)), "findings", renderFindingsBlock(report));
+/**
+ * The support table of the full matrix: one column per xend series (each named by its version label),
+ * then the tree behind each label, honestly (release tag, branch point or release import, and commit).
+ */
+export function renderSeriesBlock(report: RunReport): string {
+  const xends = [...new Set(report.support.map((s) => s.xend))];
+  return [
+    `Support of each libvirt release (profile) by the xend of every Xen series, from \`xend-compat run --matrix matrices/full.yaml\` (${report.results.length} cells, replayed from recordings of each series' real xend). Same legend as above.`,
+    "",
+    renderSupportMarkdown(report.support).trimEnd(),
+    "",
+    "| xend | the tree that plays it |",
+    "| --- | --- |",
+    ...xends.map((x) => `| ${x} | ${seriesLabel(x).replace(/\|/g, "\\|")}${seriesOf(x)?.note ? `: ${seriesOf(x)!.note!.replace(/\|/g, "\\|")}` : ""} |`),
+  ].join("\n");
+}
+
+/** README text with the generated blocks refreshed from `report` (default matrix) and, when given, `full` (full matrix). */
+export function refreshReadme(readme: string, report: RunReport, full?: RunReport): string {
+  const out = replaceBlock(replaceBlock(readme, "support", renderSupportBlock(report)), "findings", renderFindingsBlock(report));
+  return full ? replaceBlock(out, "support-series", renderSeriesBlock(full)) : out;
 }
