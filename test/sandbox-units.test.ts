@@ -307,3 +307,64 @@ print json.dumps({'ns': p.private_mount_namespace(), 'namespace': p.mode_refusal
     }
   });
 });
+
+describe("what a tree needs is learnt from the tree (py/tree_needs.py)", () => {
+  let python: string | undefined;
+  try {
+    python = findPython2().path;
+  } catch {
+    python = undefined;
+  }
+  const scan = (dir: string) => {
+    const r = spawnSync(python!, ["-c", "import json, sys, tree_needs; print(json.dumps(tree_needs.scan(sys.argv[1])))", dir], { cwd: PY_DIR, encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    return JSON.parse(r.stdout) as { lowlevel: string[]; physinfo: string[]; cpupool: boolean; getinfoDom: boolean; osdep: boolean; missing: string[] };
+  };
+  const tree = (name: string, files: Record<string, string>) => {
+    const root = path.join(tmp, name, "tools", "python");
+    for (const [f, text] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(root, f)), { recursive: true });
+      fs.writeFileSync(path.join(root, f), text);
+    }
+    return root;
+  };
+
+  it.skipIf(!python)(`reads the lowlevel modules, physinfo fields and getinfo keys a tree uses${python ? "" : " (skipped: no Python 2.7)"}`, () => {
+    const t = scan(
+      tree("needs-ok", {
+        "xen/xend/XendDomain.py": "import xen.lowlevel.xc\nfrom xen.lowlevel import xs, acm\ndef f(d):\n    return d['dom']\n",
+        "xen/xend/XendNode.py": "ORDER = ['nr_cpus', 'max_node_id', 'virt_caps']\ndef g(physinfo):\n    return physinfo['cpu_mhz']\n",
+        "xen/xend/XendDomainInfo.py": "x = info['cpupool']\n",
+        "xen/xend/osdep.py": "",
+      }),
+    );
+    expect(t.lowlevel).toEqual(["acm", "xc", "xs"]);
+    expect(t.physinfo).toEqual(expect.arrayContaining(["nr_cpus", "max_node_id", "virt_caps"]));
+    expect(t.physinfo).not.toContain("node_to_dma32_mem");
+    expect(t).toMatchObject({ cpupool: true, getinfoDom: true, osdep: true, missing: [] });
+  });
+
+  it.skipIf(!python)(`names what an unknown tree needs that the fakes cannot make, with file:line${python ? "" : " (skipped: no Python 2.7)"}`, () => {
+    const t = scan(
+      tree("needs-missing", {
+        "xen/xend/XendDomain.py": "import xen.lowlevel.xc\n\nimport xen.lowlevel.hypothetical\n",
+        "xen/xend/XendNode.py": "def g(physinfo):\n    return physinfo['quantum_flux']\n",
+      }),
+    );
+    expect(t.missing).toEqual([
+      "the tree imports xen.lowlevel.hypothetical (xend/XendDomain.py:3), which the sandbox has no fake for",
+      "the tree reads physinfo field 'quantum_flux' (xend/XendNode.py:2), which the fake hypervisor does not make",
+    ]);
+  });
+
+  it.skipIf(!python)(`refuses to start such a tree: one error naming what is missing${python ? "" : " (skipped: no Python 2.7)"}`, async () => {
+    const root = tree("needs-start", {
+      "xen/xend/XendDomain.py": "import xen.lowlevel.xc\nimport xen.lowlevel.hypothetical\n",
+      "xen/lowlevel/xc/xc.c": "",
+      "xen/__init__.py": "",
+    });
+    await expect(startSandbox({ xenSrc: root, xendVersion: "3.0.0", placeholders: "none", startTimeoutMs: 20_000 })).rejects.toThrow(
+      /cannot run the xend of .*xen\.lowlevel\.hypothetical \(xend\/XendDomain\.py:2\)/,
+    );
+  });
+});

@@ -24,7 +24,7 @@ that fails writes nothing and is reported. Refuses to write when the CI environm
 options:
   --backend B       sandbox (real xend from a Xen source tree), container, or live
   --xend V          the xend version being recorded (e.g. 4.1.2, 3.4.3, 3.2)
-  --xen-src DIR     sandbox/container: the Xen source tree (only tools/python is used);
+  --xen-src DIR     sandbox/container: the Xen source tree (only tools/python is used), or V=DIR;
                     default: $XEND_COMPAT_XEN_SRC_<V with _ for .>, e.g. XEND_COMPAT_XEN_SRC_4_1_2
   --url U           live: http://host:port or unix:///path
   --matrix F        the matrix file (default ${DEFAULT_MATRIX})
@@ -149,7 +149,13 @@ export const command: Command = {
     timeoutMs ??= wholeNumber("XEND_COMPAT_TIMEOUT_MS", io.env.XEND_COMPAT_TIMEOUT_MS, 1, 3_600_000);
     const retries = wholeNumber("--retries", values.retries, 0, 10) ?? wholeNumber("XEND_COMPAT_RETRIES", io.env.XEND_COMPAT_RETRIES, 0, 10);
     const xenSrcVar = `XEND_COMPAT_XEN_SRC_${xend.replace(/\./g, "_")}`;
-    const xenSrc = values["xen-src"] ?? io.env[xenSrcVar];
+    let xenSrc = values["xen-src"] ?? io.env[xenSrcVar];
+    // --xen-src V=DIR names the version too; it must be the one being recorded.
+    const named = values["xen-src"] !== undefined ? /^(\d+(?:\.\d+)+)=(.+)$/.exec(values["xen-src"]) : null;
+    if (named) {
+      if (named[1] !== xend) throw usage(`--xen-src ${named[1]}=... names xend ${named[1]}, but --xend is ${xend}`);
+      xenSrc = named[2];
+    }
     if ((kind === "sandbox" || kind === "container") && !xenSrc)
       throw usage(`--backend ${kind} needs --xen-src DIR (a Xen source tree for xend ${xend}) or ${xenSrcVar}`);
     if (kind === "live" && !values.url) throw usage("--backend live needs --url (http://host:port or unix:///path)");
