@@ -33,14 +33,14 @@ export const XEND_RACES: readonly XendRace[] = [
     key: "rtc_timeoffset",
     racyValue: "0",
     runningValues: ["10800", "3600"],
-    why: "xend 3.3 has 3.2's watch code (xend/XendDomainInfo.py:1406-1407,1431-1432 at 3.3.0-branched): the same race (fixtures/recordings/TRUTH.tsv)",
+    why: "xend 3.3 has 3.2's watch code, the same race (docs/xend-series.md#xend-33; Xen 3.3 tools/python/xen/xend/XendDomainInfo.py:1406-1407 at 3.3.0-branched)",
   },
   {
     cells: /^3\.1\/[^/]+\/hvm-guest-sets-rtc$/,
     key: "rtc_timeoffset",
     racyValue: "0",
     runningValues: ["3600"],
-    why: "xend 3.1 stores a vanished /vm/<uuid>/rtc/timeoffset as \"0\" too (xend/XendDomainInfo.py:871-872,896-897 at 3.1.0-branched): the same race (fixtures/recordings/TRUTH.tsv)",
+    why: "xend 3.1 stores a vanished /vm/<uuid>/rtc/timeoffset as \"0\" too, the same race (docs/xend-series.md#xend-31; Xen 3.1 tools/python/xen/xend/XendDomainInfo.py:871-872 at 3.1.0-branched)",
   },
 ];
 
