@@ -118,9 +118,9 @@ const ARGS: [string[], string][] = [
   [["support", "--xend", "nope"], "--xend 'nope' is not a xend version (e.g. 4.1.2)"],
   [["support", "--json2"], "Unknown option '--json2'"],
   [["frobnicate"], "unknown command 'frobnicate'"],
-  [["support", "--xend", "9.9"], "xend 9.9: no recordings to replay in fixtures/recordings (recorded xend versions: 3.2, 3.4.3, 4.1.2)"],
-  [["explain", "9.9/0.9.11/hvm-utc"], "xend 9.9: no recordings to replay in fixtures/recordings (recorded xend versions: 3.2, 3.4.3, 4.1.2)"],
-  [["run", "--xend", "3.2,9.9"], "xend 9.9: no recordings to replay in fixtures/recordings (recorded xend versions: 3.2, 3.4.3, 4.1.2)"],
+  [["support", "--xend", "9.9"], "xend 9.9: no recordings to replay in fixtures/recordings (recorded xend versions: 3.0.0, 3.1, 3.2, 3.3, 3.4.3, 4.0.4, 4.1.2, 4.2.5, 4.3.4, 4.4.4)"],
+  [["explain", "9.9/0.9.11/hvm-utc"], "xend 9.9: no recordings to replay in fixtures/recordings (recorded xend versions: 3.0.0, 3.1, 3.2, 3.3, 3.4.3, 4.0.4, 4.1.2, 4.2.5, 4.3.4, 4.4.4)"],
+  [["run", "--xend", "3.2,9.9"], "xend 9.9: no recordings to replay in fixtures/recordings (recorded xend versions: 3.0.0, 3.1, 3.2, 3.3, 3.4.3, 4.0.4, 4.1.2, 4.2.5, 4.3.4, 4.4.4)"],
 ];
 
 function oneLine(r: { code: number; err: string[] }, label: string): string {

@@ -95,11 +95,19 @@ describe.skipIf(!haveRecordings)("CLI on the recordings (skipped: no recordings 
     expect(o.stdout()).toMatch(/report written to r\.xml\n70 cells:/);
   });
 
-  it("support --json gives the status per libvirt × xend", async () => {
+  it("support --json gives the status per libvirt × xend series (the full matrix), with the tree behind each", async () => {
     const o = io();
     expect(await main(["support", "--libvirt", "0.9.11", "--json"], o)).toBe(0);
     const obj = JSON.parse(o.stdout());
-    expect(obj.support.map((s: { xend: string; status: string }) => `${s.xend}:${s.status}`)).toEqual(["3.2:unsafe", "3.4.3:unsafe", "4.1.2:partial"]);
+    expect(obj.support.map((s: { xend: string; status: string }) => `${s.xend}:${s.status}`)).toEqual([
+      "3.0.0:untested", "3.1:unsafe", "3.2:unsafe", "3.3:unsafe", "3.4.3:unsafe",
+      "4.0.4:partial", "4.1.2:partial", "4.2.5:partial", "4.3.4:partial", "4.4.4:partial",
+    ]);
+    expect(obj.support.find((s: { xend: string }) => s.xend === "3.1").xendTree).toBe("3.1 (tree at 3.1.0-branched, commit 15f6eaad)");
+    // --matrix gives the default matrix's three
+    const d = io();
+    expect(await main(["support", "--libvirt", "0.9.11", "--json", "--matrix", path.join(root, "matrices", "default.yaml")], d)).toBe(0);
+    expect(JSON.parse(d.stdout()).support.map((s: { xend: string; status: string }) => `${s.xend}:${s.status}`)).toEqual(["3.2:unsafe", "3.4.3:unsafe", "4.1.2:partial"]);
   });
 
   it("explain tells the whole story of one cell", async () => {
