@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { HarnessError } from "../errors.js";
+import { xendDir } from "../safepath.js";
 import { defaultRecordingsDir, packageRoot } from "../xend/index.js";
 import { ContainerBackend, type ContainerStarter } from "./backend.js";
 import { ensureReplayImage } from "./images.js";
@@ -64,7 +65,7 @@ export async function startContainerBackend(o: ContainerBackendOptions): Promise
 
   if (mode === "replay") {
     const recordingsDir = path.resolve(o.recordingsDir ?? defaultRecordingsDir());
-    const dir = path.join(recordingsDir, o.xendVersion);
+    const dir = xendDir(recordingsDir, o.xendVersion, "recordings");
     const n = fs.existsSync(dir) ? (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith(".yaml")).length : 0;
     if (n === 0)
       throw new HarnessError(

@@ -15,6 +15,7 @@ import * as net from "node:net";
 import * as path from "node:path";
 import { randomUUID } from "node:crypto";
 import { HarnessError, isHarnessError } from "../errors.js";
+import { xendDir } from "../safepath.js";
 import { RecordedBackend, loadRecording, type BackendSession, type ControlStep, type HttpRequest, type HttpResponse } from "../xend/index.js";
 import { CONTROL_PATH, ERROR_HEADER, HEALTH_PATH, REPLAY_ERROR_STATUS, SESSION_HEADER, STEP_HEADER } from "./protocol.js";
 
@@ -53,8 +54,9 @@ const MAX_BODY = 16 * 1024 * 1024;
 
 /** Every recording file of one xend version (sorted, so the node reply is stable). */
 function recordingFiles(dir: string, xendVersion: string): string[] {
-  const root = path.join(dir, xendVersion);
+  let root: string;
   try {
+    root = xendDir(dir, xendVersion, "recordings");
     return (fs.readdirSync(root, { recursive: true }) as string[])
       .filter((f) => f.endsWith(".yaml"))
       .map((f) => path.join(root, f))

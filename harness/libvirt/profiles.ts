@@ -2,6 +2,7 @@
  * The profile registry: which behaviour a libvirt version string resolves to.
  */
 import { HarnessError } from "../errors.js";
+import { oneLine } from "../terminal.js";
 import { formatDomain } from "./format/index.js";
 import { parseDomain } from "./parse/index.js";
 import type { Behaviour, Profile } from "./types.js";
@@ -137,16 +138,21 @@ function resolveUncached(version: string): Profile {
   const byId = PROFILES.find((p) => p.id === v);
   if (byId) return byId;
   if (v.includes("+")) {
-    const [base, patch] = v.split("+", 2);
+    // Exactly one '+' and identifier characters only: the version may become a path segment
+    // (goldens), so nothing after a second '+' may be ignored (harness/safepath.ts).
+    const parts = v.split("+");
+    if (parts.length !== 2 || !/^[A-Za-z0-9._-]+$/.test(parts[0]) || !/^[A-Za-z0-9._-]+$/.test(parts[1]))
+      throw new HarnessError("input.version", `'${oneLine(version)}' is not a libvirt version (expected e.g. 0.9.10, or one patch: 0.8.7+rfc-localtime)`);
+    const [base, patch] = parts;
     const p = PROFILES.find((q) => q.patch && q.patch.base === base && q.patch.name === patch);
     if (p) return p;
     throw new HarnessError(
       "input.version",
-      `unknown libvirt patch profile '${version}'; known: ${PROFILES.filter((q) => q.patch).map((q) => q.id).join(", ")}`,
+      `unknown libvirt patch profile '${oneLine(version)}'; known: ${PROFILES.filter((q) => q.patch).map((q) => q.id).join(", ")}`,
     );
   }
   if (!/^\d+\.\d+\.\d+$/.test(v)) {
-    throw new HarnessError("input.version", `'${version}' is not a libvirt version (expected e.g. 0.9.10); known ranges: ${knownRangesText()}`);
+    throw new HarnessError("input.version", `'${oneLine(version)}' is not a libvirt version (expected e.g. 0.9.10); known ranges: ${knownRangesText()}`);
   }
   const p = PROFILES.find((q) => !q.patch && compareVersions(v, q.first) >= 0 && compareVersions(v, q.last) <= 0);
   if (!p) throw new HarnessError("input.version", `no profile covers libvirt ${v}; known ranges: ${knownRangesText()}`);

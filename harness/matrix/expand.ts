@@ -5,6 +5,8 @@
  */
 import { createHash } from "node:crypto";
 import { HarnessError } from "../errors.js";
+import { checkId, isId } from "../safepath.js";
+import { oneLine } from "../terminal.js";
 import { resolveProfile } from "../libvirt/index.js";
 import { globMatch, globToRegExp } from "./glob.js";
 import type { Expectation, Matrix, Scenario } from "./load.js";
@@ -62,12 +64,14 @@ function usage(msg: string): HarnessError {
 
 export function expandCells(matrix: Matrix, filter: ExpandFilter = {}): Cell[] {
   const xends = filter.xend?.length ? filter.xend : matrix.xend;
-  for (const x of xends) if (!/^\d+(\.\d+)+$/.test(x)) throw usage(`--xend '${x}' is not a xend version (e.g. 4.1.2)`);
+  // Versions become parts of cell ids and of paths (goldens, recordings): identifiers only (harness/safepath.ts).
+  for (const x of xends) if (!isId("xend version", x)) throw usage(`--xend '${oneLine(x)}' is not a xend version (e.g. 4.1.2)`);
   const libvirts = filter.libvirt?.length ? filter.libvirt : matrix.libvirt;
   const profiles = new Map<string, string>();
   for (const l of libvirts) {
     try {
       profiles.set(l, resolveProfile(l).id);
+      if (!l.startsWith("src:")) checkId("libvirt version", l);
     } catch (e) {
       throw usage(`--libvirt: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -80,7 +84,7 @@ export function expandCells(matrix: Matrix, filter: ExpandFilter = {}): Cell[] {
       throw usage(`--scenario: ${e instanceof Error ? e.message : String(e)}`);
     }
     scenarios = scenarios.filter((s) => globMatch(filter.scenario!, s.id));
-    if (!scenarios.length) throw usage(`--scenario '${filter.scenario}' matches no scenario of ${matrix.name} (${matrix.scenarios.map((s) => s.id).join(", ")})`);
+    if (!scenarios.length) throw usage(`--scenario '${oneLine(filter.scenario)}' matches no scenario of ${matrix.name} (${matrix.scenarios.map((s) => s.id).join(", ")})`);
   }
   const cells: Cell[] = [];
   for (const x of xends) {
@@ -131,6 +135,9 @@ function expectationFor(matrix: Matrix, id: string, xend: string, libvirt: strin
 /** Parse `<xend>/<libvirt>/<scenario>`; the libvirt part may hold `+`. */
 export function parseCellId(id: string): { xend: string; libvirt: string; scenario: string } {
   const parts = id.split("/");
-  if (parts.length !== 3 || parts.some((p) => !p)) throw usage(`'${id}' is not a cell id (expected <xend>/<libvirt>/<scenario>, e.g. 4.1.2/0.9.11/hvm-utc)`);
+  if (parts.length !== 3 || parts.some((p) => !p)) throw usage(`'${oneLine(id)}' is not a cell id (expected <xend>/<libvirt>/<scenario>, e.g. 4.1.2/0.9.11/hvm-utc)`);
+  checkId("xend version", parts[0]);
+  checkId("libvirt version", parts[1]);
+  checkId("scenario id", parts[2]);
   return { xend: parts[0], libvirt: parts[1], scenario: parts[2] };
 }

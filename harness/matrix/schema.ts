@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { resolveProfile } from "../libvirt/index.js";
+import { checkId } from "../safepath.js";
 
 export const VERDICTS = ["preserved", "rejected", "changed", "error", "skipped"] as const;
 export const verdictSchema = z.enum(VERDICTS, { error: () => `expected one of ${VERDICTS.join(", ")}` });
@@ -24,6 +25,8 @@ const version = z.string({ error: "expected a version string (quote it: '3.2')" 
 const libvirtVersion = version.superRefine((v, ctx) => {
   try {
     resolveProfile(v);
+    // A version becomes a part of cell ids and of golden and recording paths: an identifier only.
+    if (!v.startsWith("src:")) checkId("libvirt version", v);
   } catch (e) {
     ctx.addIssue({ code: "custom", message: e instanceof Error ? e.message : String(e) });
   }

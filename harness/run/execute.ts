@@ -8,6 +8,8 @@ import { HarnessError } from "../errors.js";
 import { DEFAULT_MATRIX, GOLDEN_DIR, RECORDINGS_DIR, expandCells, fromRoot, loadMatrix, projectRoot, type Cell, type ExpandFilter, type Matrix } from "../matrix/index.js";
 import * as fs from "node:fs";
 import { createBackend, RecordedBackend, safeSegment } from "../xend/index.js";
+import { xendDir } from "../safepath.js";
+import { oneLine } from "../terminal.js";
 import { resolveProfile } from "../libvirt/index.js";
 import type { Backend, BackendKind } from "../xend/types.js";
 import { obsoleteGoldens, isCI, type GoldenOptions } from "./golden.js";
@@ -125,7 +127,7 @@ export function recordedXendVersions(dir: string): string[] {
     names = fs.readdirSync(dir, { withFileTypes: true });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw e;
+    throw new HarnessError("input.file", `cannot list recordings ${oneLine(dir)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
   }
   const out: string[] = [];
   for (const d of names) {
@@ -145,7 +147,7 @@ export function recordedXendVersions(dir: string): string[] {
  */
 function checkRecordedXends(xends: string[], dir: string): void {
   for (const x of xends) {
-    if (fs.existsSync(path.join(dir, safeSegment(x)))) continue;
+    if (fs.existsSync(xendDir(dir, x, "recordings", safeSegment))) continue;
     const have = recordedXendVersions(dir);
     const where = path.relative(projectRoot(), dir).split(path.sep).join("/") || dir;
     throw new HarnessError(
@@ -155,8 +157,21 @@ function checkRecordedXends(xends: string[], dir: string): void {
   }
 }
 
+/** A recordings directory named by the user must be a directory (one line, exit 2, naming it). */
+function checkRecordingsDir(dir: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new HarnessError("input.usage", `--recordings ${oneLine(dir)}: ${code === "ENOENT" ? "no such directory" : code === "ELOOP" ? "a symbolic link loop" : (code ?? (e as Error).message)}`);
+  }
+  if (!st.isDirectory()) throw new HarnessError("input.usage", `--recordings ${oneLine(dir)}: not a directory`);
+}
+
 export async function execute(opts: ExecuteOptions): Promise<Execution> {
   const kind = parseBackendKind(opts.backend);
+  if (opts.recordingsDir !== undefined && !opts.backendFor) checkRecordingsDir(opts.recordingsDir);
   const matrix = loadMatrixFor(opts);
   const expanded = expandCells(matrix, { xend: opts.xend, libvirt: opts.libvirt, scenario: opts.scenario });
   if (kind === "recorded" && !opts.backendFor && opts.xend?.length) checkRecordedXends(opts.xend, opts.recordingsDir ?? fromRoot(RECORDINGS_DIR));

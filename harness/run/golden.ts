@@ -4,11 +4,13 @@
  * error) with its golden; `--update-golden` rewrites them atomically (temp file + rename); under CI
  * nothing is written, a missing golden fails, and goldens no cell produces are reported as obsolete.
  */
-import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from "node:fs";
+import { closeSync, constants, existsSync, fstatSync, openSync, readdirSync, readSync, realpathSync, statSync } from "node:fs";
 import { writeFileAtomic } from "../fsutil.js";
 import { redact } from "../xend/index.js";
 import * as path from "node:path";
 import { HarnessError } from "../errors.js";
+import { cellFile, confine } from "../safepath.js";
+import { oneLine } from "../terminal.js";
 import type { CellResult, GoldenResult, Observation } from "./types.js";
 import { signed } from "./effective.js";
 
@@ -28,8 +30,12 @@ export function isCI(env: NodeJS.ProcessEnv): boolean {
   return v !== undefined && v !== "" && v !== "0" && v.toLowerCase() !== "false";
 }
 
+/**
+ * The golden file of a cell: <dir>/<xend>/<libvirt>/<scenario>.txt, built only from parts checked as
+ * identifiers and confined to `dir` after resolving links (harness/safepath.ts); else exit 2.
+ */
 export function goldenPath(dir: string, r: Pick<CellResult, "xend" | "libvirt" | "scenario">): string {
-  return path.join(dir, r.xend, r.libvirt, `${r.scenario}.txt`);
+  return cellFile(dir, r, ".txt", "golden");
 }
 
 type RawSx = string | RawSx[];
@@ -178,10 +184,17 @@ let readBuf = Buffer.allocUnsafe(64 * 1024);
 function readIfExists(file: string): string | null {
   let fd: number;
   try {
-    fd = openSync(file, "r");
+    // Non-blocking: a FIFO put where a golden belongs must not hang the run (refused below).
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
-    if (existsSync(file)) throw e;
-    return null;
+    const code = (e as NodeJS.ErrnoException).code;
+    // goldenPath has refused dangling and looping links already: ENOENT is a golden not yet written.
+    if (code === "ENOENT") return null;
+    throw new HarnessError("input.golden", `cannot read golden ${oneLine(file)}: ${code ?? (e as Error).message}`, { cause: e });
+  }
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    throw new HarnessError("input.golden", `cannot read golden ${oneLine(file)}: not a regular file`);
   }
   try {
     let n = 0;
@@ -244,14 +257,29 @@ export function obsoleteGoldens(dir: string, expectedIds: Iterable<string>): str
   const want = new Set(expectedIds);
   const out: string[] = [];
   if (!existsSync(dir)) return out;
+  // Real paths of the directories walked: a link back to one of them is a loop, refused by name.
+  const seen = new Set<string>();
   const walk = (d: string, rel: string[]) => {
-    // Entry types from the directory listing (no stat per file); anything neither a plain file nor
-    // a directory (a symbolic link, say) is stat'ed, so links are followed as before.
-    const entries = readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const real = realpathSync.native(d);
+    if (seen.has(real)) throw new HarnessError("input.golden", `golden tree ${oneLine(d)}: a symbolic link loop (back to ${oneLine(real)})`);
+    seen.add(real);
+    let listed;
+    try {
+      listed = readdirSync(d, { withFileTypes: true });
+    } catch (e) {
+      throw new HarnessError("input.golden", `cannot list golden directory ${oneLine(d)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
+    }
+    // Entry types from the directory listing (no stat per file); a symbolic link is checked to stay
+    // inside the golden tree (dangling, looping or escaping: exit 2 naming it), then followed.
+    const entries = listed.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
       const name = entry.name;
       const p = path.join(d, name);
-      const isDir = entry.isDirectory() || (!entry.isFile() && statSync(p).isDirectory());
+      let isDir = entry.isDirectory();
+      if (entry.isSymbolicLink()) {
+        confine(dir, p, "golden");
+        isDir = statSync(p).isDirectory();
+      }
       if (isDir) walk(p, [...rel, name]);
       else if (name.endsWith(".txt")) {
         const id = [...rel, name.slice(0, -4)].join("/");

@@ -14,6 +14,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { HarnessError, isHarnessError } from "../errors.js";
 import type { Backend, BackendSession, ControlReply, ControlStep, HttpRequest, HttpResponse, Provenance } from "./types.js";
+import { xendDir } from "../safepath.js";
 import { loadRecording, recordCommand, recordingPath, splitCellId, safeSegment, type RecordedExchange, type Recording } from "./recording.js";
 import { compareForms } from "./form.js";
 import { redactBody } from "./redact.js";
@@ -247,7 +248,7 @@ export class RecordedBackend implements Backend {
     if (!vs) {
       vs = [];
       try {
-        for (const d of fs.readdirSync(path.join(this.dir, safeSegment(xend)), { withFileTypes: true })) {
+        for (const d of fs.readdirSync(xendDir(this.dir, xend, "recordings", safeSegment), { withFileTypes: true })) {
           if (!d.isDirectory()) continue;
           try {
             vs.push(decodeURIComponent(d.name));

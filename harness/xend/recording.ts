@@ -30,6 +30,8 @@ import { redact, redactControlReply, redactRequest, redactResponse } from "./red
 import { parseFormPairs } from "./form.js";
 import { readFast, writeYaml } from "./yamltext.js";
 import { writeFileAtomic as writeAtomicShared } from "../fsutil.js";
+import { cellFile } from "../safepath.js";
+import { oneLine, shellCommand } from "../terminal.js";
 
 export const RECORDING_FORMAT = 1;
 
@@ -65,7 +67,7 @@ export interface CellIdParts {
 export function splitCellId(cellId: string): CellIdParts {
   const parts = cellId.split("/");
   if (parts.length !== 3 || parts.some((p) => p === ""))
-    throw new HarnessError("input.usage", `bad cell id '${cellId}' (expected <xend>/<libvirt>/<scenario>, e.g. 4.1.2/0.9.11/hvm-utc)`);
+    throw new HarnessError("input.usage", `bad cell id '${oneLine(cellId)}' (expected <xend>/<libvirt>/<scenario>, e.g. 4.1.2/0.9.11/hvm-utc)`);
   return { xend: parts[0], libvirt: parts[1], scenario: parts[2] };
 }
 
@@ -80,10 +82,12 @@ export function safeSegment(s: string): string {
   return out;
 }
 
-/** Where the recording of `cellId` lives under `dir`. */
+/**
+ * Where the recording of `cellId` lives under `dir`: each part checked as an identifier, percent-encoded
+ * (`+` as %2B), and the path confined to `dir` after resolving links (harness/safepath.ts).
+ */
 export function recordingPath(dir: string, cellId: string): string {
-  const { xend, libvirt, scenario } = splitCellId(cellId);
-  return path.join(dir, safeSegment(xend), safeSegment(libvirt), safeSegment(scenario) + ".yaml");
+  return cellFile(dir, splitCellId(cellId), ".yaml", "recording", safeSegment);
 }
 
 /** The cell id a recording file stands for (the inverse of recordingPath), or undefined. */
@@ -130,7 +134,8 @@ export function obsoleteRecordings(dir: string, cellIds: Iterable<string>, xendV
 /** The command that (re)records one cell. */
 export function recordCommand(cellId: string): string {
   const { xend, libvirt, scenario } = splitCellId(cellId);
-  return `xend-compat record --backend sandbox --xen-src DIR --xend ${xend} --libvirt ${libvirt} --scenario ${scenario}`;
+  // Each argument quoted for a POSIX shell (the values come from the matrix and the command line).
+  return `${shellCommand(["xend-compat", "record", "--backend", "sandbox", "--xen-src"])} DIR ${shellCommand(["--xend", xend, "--libvirt", libvirt, "--scenario", scenario])}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -231,6 +236,7 @@ export function writeFileAtomic(file: string, text: string): void {
   try {
     writeAtomicShared(file, text);
   } catch (e) {
+    if (e instanceof HarnessError) throw e;
     throw new HarnessError("input.file", `cannot write recording ${file}: ${(e as Error).message}`, { cause: e });
   }
 }
