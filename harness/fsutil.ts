@@ -6,6 +6,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { HarnessError } from "./errors.js";
+import { oneLine } from "./terminal.js";
 
 /** The temporary name used for `file` (same directory, hidden, unique per process and call). */
 export function tempNameFor(file: string): string {
@@ -17,10 +19,69 @@ export function isAtomicTemp(name: string): boolean {
   return /^\..+\.\d+\.[0-9a-z]+\.[0-9a-z]*\.tmp$/.test(path.basename(name));
 }
 
-/** Write `text` to `file` atomically (creating the directory); throws the file system's error. */
+function writeError(file: string, e: unknown): HarnessError {
+  if (e instanceof HarnessError) return e;
+  const err = e as NodeJS.ErrnoException;
+  const why = err.code ? `${err.code}${WHY[err.code] ? ` (${WHY[err.code]})` : ""}` : err.message;
+  return new HarnessError("input.file", `cannot write ${oneLine(file)}: ${why}`, { cause: e });
+}
+
+const WHY: Record<string, string> = {
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  ENOSPC: "no space left on the device",
+  EDQUOT: "disk quota exceeded",
+  EISDIR: "it is a directory",
+  ENOTDIR: "a part of the path is not a directory",
+  EROFS: "read-only file system",
+  ENXIO: "no process reads from it",
+  ELOOP: "a symbolic link loop",
+  ENOENT: "no such file or directory",
+  EEXIST: "a part of the path exists and is not a directory",
+};
+
+/**
+ * Write `text` to `file`, the one writer of goldens, recordings and reports. Its policy:
+ *
+ * - a regular file (or none yet) is replaced atomically: temp file in the same directory, fsync,
+ *   rename (creating the directory);
+ * - a symbolic link is never replaced: the file it points to is written (atomically when that is a
+ *   regular file); a dangling link or a loop is refused;
+ * - a device node or a FIFO (`--out /dev/stdout`, `/dev/null`, a named pipe) is written through,
+ *   never replaced; a FIFO without a reader is refused rather than waited on; a directory or a socket
+ *   is refused;
+ * - every failure (EACCES, ENOSPC, EISDIR, EROFS...) is a HarnessError `input.file` naming the path
+ *   (exit 2), and a failed atomic write leaves no temporary file.
+ */
 export function writeFileAtomic(file: string, text: string | Uint8Array): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = tempNameFor(file);
+  let target = file;
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ELOOP") throw writeError(file, e);
+    if (code === "ENOENT" && isLink(file)) throw new HarnessError("input.file", `cannot write ${oneLine(file)}: a dangling symbolic link (its target does not exist; not replaced)`);
+    if (code !== "ENOENT" && code !== "ENOTDIR") throw writeError(file, e);
+  }
+  if (st) {
+    if (st.isDirectory()) throw writeError(file, Object.assign(new Error("EISDIR"), { code: "EISDIR" }));
+    if (!st.isFile()) return writeThrough(file, st, text);
+    // A link to a regular file: write the file it names, keep the link.
+    if (isLink(file)) {
+      try {
+        target = fs.realpathSync.native(file);
+      } catch (e) {
+        throw writeError(file, e);
+      }
+    }
+  }
+  try {
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+  } catch (e) {
+    throw writeError(file, e);
+  }
+  const tmp = tempNameFor(target);
   let fd: number | undefined;
   try {
     fd = fs.openSync(tmp, "wx", 0o644);
@@ -28,7 +89,7 @@ export function writeFileAtomic(file: string, text: string | Uint8Array): void {
     fs.fsyncSync(fd);
     fs.closeSync(fd);
     fd = undefined;
-    fs.renameSync(tmp, file);
+    fs.renameSync(tmp, target);
   } catch (e) {
     if (fd !== undefined) {
       try {
@@ -38,6 +99,42 @@ export function writeFileAtomic(file: string, text: string | Uint8Array): void {
       }
     }
     fs.rmSync(tmp, { force: true });
-    throw e;
+    throw writeError(file, e);
+  }
+}
+
+/** Write into a device node or FIFO as it is (no temp file, no rename: it is never replaced). */
+function writeThrough(file: string, st: fs.Stats, text: string | Uint8Array): void {
+  if (st.isSocket()) throw new HarnessError("input.file", `cannot write ${oneLine(file)}: it is a socket (not replaced)`);
+  let fd: number | undefined;
+  try {
+    if (st.isFIFO()) {
+      // Opening a FIFO for writing waits for a reader: probe without waiting (ENXIO: nobody reads).
+      const probe = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+      try {
+        fd = fs.openSync(file, fs.constants.O_WRONLY);
+      } finally {
+        fs.closeSync(probe);
+      }
+    } else fd = fs.openSync(file, fs.constants.O_WRONLY);
+    fs.writeFileSync(fd, text);
+  } catch (e) {
+    throw writeError(file, e);
+  } finally {
+    if (fd !== undefined) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        /* nothing more to say */
+      }
+    }
+  }
+}
+
+function isLink(p: string): boolean {
+  try {
+    return fs.lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
   }
 }

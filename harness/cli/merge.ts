@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import type { Command, CliIO } from "../cli.js";
 import { HarnessError } from "../errors.js";
+import { oneLine } from "../terminal.js";
 import { writeFileAtomic } from "../fsutil.js";
 import { render, REPORTER_NAMES, summaryLine } from "../report/index.js";
 import { asExpected } from "../run/index.js";
@@ -53,7 +54,7 @@ export const command: Command = {
       try {
         writeFileAtomic(path.resolve(io.cwd, values.out), text);
       } catch (e) {
-        throw new HarnessError("input.file", `cannot write --out ${values.out}: ${(e as Error).message}`);
+        throw new HarnessError("input.file", `--out ${oneLine(values.out)}: ${(e as Error).message}`, { cause: e });
       }
       io.out(`report written to ${values.out}`);
       io.out(summaryLine(results));

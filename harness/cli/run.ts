@@ -2,6 +2,7 @@
 import * as path from "node:path";
 import type { Command, CliIO } from "../cli.js";
 import { HarnessError } from "../errors.js";
+import { oneLine } from "../terminal.js";
 import { DEFAULT_MATRIX, type Cell } from "../matrix/index.js";
 import { makeReport, render, REPORTER_NAMES, summaryLine } from "../report/index.js";
 import { asExpected, execute, progressReporter, wholeNumber, type Progress } from "../run/index.js";
@@ -127,7 +128,7 @@ export const command: Command = {
       try {
         writeFileAtomic(out, text);
       } catch (e) {
-        throw new HarnessError("input.file", `cannot write --out ${values.out}: ${(e as Error).message}`);
+        throw new HarnessError("input.file", `--out ${oneLine(values.out)}: ${(e as Error).message}`, { cause: e });
       }
       io.out(`report written to ${values.out}`);
       io.out(summaryLine(ex.results));
