@@ -138,3 +138,42 @@ function isLink(p: string): boolean {
     return false;
   }
 }
+
+/**
+ * The text of a regular file, or a HarnessError `input.file` naming it (one line, exit 2): a
+ * directory, a FIFO (opened without waiting for a writer, so it never hangs), a device or a socket
+ * is refused before anything is read; so is a missing file or one that cannot be read.
+ */
+export function readTextFile(file: string, what: string, shown: string = file): string {
+  const fail = (why: string, cause?: unknown) => new HarnessError("input.file", `cannot read ${what}: ${why}`, { pos: { file: oneLine(shown) }, ...(cause ? { cause } : {}) });
+  const because = (e: unknown) => {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code ? `${code}${WHY[code] ? ` (${WHY[code]})` : ""}` : (e as Error).message;
+  };
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (e) {
+    throw fail(because(e), e);
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw fail(`it is ${kindOf(st)}, not a regular file`);
+    return fs.readFileSync(fd, "utf8");
+  } catch (e) {
+    if (e instanceof HarnessError) throw e;
+    throw fail(because(e), e);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** What a non-regular file is, for messages. */
+export function kindOf(st: fs.Stats): string {
+  if (st.isDirectory()) return "a directory";
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isCharacterDevice()) return "a character device";
+  if (st.isBlockDevice()) return "a block device";
+  if (st.isSocket()) return "a socket";
+  return "something else";
+}

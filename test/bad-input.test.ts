@@ -108,7 +108,7 @@ const ARGS: [string[], string][] = [
   [["convert", "--libvirt", "0.9.11", "--to", "json", "x.xml"], "--to must be 'sxpr' or 'xml', not 'json'"],
   [["convert", "--libvirt", "9.9.9", "--to", "xml", "test/bad-input/sxpr/empty.sxpr"], "no profile covers libvirt 9.9.9"],
   [["convert", "--libvirt", "0.9.11", "--to", "xml"], "no FILE given"],
-  [["convert", "--libvirt", "0.9.11", "--to", "xml", "no-such-file.sxpr"], "no-such-file.sxpr: cannot read: ENOENT"],
+  [["convert", "--libvirt", "0.9.11", "--to", "xml", "no-such-file.sxpr"], "no-such-file.sxpr: cannot read input file: ENOENT (no such file or directory)"],
   [["convert", "--libvirt", "0.9.11", "--to", "sxpr", "--xend-config-version", "x", "test/bad-input/domain/empty.xml"], "--xend-config-version must be a positive whole number, not 'x'"],
   [["record", "--backend", "recorded", "--xend", "4.1.2"], "--backend recorded: record needs a real xend (sandbox, container or live)"],
   [["record", "--backend", "live", "--xend", "4.1.2"], "--backend live needs --url"],

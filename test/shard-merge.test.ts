@@ -185,7 +185,7 @@ describe(`run --shard and merge through the CLI (recorded backend${haveRecording
     ["a shard of another matrix", () => [f("s1.json"), f("other-matrix.json")], /not a shard of the same run .*matrix other there, default in/],
     ["a plain run's JSON", () => [f("s1.json"), f("whole.json")], /whole\.json: not a shard's report/],
     ["no file", () => [], /needs the shards' JSON files/],
-    ["a file that does not exist", () => [f("nope.json")], /cannot read .*nope\.json: no such file/],
+    ["a file that does not exist", () => [f("nope.json")], /nope\.json: cannot read shard report: ENOENT \(no such file or directory\)/],
   ];
   it.each(refusals)("refuses %s with exit 2 and one clear line", async (_what, files, message) => {
     const r = await cli(["merge", ...files(), "--reporter", "json", "--out", f("refused.json")]);

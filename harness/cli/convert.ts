@@ -1,5 +1,5 @@
 /** `xend-compat convert`: what a libvirt release makes of a domain XML (→ SXPR) or an SXPR (→ XML) file. */
-import { readFileSync } from "node:fs";
+import { readTextFile } from "../fsutil.js";
 import { resolve } from "node:path";
 import type { Command } from "../cli.js";
 import { HarnessError, isHarnessError } from "../errors.js";
@@ -51,12 +51,8 @@ export const command: Command = {
     const profile = resolveProfile(values.libvirt);
     let code = 0;
     for (const file of positionals) {
-      let text: string;
-      try {
-        text = readFileSync(resolve(io.cwd, file), "utf8");
-      } catch (e) {
-        throw new HarnessError("input.file", `${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-      }
+      // A regular file only (a directory or a FIFO: one line, exit 2, never a hang).
+      let text = readTextFile(resolve(io.cwd, file), "input file", file);
       text = text.replace(/\\\n/g, "");
       if (positionals.length > 1) io.out(`==> ${file} <==`);
       try {

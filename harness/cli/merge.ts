@@ -1,10 +1,9 @@
 /** `xend-compat merge F1.json F2.json ...`: join the JSON reports of sharded runs into one report. */
-import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import type { Command, CliIO } from "../cli.js";
 import { HarnessError } from "../errors.js";
 import { oneLine } from "../terminal.js";
-import { writeFileAtomic } from "../fsutil.js";
+import { readTextFile, writeFileAtomic } from "../fsutil.js";
 import { render, REPORTER_NAMES, summaryLine } from "../report/index.js";
 import { asExpected } from "../run/index.js";
 import { mergeShards, readShardReport } from "../shard/index.js";
@@ -38,13 +37,7 @@ export const command: Command = {
     if (!(REPORTER_NAMES as readonly string[]).includes(reporter)) throw new HarnessError("input.usage", `--reporter '${reporter}': expected one of ${REPORTER_NAMES.join(", ")} (see 'xend-compat merge --help')`);
     if (!positionals.length) throw new HarnessError("input.usage", "merge needs the shards' JSON files, e.g. xend-compat merge shard-1.json shard-2.json (see 'xend-compat merge --help')");
     const shards = positionals.map((f) => {
-      let text: string;
-      try {
-        text = readFileSync(path.resolve(io.cwd, f), "utf8");
-      } catch (e) {
-        throw new HarnessError("input.file", `cannot read ${f}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
-      }
-      return readShardReport(f, text);
+      return readShardReport(f, readTextFile(path.resolve(io.cwd, f), "shard report", f));
     });
     const merged = mergeShards(shards);
     const results = merged.report.results;

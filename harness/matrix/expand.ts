@@ -8,7 +8,7 @@ import { HarnessError } from "../errors.js";
 import { checkId, isId } from "../safepath.js";
 import { oneLine } from "../terminal.js";
 import { resolveProfile } from "../libvirt/index.js";
-import { globMatch, globToRegExp } from "./glob.js";
+import { compileGlob, globMatch } from "./glob.js";
 import type { Expectation, Matrix, Scenario } from "./load.js";
 
 /** One (xend version, libvirt version, scenario), ready to run. */
@@ -79,7 +79,7 @@ export function expandCells(matrix: Matrix, filter: ExpandFilter = {}): Cell[] {
   let scenarios = matrix.scenarios;
   if (filter.scenario) {
     try {
-      globToRegExp(filter.scenario);
+      compileGlob(filter.scenario);
     } catch (e) {
       throw usage(`--scenario: ${e instanceof Error ? e.message : String(e)}`);
     }

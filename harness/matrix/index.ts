@@ -3,7 +3,8 @@ export { loadMatrix, parseMatrix, matrixProblems, profileIdOf } from "./load.js"
 export type { Matrix, Scenario, Step, Expectation, GuestType, LoadOptions } from "./load.js";
 export { expandCells, cellId, parseCellId, instanceFor, profileSlug } from "./expand.js";
 export type { Cell, ExpandFilter } from "./expand.js";
-export { globMatch, globToRegExp } from "./glob.js";
+export { globMatch, compileGlob } from "./glob.js";
+export type { Glob } from "./glob.js";
 export { VERDICTS, CHECKS, matrixSchema } from "./schema.js";
 export type { Verdict, Check, MatrixInput } from "./schema.js";
 export { projectRoot, fromRoot, DEFAULT_MATRIX, RECORDINGS_DIR, GOLDEN_DIR } from "./paths.js";

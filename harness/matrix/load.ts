@@ -4,7 +4,9 @@
  * problem becomes a HarnessError `input.matrix` / `input.yaml` naming the file, line and column and
  * what was expected. See DECISIONS.md.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, lstatSync } from "node:fs";
+import { readTextFile } from "../fsutil.js";
+import { confine } from "../safepath.js";
 import * as path from "node:path";
 import type { Element as XElement } from "@xmldom/xmldom";
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from "yaml";
@@ -12,7 +14,7 @@ import type { z } from "zod";
 import { HarnessError, type SourcePos } from "../errors.js";
 import { clockMeaning, describeClock, readClock, resolveProfile, type ClockMeaning } from "../libvirt/index.js";
 import { DOMParser, parseSimpleXml } from "../xml/index.js";
-import { globToRegExp } from "./glob.js";
+import { compileGlob, type Glob } from "./glob.js";
 import { projectRoot } from "./paths.js";
 import { matrixSchema, type Check, type ClockInput, type MatrixInput, type StepInput, type Verdict } from "./schema.js";
 
@@ -231,19 +233,84 @@ export function loadMatrix(file: string, opts: LoadOptions = {}): Matrix {
   const root = path.resolve(opts.root ?? projectRoot());
   const abs = path.resolve(file);
   const shown = opts.displayName ?? file;
-  let text: string;
-  try {
-    text = readFileSync(abs, "utf8");
-  } catch (e) {
-    throw new HarnessError("input.file", `cannot read matrix file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { pos: { file: shown } });
-  }
+  // A regular file only: a directory or a FIFO given as --matrix is one line, exit 2 (never a hang).
+  const text = readTextFile(abs, "matrix file", shown);
   return parseMatrix(text, { ...opts, root, file: abs, displayName: shown });
+}
+
+/** Deepest nesting a matrix may have (flow brackets, block indentation, `- - -` on one line): a matrix needs a handful. */
+export const MAX_MATRIX_NESTING = 64;
+
+/**
+ * Where a matrix text nests deeper than MAX_MATRIX_NESTING, before the YAML reader (recursive) would
+ * run out of stack: flow `[`/`{` outside quotes and comments, indentation of more than twice as many
+ * columns, or a run of compact `- ` entries. A linear scan; null when the text is shallow.
+ */
+function nestingTooDeep(text: string): { message: string; line: number; column: number } | null {
+  let line = 1;
+  let col = 0;
+  let flow = 0;
+  let quote = "";
+  let lineStart = true;
+  let indent = 0;
+  let dashes = 0;
+  const deep = (what: string) => ({ message: `nested deeper than ${MAX_MATRIX_NESTING} levels (${what})`, line, column: col });
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    col++;
+    if (c === "\n") {
+      line++;
+      col = 0;
+      lineStart = true;
+      indent = 0;
+      dashes = 0;
+      if (quote === "'" || quote === '"') continue; // a quoted scalar may span lines
+      continue;
+    }
+    if (quote) {
+      if (quote === '"' && c === "\\") {
+        i++;
+        col++;
+      } else if (c === quote) {
+        if (quote === "'" && text[i + 1] === "'") {
+          i++;
+          col++;
+        } else quote = "";
+      }
+      continue;
+    }
+    if (lineStart) {
+      if (c === " ") {
+        if (++indent > 2 * MAX_MATRIX_NESTING) return deep("indentation");
+        continue;
+      }
+      if (c === "-" && (text[i + 1] === " " || text[i + 1] === "\n" || i + 1 === text.length)) {
+        if (++dashes > MAX_MATRIX_NESTING) return deep("'- ' entries");
+        continue;
+      }
+      lineStart = false;
+    }
+    if (c === "#" && (col === 1 || /\s/.test(text[i - 1]))) {
+      while (i + 1 < text.length && text[i + 1] !== "\n") i++;
+      continue;
+    }
+    if (c === '"' || c === "'") {
+      if (flow > 0 || col === 1 || /[\s,[{:-]/.test(text[i - 1])) quote = c;
+      continue;
+    }
+    if (c === "[" || c === "{") {
+      if (++flow > MAX_MATRIX_NESTING) return deep("brackets");
+    } else if ((c === "]" || c === "}") && flow > 0) flow--;
+  }
+  return null;
 }
 
 /** Validate matrix text (exported for tests; `file` is used for messages and as the matrix's file). */
 export function parseMatrix(text: string, opts: LoadOptions & { file: string }): Matrix {
   const root = path.resolve(opts.root ?? projectRoot());
   const shown = opts.displayName ?? opts.file;
+  const tooDeep = nestingTooDeep(text);
+  if (tooDeep) throw matrixError([{ message: tooDeep.message, pos: { file: shown, line: tooDeep.line, column: tooDeep.column } }], "input.yaml");
   const lc = new LineCounter();
   // logLevel error: no process warnings on stderr (e.g. for complex keys); problems are reported as errors.
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, logLevel: "error" });
@@ -262,17 +329,20 @@ export function parseMatrix(text: string, opts: LoadOptions & { file: string }):
   try {
     data = doc.toJS();
   } catch (e) {
-    // e.g. an alias (*name) whose anchor is not set before it
+    // e.g. an alias (*name) whose anchor is not set before it, or an alias bomb (the yaml package
+    // stops after expanding 100 aliases): point at the first alias that does not resolve, else the first.
     let at: SourcePos = { file: shown };
+    const bomb = /Excessive alias count/.test((e as Error).message);
     visit(doc, {
       Alias(_k, node) {
-        if (at.line === undefined && node.range && !node.resolve(doc)) {
+        if (at.line === undefined && node.range && (bomb || !node.resolve(doc))) {
           const lp = lc.linePos(node.range[0]);
           at = { file: shown, line: lp.line, column: lp.col };
         }
       },
     });
-    throw matrixError([{ message: (e as Error).message.split("\n")[0], pos: at }], "input.yaml");
+    const message = bomb ? "too many aliases expanded (an alias bomb?): a matrix may expand at most 100" : (e as Error).message.split("\n")[0];
+    throw matrixError([{ message, pos: at }], "input.yaml");
   }
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
     throw matrixError([{ message: "expected a mapping with keys name, xend, libvirt, scenarios", pos: pos.at([]) }]);
@@ -296,11 +366,21 @@ export function parseMatrix(text: string, opts: LoadOptions & { file: string }):
       problem(`domain file '${s.domain}' must be a path relative to the project root and inside it`, [...here, "domain"]);
       return;
     }
-    if (!existsSync(domainAbs)) {
+    if (!existsSync(domainAbs) && !isLink(domainAbs)) {
       problem(`domain file '${s.domain}' does not exist (relative to ${root})`, [...here, "domain"]);
       return;
     }
-    const xml = readFileSync(domainAbs, "utf8");
+    // Confined after resolving links (a link inside the project pointing out of it is refused), and a
+    // regular file (a directory or a FIFO is refused before anything is read: no hang).
+    let xml: string;
+    try {
+      confine(root, domainAbs, "domain file");
+      xml = readTextFile(domainAbs, "domain file", s.domain);
+    } catch (e) {
+      if (!(e instanceof HarnessError)) throw e;
+      problem(`domain file '${s.domain}': ${e.message.replace(/^domain file \S+: |^cannot read domain file: /, "")}`, [...here, "domain"]);
+      return;
+    }
     const facts = domainFacts(xml);
     if (typeof facts === "string") {
       problem(`domain file '${s.domain}': ${facts}`, [...here, "domain"]);
@@ -374,9 +454,9 @@ export function parseMatrix(text: string, opts: LoadOptions & { file: string }):
   const allIds: string[] = [];
   for (const x of m.xend) for (const l of m.libvirt) for (const s of m.scenarios) allIds.push(`${x}/${l}/${s.id}`);
   const checkGlob = (g: string, at: PathElem[]) => {
-    let re: RegExp;
+    let re: Glob;
     try {
-      re = globToRegExp(g);
+      re = compileGlob(g);
     } catch (e) {
       problem(e instanceof Error ? e.message : String(e), at);
       return;
@@ -403,6 +483,14 @@ export function parseMatrix(text: string, opts: LoadOptions & { file: string }):
     exclude: m.exclude ?? [],
     expectations: (m.expectations ?? []).map((e, i) => ({ ...e, pos: pos.at(["expectations", i]) })),
   };
+}
+
+function isLink(p: string): boolean {
+  try {
+    return lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 /** The profile id a libvirt version of a matrix resolves to (validated at load). */

@@ -198,3 +198,23 @@ export function jsonErrorOffset(text: string): number {
   }
   return -1;
 }
+
+/** Deepest nesting of arrays and objects a shard report may have (ours nest about 8 deep). */
+export const MAX_JSON_DEPTH = 512;
+
+/**
+ * The offset of the first `[` or `{` nested deeper than `max` (outside strings), or -1. A linear scan
+ * without recursion, run before anything recursive reads the text (offsetOfPath, jsonErrorOffset).
+ */
+export function jsonTooDeep(text: string, max = MAX_JSON_DEPTH): number {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      for (i++; i < text.length && text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92) i++;
+    } else if (c === 91 || c === 123) {
+      if (++depth > max) return i;
+    } else if ((c === 93 || c === 125) && depth > 0) depth--;
+  }
+  return -1;
+}

@@ -15,6 +15,7 @@ import * as path from "node:path";
 import { HarnessError, isHarnessError } from "../errors.js";
 import type { Backend, BackendSession, ControlReply, ControlStep, HttpRequest, HttpResponse, Provenance } from "./types.js";
 import { xendDir } from "../safepath.js";
+import { kindOf } from "../fsutil.js";
 import { loadRecording, recordCommand, recordingPath, splitCellId, safeSegment, type RecordedExchange, type Recording } from "./recording.js";
 import { compareForms } from "./form.js";
 import { redactBody } from "./redact.js";
@@ -80,6 +81,8 @@ async function loadCached(file: string): Promise<CachedRecording | undefined> {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw new HarnessError("input.file", `cannot read recording ${displayPath(file)}: ${(e as Error).message}`, { cause: e });
   }
+  // A directory or a FIFO where a recording belongs: one line, exit 2 (reading a FIFO would hang).
+  if (!st.isFile()) throw new HarnessError("input.file", `cannot read recording ${displayPath(file)}: it is ${kindOf(st)}, not a regular file`);
   const hit = cache.get(file);
   if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) return hit;
   const rec = await loadRecording(file);

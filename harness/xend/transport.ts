@@ -13,6 +13,7 @@
  * wrong Content-Length, truncated body, over the cap). It never hangs: every exchange has a deadline.
  */
 import * as net from "node:net";
+import { oneLine } from "../terminal.js";
 import { HarnessError } from "../errors.js";
 import type { HttpRequest, HttpResponse } from "./types.js";
 
@@ -36,12 +37,19 @@ export interface ExchangeOptions {
  */
 export function parseTarget(url: string): XendTarget {
   const bad = (why: string) =>
-    new HarnessError("input.usage", `bad xend address '${url}': ${why} (expected http://host[:port] or unix:///path)`);
+    new HarnessError("input.usage", `bad xend address '${oneLine(url)}': ${why} (expected http://host[:port] or unix:///path)`);
   if (url.startsWith("unix://")) {
     const path = url.slice("unix://".length);
     if (!path.startsWith("/")) throw bad("a unix socket path must be absolute (unix:///path)");
     if (path.length < 2) throw bad("empty socket path");
-    return { kind: "unix", path: decodeURIComponent(path) };
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(path);
+    } catch {
+      throw bad("malformed %-escape in the socket path (write % as %25)");
+    }
+    if (decoded.includes("\0")) throw bad("a NUL byte in the socket path");
+    return { kind: "unix", path: decoded };
   }
   if (url.startsWith("http://")) {
     let parsed: URL;

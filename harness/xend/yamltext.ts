@@ -165,6 +165,9 @@ class Reader {
   }
 
   private node(indent: number): Value {
+    // Deeper than js-yaml's own limit (100 levels): left to js-yaml, which says where (line:col)
+    // instead of this reader overflowing the stack.
+    if (indent > 2 * 100) fail();
     const at = this.peek();
     const line = this.lines[at];
     if (line.startsWith("- ", indent) || line.length === indent + 1 && line.endsWith("-")) return this.sequence(indent);
