@@ -6,6 +6,7 @@
  */
 import { HarnessError } from "./errors.js";
 import { redact } from "./xend/redact.js";
+import { oneLine, quietOnClosedPipe, safeText } from "./terminal.js";
 
 export interface Command {
   name: string;
@@ -54,10 +55,15 @@ function usage(): string {
   ].join("\n");
 }
 
+let pipes: ReturnType<typeof quietOnClosedPipe> | undefined;
+
 export function defaultIO(): CliIO {
+  // `xend-compat run | head -1`: a closed pipe ends the output quietly (harness/terminal.ts).
+  pipes ??= quietOnClosedPipe();
+  const open = pipes.open;
   return {
-    out: (s) => process.stdout.write(s.endsWith("\n") ? s : s + "\n"),
-    err: (s) => process.stderr.write(s.endsWith("\n") ? s : s + "\n"),
+    out: (s) => void (open("stdout") && process.stdout.write(s.endsWith("\n") ? s : s + "\n")),
+    err: (s) => void (open("stderr") && process.stderr.write(s.endsWith("\n") ? s : s + "\n")),
     isTTY: Boolean(process.stdout.isTTY),
     env: process.env,
     cwd: process.cwd(),
@@ -65,9 +71,11 @@ export function defaultIO(): CliIO {
 }
 
 export async function main(argv: string[], io: CliIO = defaultIO()): Promise<number> {
-  // Log lines never show secrets (vncpasswd, passwd, password): errors may quote SXPR or XML.
+  // Log lines never show secrets (vncpasswd, passwd, password): errors may quote SXPR or XML. Nothing
+  // raw reaches a terminal: control characters (a matrix's, a xend's) are escaped in every line on
+  // standard error; the human reports on standard output escape their data (harness/terminal.ts).
   const rawErr = io.err;
-  io = { ...io, err: (s: string) => rawErr(redact(s)) };
+  io = { ...io, err: (s: string) => rawErr(safeText(redact(s))) };
   const debug = argv.includes("--debug") || Boolean(io.env.XEND_COMPAT_DEBUG);
   const args = argv.filter((a) => a !== "--debug");
   const [name, ...rest] = args;
@@ -81,7 +89,7 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
   }
   const entry = COMMANDS[name];
   if (!entry) {
-    io.err(`xend-compat: unknown command '${name}' (expected one of: ${Object.keys(COMMANDS).join(", ")})`);
+    io.err(`xend-compat: unknown command '${oneLine(name)}' (expected one of: ${Object.keys(COMMANDS).join(", ")})`);
     return 2;
   }
   try {
@@ -93,11 +101,11 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
     return await command.run(rest, io);
   } catch (e) {
     if (e instanceof HarnessError) {
-      io.err(`xend-compat ${name}: ${e.oneLine()}`);
+      io.err(`xend-compat ${name}: ${oneLine(e.oneLine())}`);
       if (debug) io.err(String(e.stack));
       return e.isInputError ? 2 : 3;
     }
-    io.err(`xend-compat ${name}: internal error: ${e instanceof Error ? e.message : String(e)}`);
+    io.err(`xend-compat ${name}: internal error: ${oneLine(e instanceof Error ? e.message : String(e))}`);
     if (debug) io.err(String(e instanceof Error ? e.stack : e));
     return 3;
   }

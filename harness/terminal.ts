@@ -37,9 +37,9 @@ export function oneLine(s: string): string {
   return escapeControls(s);
 }
 
-/** A multi-line text safe for a terminal: lines kept, every other control character escaped. */
+/** A multi-line text safe for a terminal: lines and tabs kept, every other control character escaped. */
 export function safeText(s: string): string {
-  return escapeControls(s, { keepNewlines: true });
+  return escapeControls(s, { keepNewlines: true, keepTabs: true });
 }
 
 /** One argument for a POSIX shell: as it is when it cannot be misread, else single-quoted. */
@@ -70,8 +70,26 @@ export function quietOnClosedPipe(streams: { stdout: NodeJS.WriteStream; stderr:
       closed[name] = true;
       // Any other error on a standard stream: the output is lost either way; say so once on the other.
       const other = name === "stdout" ? "stderr" : "stdout";
-      if (!closed[other]) streams[other === "stdout" ? "stdout" : "stderr"].write(`xend-compat: cannot write to standard ${name === "stdout" ? "output" : "error"}: ${e.code ?? e.message}\n`);
+      if (!closed[other]) streams[other].write(`xend-compat: cannot write to standard ${name === "stdout" ? "output" : "error"}: ${e.code ?? e.message}\n`);
     });
   }
   return { open: (s) => !closed[s] };
+}
+
+/**
+ * A copy of `value` with every string made safe for a terminal (safeText), for printers that add
+ * colour themselves: the data is escaped first, so the printer's own escape sequences survive.
+ */
+export function safeDeep<T>(value: T): T {
+  const walk = (v: unknown): unknown => {
+    if (typeof v === "string") return safeText(v);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) out[k] = walk(x);
+      return out;
+    }
+    return v;
+  };
+  return walk(value) as T;
 }

@@ -1,4 +1,5 @@
 /** `xend-compat diff --from A --to B`: patch impact, only the cells whose verdict or observation differs. */
+import { safeText } from "../terminal.js";
 import type { Command, CliIO } from "../cli.js";
 import { HarnessError } from "../errors.js";
 import { wrap } from "../report/index.js";
@@ -96,7 +97,7 @@ export const command: Command = {
     out.push("");
     out.push(moved.length ? `support: ${moved.map((s) => `xend ${s.xend} ${s.status} → ${sb.get(s.xend)!.status}`).join(", ")}` : "support: unchanged");
     out.push(...wrap(summaryLine(ex.results), 80, "  "));
-    io.out(out.join("\n"));
+    io.out(safeText(out.join("\n")));
     return ex.results.some((r) => r.verdict === "error") ? 1 : 0;
   },
 };

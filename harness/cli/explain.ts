@@ -2,6 +2,7 @@
 import { redactDeep } from "../xend/index.js";
 import type { Command, CliIO } from "../cli.js";
 import { HarnessError } from "../errors.js";
+import { safeText } from "../terminal.js";
 import { resolveProfile } from "../libvirt/index.js";
 import { parseCellId } from "../matrix/index.js";
 import { printSxpr, readSxpr } from "../sxp/index.js";
@@ -33,7 +34,7 @@ export const command: Command = {
     const r = ex.results[0];
     if (!r) throw new HarnessError("input.usage", `cell ${positionals[0]} is excluded by the matrix's include/exclude`);
     const s = ex.cells[0].scenario;
-    io.out(renderExplain(redactDeep(r), { description: s.description, domainFile: s.domainFile, steps: s.steps.map((st) => (st.kind === "guest-set-rtc" ? `guest-set-rtc ${st.delta}` : st.kind)) }));
+    io.out(safeText(renderExplain(redactDeep(r), { description: s.description, domainFile: s.domainFile, steps: s.steps.map((st) => (st.kind === "guest-set-rtc" ? `guest-set-rtc ${st.delta}` : st.kind)) })));
     return asExpected(r.outcome) ? 0 : 1;
   },
 };

@@ -1,4 +1,5 @@
 /** `xend-compat support`: which xend versions each libvirt version supports, scenario by scenario, and why not. */
+import { safeDeep } from "../terminal.js";
 import type { Command, CliIO } from "../cli.js";
 import { wrap } from "../report/index.js";
 import { execute, supportAnswers, type SupportAnswer } from "../run/index.js";
@@ -86,7 +87,7 @@ export const command: Command = {
       io.out(JSON.stringify({ support: answers.map((a) => ({ libvirt: a.libvirt, profile: a.profileId, xend: a.xend, xendTree: seriesLabel(a.xend), status: a.status, counts: a.counts, scenarios: a.scenarios, why: a.why })) }, null, 2));
       io.err(summaryLine(ex.results));
     } else {
-      io.out(renderSupportText(answers, 80, io.isTTY && io.env.NO_COLOR === undefined).replace(/\n$/, ""));
+      io.out(renderSupportText(safeDeep(answers), 80, io.isTTY && io.env.NO_COLOR === undefined).replace(/\n$/, ""));
       io.out("");
       io.out(wrap(summaryLine(ex.results), 80, "  ").join("\n"));
     }

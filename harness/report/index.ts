@@ -1,5 +1,6 @@
 /** Reporters: terminal table, JSON, JUnit XML, Markdown; the README's generated blocks. */
 import { HarnessError } from "../errors.js";
+import { safeDeep } from "../terminal.js";
 import { redactDeep } from "../xend/index.js";
 import { renderJson } from "./json.js";
 import { renderJunit } from "./junit.js";
@@ -44,8 +45,10 @@ export function render(name: string, report: RunReport, opts: TableOptions = {})
     if ((REPORTER_NAMES as readonly string[]).includes(name)) throw new HarnessError("input.usage", `--reporter ${name}: not yet available in this version`);
     throw new HarnessError("input.usage", `--reporter '${name}': expected one of ${REPORTER_NAMES.join(", ")}`);
   }
-  // Secrets (vncpasswd, passwd, password) never reach a report.
-  return r(redactDeep(report), opts);
+  // Secrets (vncpasswd, passwd, password) never reach a report; the table, made for terminals, shows
+  // no raw control character (a matrix's or a xend's text: harness/terminal.ts).
+  const safe = redactDeep(report);
+  return r(name === "table" ? safeDeep(safe) : safe, opts);
 }
 
 

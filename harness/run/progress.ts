@@ -2,6 +2,7 @@
  * Progress while cells run: on a TTY one line rewritten in place; otherwise nothing per cell for
  * replayed runs (they are fast) and one line per cell for sandbox, container and live backends.
  */
+import { oneLine } from "../terminal.js";
 import type { Progress } from "./types.js";
 
 export function progressReporter(opts: { isTTY: boolean; backend: string; write: (s: string) => void }): { onProgress: (p: Progress) => void; finish: () => void } {
@@ -9,7 +10,7 @@ export function progressReporter(opts: { isTTY: boolean; backend: string; write:
   if (opts.isTTY) {
     return {
       onProgress: ({ done, total, result }) => {
-        const line = `[${done}/${total}] ${result.id} ${result.verdict}`;
+        const line = oneLine(`[${done}/${total}] ${result.id} ${result.verdict}`);
         opts.write(`\r${line.slice(0, 79).padEnd(79)}`);
         drawn = true;
       },
@@ -20,7 +21,7 @@ export function progressReporter(opts: { isTTY: boolean; backend: string; write:
   }
   if (opts.backend === "recorded") return { onProgress: () => {}, finish: () => {} };
   return {
-    onProgress: ({ done, total, result }) => opts.write(`[${done}/${total}] ${result.outcome} ${result.verdict} ${result.id}\n`),
+    onProgress: ({ done, total, result }) => opts.write(`${oneLine(`[${done}/${total}] ${result.outcome} ${result.verdict} ${result.id}`)}\n`),
     finish: () => {},
   };
 }
