@@ -6,6 +6,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { execFileSync } from "node:child_process";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "./support/cli.js";
@@ -46,7 +47,16 @@ const MATRIX: [string, string | RegExp][] = [
   ["scenario-domain-malformed.yaml", `domain file 'test/bad-input/domain/malformed.xml': not well-formed XML: Opening and ending tag mismatch`],
   ["scenario-domain-missing-name.yaml", "domain file 'test/bad-input/domain/missing-name.xml' has no <name>"],
   ["scenario-domain-wrong-root.yaml", "domain file 'test/bad-input/domain/wrong-root.xml': not a libvirt domain XML (expected a <domain> root element)"],
+  // Issue 12 (paths, files and input): each was an internal error, a hang, minutes, or a write elsewhere.
+  ["scenario-domain-directory.yaml", "domain file 'test/bad-input/domain': it is a directory, not a regular file"],
+  ["libvirt-path-in-version.yaml", "'0.8.7+rfc-localtime+/../../x' is not a libvirt version"],
+  ["schema-escapes-in-values.yaml", "'0.9.11\\x1b[2J\\nxend-compat run: all good' is not a libvirt version"],
+  ["syntax-deep-nesting.yaml", "nested deeper than 64 levels (brackets)"],
+  ["syntax-alias-bomb.yaml", "too many aliases expanded (an alias bomb?)"],
 ];
+
+/** Matrix files whose old handling blocked the process (exponential glob): run in a child process, killed if it hangs. */
+const MATRIX_CHILD: [string, string][] = [["include-many-stars.yaml", "glob '*/*/************************x' matches no cell of this matrix"]];
 
 const DOMAIN: [string, string][] = [
   ["malformed.xml", 'malformed XML: Opening and ending tag mismatch: "devices" != "domain"'],
@@ -78,6 +88,7 @@ const RECORDINGS: [string, string][] = [
   ["exchange-status-not-number", "bad recording: exchanges[0].response.status must be a number"],
   ["not-a-mapping", "bad recording: (top level) must be a mapping"],
   ["binary-garbage", "recording is not valid YAML: null byte is not allowed in input"],
+  ["alias-bomb", "bad recording: exchanges[0] must be a mapping"],
 ];
 
 /** [argv, the argument the line must name, what it must say]. */
@@ -121,7 +132,56 @@ const ARGS: [string[], string][] = [
   [["support", "--xend", "9.9"], "xend 9.9: no recordings to replay in fixtures/recordings (recorded xend versions: 3.0.0, 3.1, 3.2, 3.3, 3.4.3, 4.0.4, 4.1.2, 4.2.5, 4.3.4, 4.4.4)"],
   [["explain", "9.9/0.9.11/hvm-utc"], "xend 9.9: no recordings to replay in fixtures/recordings (recorded xend versions: 3.0.0, 3.1, 3.2, 3.3, 3.4.3, 4.0.4, 4.1.2, 4.2.5, 4.3.4, 4.4.4)"],
   [["run", "--xend", "3.2,9.9"], "xend 9.9: no recordings to replay in fixtures/recordings (recorded xend versions: 3.0.0, 3.1, 3.2, 3.3, 3.4.3, 4.0.4, 4.1.2, 4.2.5, 4.3.4, 4.4.4)"],
+  // Issue 12 (paths, files and input)
+  [["run", "--libvirt", "0.8.7+rfc-localtime+/../../x", "--update-golden"], "--libvirt: '0.8.7+rfc-localtime+/../../x' is not a libvirt version"],
+  [["run", "--recordings", "package.json"], "package.json: not a directory"],
+  [["run", "--backend", "live", "--url", "unix:///%zz"], "bad xend address 'unix:///%zz': malformed %-escape in the socket path"],
+  [["record", "--backend", "live", "--xend", "4.1.2", "--url", "unix:///%zz"], "bad xend address 'unix:///%zz': malformed %-escape in the socket path"],
+  [["run", "--xend", "4.1.2\n3.2"], "--xend '4.1.2\\n3.2' is not a xend version"],
+  [["explain", "4.1.2/0.9.11/\u001b[2J"], "scenario id '\\x1b[2J' is not an identifier"],
+  [["convert", "--libvirt", "0.9.11", "--to", "xml", "test/bad-input/domain"], "test/bad-input/domain: cannot read input file: it is a directory, not a regular file"],
 ];
+
+/**
+ * Inputs that hung or took minutes before (a FIFO read, an exponential glob) block the process
+ * synchronously, where no test timeout can fire: they run as a child process, killed after
+ * CHILD_TIMEOUT_MS (generous: a hang fails the test, speed is not measured here). `setup` makes
+ * what cannot live in git (a FIFO, a link out of the project, big generated files) under RUNTIME.
+ */
+const RUNTIME = `${DIR}/.runtime`;
+const CHILD_TIMEOUT_MS = 30_000;
+const CHILD: [string, string[], string][] = [
+  ["24 '*' in --scenario", ["run", "--scenario", "*".repeat(24) + "x"], "--scenario '************************x' matches no scenario of default"],
+  ["a FIFO as --matrix", ["run", "--matrix", `${RUNTIME}/fifo.yaml`], `${RUNTIME}/fifo.yaml: cannot read matrix file: it is a FIFO, not a regular file`],
+  ["a FIFO as a scenario's domain", ["run", "--matrix", `${RUNTIME}/domain-fifo.yaml`], "domain file 'test/bad-input/.runtime/fifo.xml': it is a FIFO, not a regular file"],
+  ["a domain link out of the project", ["run", "--matrix", `${RUNTIME}/domain-link-out.yaml`], "domain file 'test/bad-input/.runtime/out.xml': resolves to"],
+  ["a FIFO to convert", ["convert", "--libvirt", "0.9.11", "--to", "xml", `${RUNTIME}/fifo.xml`], "cannot read input file: it is a FIFO, not a regular file"],
+  ["a FIFO to merge", ["merge", `${RUNTIME}/fifo.xml`], "cannot read shard report: it is a FIFO, not a regular file"],
+  ["JSON nested 200,000 deep to merge", ["merge", `${RUNTIME}/deep.json`], `${RUNTIME}/deep.json:1:513: not a report of xend-compat: nested deeper than 512 levels`],
+  [
+    "a recording nested 4,000 deep",
+    ["run", "--recordings", `${RUNTIME}/recordings`, "--xend", "4.1.2", "--libvirt", "0.9.11", "--scenario", "pv-utc"],
+    `${RUNTIME}/recordings/4.1.2/0.9.11/pv-utc.yaml:101:199: recording is not valid YAML: nesting exceeded maxDepth (100)`,
+  ],
+];
+
+function setupRuntime(): void {
+  const d = path.join(ROOT, RUNTIME);
+  fs.rmSync(d, { recursive: true, force: true });
+  fs.mkdirSync(d, { recursive: true });
+  for (const f of ["fifo.yaml", "fifo.xml"]) execFileSync("mkfifo", [path.join(d, f)]);
+  fs.symlinkSync(path.join(ROOT, ".."), path.join(d, "out.xml"));
+  const matrix = (domain: string) => `name: bad\nxend: ["4.1.2"]\nlibvirt: ["0.9.11"]\nscenarios:\n  - {id: pv-utc, description: d, domain: ${domain}, steps: [define, read]}\n`;
+  fs.writeFileSync(path.join(d, "domain-fifo.yaml"), matrix(`${RUNTIME}/fifo.xml`));
+  fs.writeFileSync(path.join(d, "domain-link-out.yaml"), matrix(`${RUNTIME}/out.xml`));
+  fs.writeFileSync(path.join(d, "deep.json"), "[".repeat(200_000) + "]".repeat(200_000));
+  const rec = path.join(d, "recordings", "4.1.2", "0.9.11");
+  fs.mkdirSync(rec, { recursive: true });
+  const lines = ["format: 1", "x:"];
+  for (let i = 1; i < 4000; i++) lines.push("  ".repeat(i) + "a:");
+  lines.push("  ".repeat(4000) + "b: 1", "");
+  fs.writeFileSync(path.join(rec, "pv-utc.yaml"), lines.join("\n"));
+}
 
 function oneLine(r: { code: number; err: string[] }, label: string): string {
   expect(r.code, `${label}: exit code; stderr: ${r.err.join(" | ")}`).toBe(2);
@@ -143,12 +203,15 @@ function fileLine(line: string, command: string, file: string, expected: string 
   else expect(m![4]).toMatch(expected);
 }
 
-const count = MATRIX.length + DOMAIN.length + SXPR.length + RECORDINGS.length + ARGS.length;
+const count = MATRIX.length + MATRIX_CHILD.length + DOMAIN.length + SXPR.length + RECORDINGS.length + ARGS.length + CHILD.length;
 
-describe(`bad-input corpus: ${count} cases (${MATRIX.length + DOMAIN.length + SXPR.length + RECORDINGS.length} files, ${ARGS.length} argument lists), each exit 2 with one line`, () => {
+/** Generous: a case that hangs fails; how fast the cases are is not measured by a test (npm run bench). */
+const HANG = { timeout: 30_000 };
+
+describe(`bad-input corpus: ${count} cases (${MATRIX.length + MATRIX_CHILD.length + DOMAIN.length + SXPR.length + RECORDINGS.length} files, ${ARGS.length} argument lists, ${CHILD.length} made at run time), each exit 2 with one line`, HANG, () => {
   it("every file of test/bad-input/ is in a table (and every table row has its file)", () => {
     const files = (sub: string) => fs.readdirSync(path.join(ROOT, DIR, sub)).sort();
-    expect(files("matrix")).toEqual(MATRIX.map(([f]) => f).sort());
+    expect(files("matrix")).toEqual([...MATRIX, ...MATRIX_CHILD].map(([f]) => f).sort());
     expect(files("domain")).toEqual([...DOMAIN.map(([f]) => f), "missing-name.xml", "wrong-root.xml"].sort());
     expect(files("sxpr")).toEqual([...SXPR.map(([f]) => f), "not-a-domain.sxpr"].sort());
     expect(files("recordings")).toEqual(RECORDINGS.map(([f]) => f).sort());
@@ -185,6 +248,27 @@ describe(`bad-input corpus: ${count} cases (${MATRIX.length + DOMAIN.length + SX
       expect(line).toMatch(/^xend-compat( \w+)?: /);
       expect(line).toContain(expected);
     });
+
+  describe("inputs that hung or took minutes: a child process, killed if it hangs", () => {
+    beforeAll(setupRuntime);
+    afterAll(() => fs.rmSync(path.join(ROOT, RUNTIME), { recursive: true, force: true }));
+    const child = async (argv: string[]) => {
+      const r = await execa(process.execPath, ["--import", "tsx", "harness/cli-dev.ts", ...argv], { cwd: ROOT, reject: false, timeout: CHILD_TIMEOUT_MS, env: { NO_COLOR: "1" }, extendEnv: false });
+      expect(r.timedOut, `${argv.join(" ")}: hung (killed after ${CHILD_TIMEOUT_MS} ms)`).toBe(false);
+      return { code: r.exitCode ?? -1, err: r.stderr.split("\n").filter((l) => l !== "") };
+    };
+    for (const [file, expected] of MATRIX_CHILD)
+      it(`matrix ${file}`, { timeout: CHILD_TIMEOUT_MS + 10_000 }, async () => {
+        const f = `${DIR}/matrix/${file}`;
+        fileLine(oneLine(await child(["run", "--matrix", f]), f), "run", f, expected);
+      });
+    for (const [what, argv, expected] of CHILD)
+      it(what, { timeout: CHILD_TIMEOUT_MS + 10_000 }, async () => {
+        const line = oneLine(await child(argv), what);
+        expect(line).toMatch(/^xend-compat( \w+)?: /);
+        expect(line).toContain(expected);
+      });
+  });
 
   it("--debug adds the stack trace (and only then)", async () => {
     const r = await runCli(["run", "--matrix", `${DIR}/matrix/schema-unknown-key.yaml`, "--debug"], { cwd: ROOT });
