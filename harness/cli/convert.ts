@@ -1,4 +1,5 @@
 /** `xend-compat convert`: what a libvirt release makes of a domain XML (→ SXPR) or an SXPR (→ XML) file. */
+import { oneLine } from "../terminal.js";
 import { readTextFile } from "../fsutil.js";
 import { resolve } from "node:path";
 import type { Command } from "../cli.js";
@@ -54,7 +55,7 @@ export const command: Command = {
       // A regular file only (a directory or a FIFO: one line, exit 2, never a hang).
       let text = readTextFile(resolve(io.cwd, file), "input file", file);
       text = text.replace(/\\\n/g, "");
-      if (positionals.length > 1) io.out(`==> ${file} <==`);
+      if (positionals.length > 1) io.out(`==> ${oneLine(file)} <==`);
       try {
         const opts = { xendConfigVersion: version, file };
         // libvirt's own reader silently accepts a missing ')' or trailing text (libvirt's own test data
@@ -77,11 +78,11 @@ export const command: Command = {
           throw e;
         }
         if (syntax) io.err(`${syntax.oneLine()} (warning: libvirt reads it anyway)`);
-        for (const w of outcome.warnings) io.err(`${file}: libvirt ${values.libvirt} warns: ${w}`);
+        for (const w of outcome.warnings) io.err(oneLine(`${file}: libvirt ${values.libvirt} warns: ${w}`));
         io.out("sxpr" in outcome ? outcome.sxpr : outcome.xml);
       } catch (e) {
         if (isHarnessError(e, "libvirt")) {
-          io.err(`${file}: libvirt ${values.libvirt} (${profile.id}) refuses: ${e.message}`);
+          io.err(oneLine(`${file}: libvirt ${values.libvirt} (${profile.id}) refuses: ${e.message}`));
           code = 1;
           continue;
         }

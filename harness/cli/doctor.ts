@@ -6,6 +6,7 @@
  * Everything a probe touches (environment, files, subprocesses, the Docker API) comes through a
  * `DoctorHost`, so tests inject it; `probes` itself can be replaced too.
  */
+import { safeText } from "../terminal.js";
 import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import * as http from "node:http";
 import { homedir } from "node:os";
@@ -374,7 +375,7 @@ Exit code: 0 always (doctor reports, it does not judge); 2 on a usage error.`;
 export async function doctor(io: CliIO, json: boolean, probes = defaultProbes(), host = realHost(io.env)): Promise<number> {
   const rows = await runProbes(probes, host);
   if (json) io.out(JSON.stringify({ probes: rows.map(({ name, result }) => ({ name, status: result.status, detail: result.detail, fix: result.fix ?? null })) }, null, 2));
-  else for (const line of formatResults(rows)) io.out(line);
+  else for (const line of formatResults(rows)) io.out(safeText(line));
   return 0;
 }
 

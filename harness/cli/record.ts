@@ -4,6 +4,7 @@
  * (atomically, secrets redacted). A cell that failed (verdict error or skipped, or any backend fault
  * during its session) writes nothing and is reported. Refuses to run when `CI` is set.
  */
+import { oneLine } from "../terminal.js";
 import * as path from "node:path";
 import type { Command, CliIO } from "../cli.js";
 import { VERSION } from "../cli.js";
@@ -93,7 +94,7 @@ export async function recordCells(o: RecordCellsOptions): Promise<{ written: str
       else if (!collected.ended) why = "the cell's session did not end";
       if (why !== undefined || !collected) {
         failed.push({ id: result.id, why: why ?? "nothing collected" });
-        o.io.err(`[${done}/${total}] FAILED ${result.id}: ${why} (nothing written)`);
+        o.io.err(oneLine(`[${done}/${total}] FAILED ${result.id}: ${why} (nothing written)`));
         return;
       }
       const rec = recorder!.toRecording(collected, { harnessVersion: VERSION, recordedAt });
@@ -104,12 +105,12 @@ export async function recordCells(o: RecordCellsOptions): Promise<{ written: str
       } catch (e) {
         const msg = e instanceof HarnessError ? e.oneLine() : String(e);
         failed.push({ id: result.id, why: msg });
-        o.io.err(`[${done}/${total}] FAILED ${result.id}: ${msg}`);
+        o.io.err(oneLine(`[${done}/${total}] FAILED ${result.id}: ${msg}`));
       }
     },
   });
   o.io.out(`${written.length} recording(s) written, ${failed.length} cell(s) failed`);
-  for (const f of failed) o.io.out(`  failed: ${f.id}: ${f.why}`);
+  for (const f of failed) o.io.out(oneLine(`  failed: ${f.id}: ${f.why}`));
   return { written, failed };
 }
 
