@@ -156,6 +156,25 @@ describe("paths confined after resolving links", () => {
     }
   });
 
+  it("a recording that is a link out of the recordings folder is not replayed: exit 2 naming it", async () => {
+    const top = tmp();
+    const recs = path.join(top, "recordings", "4.1.2", "0.9.11");
+    fs.mkdirSync(recs, { recursive: true });
+    // a real recording, but outside the folder named by --recordings
+    fs.copyFileSync(path.join(ROOT, "fixtures/recordings/4.1.2/0.9.11/pv-utc.yaml"), path.join(top, "elsewhere.yaml"));
+    fs.symlinkSync(path.join(top, "elsewhere.yaml"), path.join(recs, "pv-utc.yaml"));
+    const r = await runCli(["run", "--recordings", path.join(top, "recordings"), "--xend", "4.1.2", "--libvirt", "0.9.11", "--scenario", "pv-utc"], { cwd: ROOT });
+    expect(r.code).toBe(2);
+    expect(r.err).toEqual([expect.stringMatching(/^xend-compat run: recording .*pv-utc\.yaml: resolves to .*elsewhere\.yaml, outside .*recordings$/)]);
+    // inside the folder, a link is followed
+    fs.rmSync(path.join(recs, "pv-utc.yaml"));
+    fs.renameSync(path.join(top, "elsewhere.yaml"), path.join(top, "recordings", "kept.yaml"));
+    fs.symlinkSync(path.join(top, "recordings", "kept.yaml"), path.join(recs, "pv-utc.yaml"));
+    forgetRealPaths();
+    const ok = await runCli(["run", "--recordings", path.join(top, "recordings"), "--xend", "4.1.2", "--libvirt", "0.9.11", "--scenario", "pv-utc", "--reporter", "json"], { cwd: ROOT });
+    expect(ok.code, ok.stderr).toBe(0);
+  });
+
   it("confine: lexical escapes and links out are refused; a root that does not exist yet confines lexically", () => {
     const top = tmp();
     inputError(() => confine(path.join(top, "r"), path.join(top, "r", "..", "x"), "golden"), /outside/);
