@@ -44,11 +44,12 @@ describe("--out writes through to what it names, or refuses with exit 2", () => 
     execFileSync("mkfifo", [fifo]);
     const rd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
     try {
-      const r = await runCli([...ONE_CELL, "--reporter", "json", "--out", fifo], { cwd: d });
+      // The table (a few KB): it fits in the pipe's buffer, read here after the CLI returns.
+      const r = await runCli([...ONE_CELL, "--out", fifo], { cwd: d });
       expect(r.code, r.stderr).toBe(0);
       const buf = Buffer.alloc(1 << 16);
       const n = fs.readSync(rd, buf, 0, buf.length, null);
-      expect(JSON.parse(buf.toString("utf8", 0, n)).cells).toHaveLength(1);
+      expect(buf.toString("utf8", 0, n)).toMatch(/^xend-compat run: matrix default/);
     } finally {
       fs.closeSync(rd);
     }
