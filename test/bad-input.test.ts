@@ -39,16 +39,16 @@ const MATRIX: [string, string | RegExp][] = [
   ["include-matches-nothing.yaml", "glob '3.2/*/*' matches no cell of this matrix"],
   ["exclude-matches-nothing.yaml", "glob '*/*/hvm-*' matches no cell of this matrix"],
   ["include-bad-glob.yaml", "unclosed '{' in glob '{4.1.2/*/*'"],
-  ["path-escapes-root.yaml", "domain file '../../../etc/hostname' must be a path relative to the project root and inside it"],
-  ["path-absolute.yaml", "domain file '/etc/hostname' must be a path relative to the project root and inside it"],
-  ["path-missing-domain.yaml", "domain file 'fixtures/domains/no-such-file.xml' does not exist"],
+  ["path-escapes-root.yaml", "domain file '../../../../etc/hostname' must be a path relative to the matrix file, inside its project"],
+  ["path-absolute.yaml", "domain file '/etc/hostname' must be a path relative to the matrix file, inside its project"],
+  ["path-missing-domain.yaml", "domain file '../../../fixtures/domains/no-such-file.xml' does not exist"],
   ["steps-out-of-order.yaml", "'read' needs a 'define' before it"],
   ["expectation-bad-verdict.yaml", "expected one of preserved, rejected, changed, error, skipped"],
-  ["scenario-domain-malformed.yaml", `domain file 'test/bad-input/domain/malformed.xml': not well-formed XML: Opening and ending tag mismatch`],
-  ["scenario-domain-missing-name.yaml", "domain file 'test/bad-input/domain/missing-name.xml' has no <name>"],
-  ["scenario-domain-wrong-root.yaml", "domain file 'test/bad-input/domain/wrong-root.xml': not a libvirt domain XML (expected a <domain> root element)"],
+  ["scenario-domain-malformed.yaml", `domain file '../domain/malformed.xml': not well-formed XML: Opening and ending tag mismatch`],
+  ["scenario-domain-missing-name.yaml", "domain file '../domain/missing-name.xml' has no <name>"],
+  ["scenario-domain-wrong-root.yaml", "domain file '../domain/wrong-root.xml': not a libvirt domain XML (expected a <domain> root element)"],
   // Issue 12 (paths, files and input): each was an internal error, a hang, minutes, or a write elsewhere.
-  ["scenario-domain-directory.yaml", "domain file 'test/bad-input/domain': it is a directory, not a regular file"],
+  ["scenario-domain-directory.yaml", "domain file '../domain': it is a directory, not a regular file"],
   ["libvirt-path-in-version.yaml", "'0.8.7+rfc-localtime+/../../x' is not a libvirt version"],
   ["schema-escapes-in-values.yaml", "'0.9.11\\x1b[2J\\nxend-compat run: all good' is not a libvirt version"],
   ["syntax-deep-nesting.yaml", "nested deeper than 64 levels (brackets)"],
@@ -153,8 +153,8 @@ const CHILD_TIMEOUT_MS = 30_000;
 const CHILD: [string, string[], string][] = [
   ["24 '*' in --scenario", ["run", "--scenario", "*".repeat(24) + "x"], "--scenario '************************x' matches no scenario of default"],
   ["a FIFO as --matrix", ["run", "--matrix", `${RUNTIME}/fifo.yaml`], `${RUNTIME}/fifo.yaml: cannot read matrix file: it is a FIFO, not a regular file`],
-  ["a FIFO as a scenario's domain", ["run", "--matrix", `${RUNTIME}/domain-fifo.yaml`], "domain file 'test/bad-input/.runtime/fifo.xml': it is a FIFO, not a regular file"],
-  ["a domain link out of the project", ["run", "--matrix", `${RUNTIME}/domain-link-out.yaml`], "domain file 'test/bad-input/.runtime/out.xml': resolves to"],
+  ["a FIFO as a scenario's domain", ["run", "--matrix", `${RUNTIME}/domain-fifo.yaml`], "domain file 'fifo.xml': it is a FIFO, not a regular file"],
+  ["a domain link out of the project", ["run", "--matrix", `${RUNTIME}/domain-link-out.yaml`], "domain file 'out.xml': resolves to"],
   ["a FIFO to convert", ["convert", "--libvirt", "0.9.11", "--to", "xml", `${RUNTIME}/fifo.xml`], "cannot read input file: it is a FIFO, not a regular file"],
   ["a FIFO to merge", ["merge", `${RUNTIME}/fifo.xml`], "cannot read shard report: it is a FIFO, not a regular file"],
   ["JSON nested 200,000 deep to merge", ["merge", `${RUNTIME}/deep.json`], `${RUNTIME}/deep.json:1:513: not a report of xend-compat: nested deeper than 512 levels`],
@@ -172,8 +172,9 @@ function setupRuntime(): void {
   for (const f of ["fifo.yaml", "fifo.xml"]) execFileSync("mkfifo", [path.join(d, f)]);
   fs.symlinkSync(path.join(ROOT, ".."), path.join(d, "out.xml"));
   const matrix = (domain: string) => `name: bad\nxend: ["4.1.2"]\nlibvirt: ["0.9.11"]\nscenarios:\n  - {id: pv-utc, description: d, domain: ${domain}, steps: [define, read]}\n`;
-  fs.writeFileSync(path.join(d, "domain-fifo.yaml"), matrix(`${RUNTIME}/fifo.xml`));
-  fs.writeFileSync(path.join(d, "domain-link-out.yaml"), matrix(`${RUNTIME}/out.xml`));
+  // Domain paths are relative to the matrix file (here beside it).
+  fs.writeFileSync(path.join(d, "domain-fifo.yaml"), matrix("fifo.xml"));
+  fs.writeFileSync(path.join(d, "domain-link-out.yaml"), matrix("out.xml"));
   fs.writeFileSync(path.join(d, "deep.json"), "[".repeat(200_000) + "]".repeat(200_000));
   const rec = path.join(d, "recordings", "4.1.2", "0.9.11");
   fs.mkdirSync(rec, { recursive: true });

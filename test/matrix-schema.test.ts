@@ -93,9 +93,9 @@ describe("matrix schema", () => {
   it("confines domain files to the project root and requires them to exist", () => {
     const out = errorOf(GOOD.replace("domain: d/hvm.xml", "domain: ../etc/passwd"));
     expect(out.pos).toMatchObject({ line: 7, column: 13 });
-    expect(out.message).toMatch(/relative to the project root and inside it/);
+    expect(out.message).toMatch(/relative to the matrix file, inside its project/);
     const abs = errorOf(GOOD.replace("domain: d/hvm.xml", "domain: /etc/hostname"));
-    expect(abs.message).toMatch(/inside it/);
+    expect(abs.message).toMatch(/inside its project/);
     const missing = errorOf(GOOD.replace("domain: d/hvm.xml", "domain: d/nope.xml"));
     expect(missing.message).toMatch(/does not exist/);
   });

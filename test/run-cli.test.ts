@@ -80,7 +80,9 @@ describe.skipIf(!haveRecordings)("CLI on the recordings (skipped: no recordings 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "xc-noexp-"));
     const text = fs.readFileSync("matrices/default.yaml", "utf8");
     const matrix = path.join(dir, "noexp.yaml");
-    fs.writeFileSync(matrix, text.slice(0, text.indexOf("\nexpectations:")) + "\n");
+    // A user's copy of the matrix, with the domains beside it (paths are relative to the matrix file).
+    fs.cpSync("fixtures/domains", path.join(dir, "domains"), { recursive: true });
+    fs.writeFileSync(matrix, text.slice(0, text.indexOf("\nexpectations:")).replaceAll("../fixtures/domains/", "domains/") + "\n");
     const o = io();
     expect(await main(["run", "--matrix", matrix, "--libvirt", "0.9.11", "--xend", "3.2", "--scenario", "hvm-utc-start"], o)).toBe(1);
     expect(o.stdout()).toMatch(/changed/);

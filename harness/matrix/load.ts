@@ -15,7 +15,6 @@ import { HarnessError, type SourcePos } from "../errors.js";
 import { clockMeaning, describeClock, readClock, resolveProfile, type ClockMeaning } from "../libvirt/index.js";
 import { DOMParser, parseSimpleXml } from "../xml/index.js";
 import { compileGlob, type Glob } from "./glob.js";
-import { projectRoot } from "./paths.js";
 import { matrixSchema, type Check, type ClockInput, type MatrixInput, type StepInput, type Verdict } from "./schema.js";
 
 export type Step =
@@ -73,7 +72,11 @@ export interface Matrix {
 }
 
 export interface LoadOptions {
-  /** Root that domain paths are relative to and confined to; default the package root. */
+  /**
+   * The project the matrix belongs to: its domain files must stay inside it (after resolving links).
+   * Default: the nearest directory above the matrix file holding a package.json or an xend-compat
+   * config, else the matrix file's own directory. Domain paths are relative to the matrix file.
+   */
   root?: string;
   /** Name to show for the file in messages; default the path relative to the cwd or as given. */
   displayName?: string;
@@ -230,8 +233,8 @@ function factsOf(root: XElement | null): DomainFacts | string {
 
 /** Load and validate a matrix file. Throws HarnessError input.* with file:line:column. */
 export function loadMatrix(file: string, opts: LoadOptions = {}): Matrix {
-  const root = path.resolve(opts.root ?? projectRoot());
   const abs = path.resolve(file);
+  const root = path.resolve(opts.root ?? matrixProjectRoot(abs));
   const shown = opts.displayName ?? file;
   // A regular file only: a directory or a FIFO given as --matrix is one line, exit 2 (never a hang).
   const text = readTextFile(abs, "matrix file", shown);
@@ -307,7 +310,8 @@ function nestingTooDeep(text: string): { message: string; line: number; column: 
 
 /** Validate matrix text (exported for tests; `file` is used for messages and as the matrix's file). */
 export function parseMatrix(text: string, opts: LoadOptions & { file: string }): Matrix {
-  const root = path.resolve(opts.root ?? projectRoot());
+  const root = path.resolve(opts.root ?? matrixProjectRoot(path.resolve(opts.file)));
+  const base = path.dirname(path.resolve(opts.file));
   const shown = opts.displayName ?? opts.file;
   const tooDeep = nestingTooDeep(text);
   if (tooDeep) throw matrixError([{ message: tooDeep.message, pos: { file: shown, line: tooDeep.line, column: tooDeep.column } }], "input.yaml");
@@ -360,14 +364,15 @@ export function parseMatrix(text: string, opts: LoadOptions & { file: string }):
   const scenarios: Scenario[] = [];
   m.scenarios.forEach((s, i) => {
     const here: PathElem[] = ["scenarios", i];
-    const domainAbs = path.resolve(root, s.domain);
+    // Relative to the matrix file (as a user writes it beside their domains), confined to its project.
+    const domainAbs = path.resolve(base, s.domain);
     const rel = path.relative(root, domainAbs);
     if (path.isAbsolute(s.domain) || rel.startsWith("..") || path.isAbsolute(rel)) {
-      problem(`domain file '${s.domain}' must be a path relative to the project root and inside it`, [...here, "domain"]);
+      problem(`domain file '${s.domain}' must be a path relative to the matrix file, inside its project (${root})`, [...here, "domain"]);
       return;
     }
     if (!existsSync(domainAbs) && !isLink(domainAbs)) {
-      problem(`domain file '${s.domain}' does not exist (relative to ${root})`, [...here, "domain"]);
+      problem(`domain file '${s.domain}' does not exist (relative to the matrix file, in ${base})`, [...here, "domain"]);
       return;
     }
     // Confined after resolving links (a link inside the project pointing out of it is refused), and a
@@ -496,4 +501,15 @@ function isLink(p: string): boolean {
 /** The profile id a libvirt version of a matrix resolves to (validated at load). */
 export function profileIdOf(libvirt: string): string {
   return resolveProfile(libvirt).id;
+}
+
+/** The project a matrix file belongs to: the nearest directory above it with a package.json or an xend-compat config. */
+export function matrixProjectRoot(file: string): string {
+  const start = path.dirname(path.resolve(file));
+  for (let dir = start; ; ) {
+    if (["package.json", "xend-compat.config.json", "xend-compat.config.yaml", "xend-compat.config.yml"].some((f) => existsSync(path.join(dir, f)))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) return start;
+    dir = up;
+  }
 }
