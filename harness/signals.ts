@@ -1,5 +1,5 @@
 /**
- * The one SIGINT/SIGTERM policy of the process, shared by everything that must clean up when this
+ * The one stop-signal policy of the process (SIGINT, SIGTERM, SIGHUP), shared by everything that must clean up when this
  * process is told to stop (sandbox Python processes, containers, domains defined on a live xend).
  *
  * - First signal: every registered cleanup runs (together); once all have settled, the signal is
@@ -15,7 +15,11 @@
  * live on after its cleanup.
  */
 
-export const STOP_SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
+/**
+ * The signals that stop the process with a cleanup. SIGHUP is one of them: a closed terminal (or an SSH
+ * session that drops) must clean up like Ctrl-C, not leave domains and processes behind.
+ */
+export const STOP_SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
 export interface SignalCleanup {
   /** What this is, for messages (e.g. "sandbox", "containers"). */
@@ -42,9 +46,18 @@ const registered = new Set<SignalCleanup>();
 let count = 0;
 let installed = false;
 
+/**
+ * Once stopping, a write to a terminal that is gone (SIGHUP) or to a closed pipe fails with EIO or
+ * EPIPE; that must not end the process before its cleanup has run.
+ */
+function tolerateClosedOutput(): void {
+  for (const s of [process.stdout, process.stderr]) s.on("error", () => {});
+}
+
 function onSignal(sig: NodeJS.Signals): void {
   count++;
   if (count === 1) {
+    tolerateClosedOutput();
     const all = [...registered];
     void Promise.allSettled(all.map(async (r) => r.cleanup(sig))).then(() => die(sig));
     return;
@@ -74,7 +87,7 @@ function uninstall(): void {
 }
 
 /**
- * Register a cleanup for SIGINT/SIGTERM; returns the unregister function. The process listeners
+ * Register a cleanup for SIGINT/SIGTERM/SIGHUP; returns the unregister function. The process listeners
  * exist while something is registered (and stay once a signal has arrived: the cleanup is under way).
  */
 export function onStopSignal(c: SignalCleanup): () => void {

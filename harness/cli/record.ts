@@ -11,7 +11,7 @@ import { VERSION } from "../cli.js";
 import { HarnessError } from "../errors.js";
 import { parseCommandArgs } from "./args.js";
 import { loadMatrix, expandCells, fromRoot, DEFAULT_MATRIX, RECORDINGS_DIR } from "../matrix/index.js";
-import { runCells, isCI, wholeNumber, NOT_THROUGH_XEND } from "../run/index.js";
+import { runCells, isCI, wholeNumber, NOT_THROUGH_XEND, liveRunId } from "../run/index.js";
 import type { CellResult } from "../run/index.js";
 import type { Cell } from "../matrix/index.js";
 import { createBackend, parseTarget, RecordingBackend, writeRecording, type BackendSpec, type Backend } from "../xend/index.js";
@@ -35,6 +35,11 @@ options:
   --timeout-ms N    per-request deadline for the real xend (default $XEND_COMPAT_TIMEOUT_MS, else 30000)
   --retries N       live: retries of a GET after a transport fault, 0-10 (default $XEND_COMPAT_RETRIES,
                     else 2); nothing but GETs is ever retried
+
+live: domains go to xend as xc-<run id>-<xend>-<scenario>-<slug> with fresh uuids and are written into
+the recordings under the runner's names (xc-<scenario>-<slug>); only a domain that GET by its name
+shows with this run's uuid is ever deleted; the xend must report exactly --xend's version. SIGINT,
+SIGTERM and SIGHUP stop new defines and clean up as in 'xend-compat run --help'.
 
 exit codes: 0 every cell recorded, 1 some cell failed (nothing written for it), 2 bad usage or CI set`;
 
@@ -149,6 +154,7 @@ export const command: Command = {
     }
     timeoutMs ??= wholeNumber("XEND_COMPAT_TIMEOUT_MS", io.env.XEND_COMPAT_TIMEOUT_MS, 1, 3_600_000);
     const retries = wholeNumber("--retries", values.retries, 0, 10) ?? wholeNumber("XEND_COMPAT_RETRIES", io.env.XEND_COMPAT_RETRIES, 0, 10);
+    const runId = kind === "live" ? liveRunId(io.env) : undefined;
     const xenSrcVar = `XEND_COMPAT_XEN_SRC_${xend.replace(/\./g, "_")}`;
     let xenSrc = values["xen-src"] ?? io.env[xenSrcVar];
     // --xen-src V=DIR names the version too; it must be the one being recorded.
@@ -182,6 +188,7 @@ export const command: Command = {
       ...(values.url ? { url: values.url } : {}),
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       ...(retries !== undefined ? { retries } : {}),
+      ...(runId !== undefined ? { runId } : {}),
       log: (line) => io.err(line),
     };
     io.err(`recording ${cells.length} cell(s) of xend ${xend} with the ${kind} backend into ${shown(outDir)}`);

@@ -42,6 +42,13 @@ options:
   --retries N        live: retries of a GET after a transport fault, 0-10 (default $XEND_COMPAT_RETRIES,
                      else 2); nothing but GETs is ever retried
 
+live: domains go to xend as xc-<run id>-<xend>-<scenario>-<slug> (run id random per run, or
+$XEND_COMPAT_RUN_ID), each with a fresh uuid; only a domain that GET by its name shows with the uuid
+this run gave it is ever started, destroyed or deleted. The xend must report exactly the version of
+the cells (3.2 is 3.2.0, not 3.2.2). On SIGINT, SIGTERM or SIGHUP no define is sent any more, defines
+under way are awaited, this run's domains are deleted and re-read; the last line says "cleanup done"
+or names each domain that may be left (a second signal hurries, a third exits at once).
+
 Cell ids are <xend>/<libvirt>/<scenario>, e.g. 4.1.2/0.9.11/hvm-utc (see 'xend-compat explain').
 Under CI (environment variable CI set) goldens are never written and a missing golden fails.
 NO_COLOR disables colour; colour is only used on a terminal.

@@ -81,3 +81,38 @@ export function replaceUuid(body: string, oldUuid: string, newUuid: string): str
 export function refused(message: string): HarnessError {
   return new HarnessError("backend.refused", message);
 }
+
+/** One character of a form body as it may appear: itself, or `%xx` in either case of hex (a space also as `+`). */
+function charPattern(ch: string): string {
+  const code = ch.charCodeAt(0);
+  const hex = code.toString(16).padStart(2, "0");
+  const pct = `%[${hex[0].toLowerCase()}${hex[0].toUpperCase()}][${hex[1].toLowerCase()}${hex[1].toUpperCase()}]`;
+  const self = ch.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
+  return ch === " " ? `(?: |\\+|${pct})` : `(?:${self}|${pct})`;
+}
+
+function textPattern(s: string): string {
+  return [...s].map(charPattern).join("");
+}
+
+/** virBufferURIEncodeString's form of an ASCII name: letters and digits as themselves, the rest `%xx`. */
+function uriEncodeName(s: string): string {
+  return [...s].map((c) => (/[A-Za-z0-9]/.test(c) ? c : "%" + c.charCodeAt(0).toString(16).padStart(2, "0"))).join("");
+}
+
+/**
+ * Replace the config's `(name OLD)` in a raw form body by `(name NEW)`, keeping every other byte. The
+ * new name is written the way the old one was (escaped as `%xx` when the old one was, else raw).
+ * Returns the body unchanged unless there is exactly one such name.
+ */
+export function replaceName(body: string, oldName: string, newName: string): string {
+  const space = charPattern(" ");
+  const re = new RegExp(`${textPattern("(name")}(?:${space})+(${textPattern(oldName)})(?=${textPattern(")")}|${space})`, "g");
+  const found = [...body.matchAll(re)];
+  if (found.length !== 1) return body;
+  const m = found[0];
+  const old = m[1];
+  const start = m.index! + m[0].length - old.length;
+  const repl = old.includes("%") ? uriEncodeName(newName) : newName;
+  return body.slice(0, start) + repl + body.slice(start + old.length);
+}

@@ -1,17 +1,31 @@
 /**
- * Live backends under the process's one SIGINT/SIGTERM policy (harness/signals.ts). The first
- * signal stops new defines and deletes what each backend defined, says what was deleted and what
- * was left, and the process then ends by that signal (exit status 130 for SIGINT, 143 for SIGTERM in
- * a shell). A second signal does not abandon the cleanup: it shortens every deadline and drops
- * retries, so the cleanup ends soon, still naming what it left. A third ends the process at once,
- * naming what may be left.
+ * Live backends under the process's one stop-signal policy (harness/signals.ts: SIGINT, SIGTERM,
+ * SIGHUP). The first signal stops new defines (also one whose free-name check is under way), waits
+ * for defines already sent (each bounded by its deadline), deletes what each backend defined after
+ * checking it still carries the uuid this run gave it, re-reads every name, and then says either
+ * "cleanup done" (every name re-read as gone) or names each domain that may be left and why. The
+ * process then ends by that signal (exit status 128 + its number in a shell). A second signal shortens
+ * every deadline and drops retries, so the cleanup ends soon, still naming what it left. A third ends
+ * the process at once, naming what may be left.
  */
 import { onStopSignal } from "../signals.js";
+
+/** What one live backend's cleanup came to. */
+export interface CleanupReport {
+  where: string;
+  /** How many domains this run defined (defines xend refused not counted). */
+  defined: number;
+  /** `name (why)` of each domain of this run that may still be on xend. */
+  left: string[];
+  /** `name (why)` of each of this run's names that now holds someone else's domain (left alone). */
+  notOurs: string[];
+}
 
 export interface SignalTarget {
   readonly where: string;
   leftovers(): string[];
-  interrupt(why: string): Promise<string[]>;
+  definesUnderWay(): string[];
+  interrupt(why: string): Promise<CleanupReport>;
   hurryUp(): void;
 }
 
@@ -31,12 +45,32 @@ function describeLeft(): string {
   return parts.join("; ");
 }
 
+const WHY: Partial<Record<NodeJS.Signals, string>> = { SIGINT: "interrupted", SIGTERM: "terminated", SIGHUP: "hung up" };
+
 async function cleanup(sig: NodeJS.Signals): Promise<void> {
-  const n = [...targets].reduce((a, t) => a + t.leftovers().length, 0);
-  say(`${sig}: stopping; deleting the ${n} domain(s) this run defined (${sig === "SIGINT" ? "Ctrl-C" : sig} again to hurry the cleanup)`);
-  await Promise.allSettled([...targets].map((t) => t.interrupt(sig === "SIGINT" ? "interrupted" : "terminated")));
-  const left = describeLeft();
-  say(left ? `cleanup incomplete: left ${left}; remove them by hand (e.g. xm delete NAME)` : "cleanup done: every domain this run defined is deleted");
+  const all = [...targets];
+  const n = all.reduce((a, t) => a + t.leftovers().length, 0);
+  const underWay = all.flatMap((t) => t.definesUnderWay());
+  say(
+    `${sig}: stopping; no more defines; deleting the ${n} domain(s) this run defined${underWay.length ? ` (first waiting for the answer to ${underWay.length} define(s) under way: ${underWay.join(", ")})` : ""} (${sig === "SIGINT" ? "Ctrl-C" : sig} again to hurry the cleanup)`,
+  );
+  const reports = await Promise.allSettled(all.map((t) => t.interrupt(WHY[sig] ?? `stopped by ${sig}`)));
+  const left: string[] = [];
+  const notOurs: string[] = [];
+  reports.forEach((r, i) => {
+    if (r.status === "rejected") {
+      left.push(`everything this run defined on xend at ${all[i].where} (the cleanup failed: ${r.reason instanceof Error ? r.reason.message : String(r.reason)})`);
+      return;
+    }
+    if (r.value.left.length) left.push(`${r.value.left.join(", ")} on xend at ${r.value.where}`);
+    if (r.value.notOurs.length) notOurs.push(`${r.value.notOurs.join(", ")} on xend at ${r.value.where}`);
+  });
+  say(
+    left.length
+      ? `cleanup incomplete: may be left: ${left.join("; ")}; check and remove them by hand (e.g. xm list; xm delete NAME)`
+      : "cleanup done: every domain this run defined is deleted (each name re-read: gone)",
+  );
+  if (notOurs.length) say(`not this run's, left alone: ${notOurs.join("; ")}`);
 }
 
 /** Register a backend for cleanup on signals; returns the unregister function. */

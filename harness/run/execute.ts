@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { HarnessError } from "../errors.js";
 import { DEFAULT_MATRIX, GOLDEN_DIR, RECORDINGS_DIR, expandCells, fromRoot, loadMatrix, projectRoot, type Cell, type ExpandFilter, type Matrix } from "../matrix/index.js";
 import * as fs from "node:fs";
+import { randomBytes } from "node:crypto";
 import { createBackend, RecordedBackend, safeSegment } from "../xend/index.js";
 import { xendDir } from "../safepath.js";
 import { oneLine } from "../terminal.js";
@@ -46,6 +47,8 @@ export interface BackendSettings {
   timeoutMs?: number;
   /** live: retries of a GET after a transport fault (default $XEND_COMPAT_RETRIES, else 2). */
   retries?: number;
+  /** live: the run id in domain names on the wire (default $XEND_COMPAT_RUN_ID, else random; one for all xend versions of the run). */
+  runId?: string;
   log?: (line: string) => void;
 }
 
@@ -89,6 +92,8 @@ function profileIdOf(libvirt: string): string | undefined {
 export function backendFactory(kind: BackendKind, env: NodeJS.ProcessEnv, recordingsDir?: string, settings: BackendSettings = {}): (xend: string) => Promise<Backend> {
   const timeoutMs = settings.timeoutMs ?? wholeNumber("XEND_COMPAT_TIMEOUT_MS", env.XEND_COMPAT_TIMEOUT_MS, 1, 3_600_000);
   const retries = settings.retries ?? wholeNumber("XEND_COMPAT_RETRIES", env.XEND_COMPAT_RETRIES, 0, 10);
+  // One run id for every xend version of this run (live domain names: xc-<run id>-<xend>-…).
+  const runId = kind === "live" ? (settings.runId ?? liveRunId(env)) : undefined;
   return async (xend: string) => {
     switch (kind) {
       case "recorded":
@@ -113,11 +118,31 @@ export function backendFactory(kind: BackendKind, env: NodeJS.ProcessEnv, record
           url,
           ...(timeoutMs !== undefined ? { timeoutMs } : {}),
           ...(retries !== undefined ? { retries } : {}),
+          ...(runId !== undefined ? { runId } : {}),
           ...(settings.log ? { log: settings.log } : {}),
         });
       }
     }
   };
+}
+
+/**
+ * The live run id: $XEND_COMPAT_RUN_ID when set (lower-case letters and digits, 1-16; to find or
+ * reproduce a run's domain names), else 6 random characters.
+ */
+export function liveRunId(env: NodeJS.ProcessEnv): string {
+  const v = env.XEND_COMPAT_RUN_ID;
+  if (v === undefined || v === "") return newRunId();
+  if (!/^[a-z0-9]{1,16}$/.test(v)) throw new HarnessError("input.usage", `XEND_COMPAT_RUN_ID '${v}': expected 1 to 16 lower-case letters or digits`);
+  return v;
+}
+
+/** A fresh random run id: 6 characters of [a-z0-9]. */
+function newRunId(): string {
+  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+  let out = "";
+  for (const b of randomBytes(6)) out += alphabet[b % 36];
+  return out;
 }
 
 /** The xend versions that have a folder in a recordings directory, in version order. */

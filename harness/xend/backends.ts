@@ -25,6 +25,8 @@ export interface BackendSpec {
   retries?: number;
   /** live: the name prefix of every domain the harness defines (default `xc-`). */
   prefix?: string;
+  /** live: the run id in every domain name on the wire (default random; one per run). */
+  runId?: string;
   /** Override the backend's concurrency. */
   concurrency?: number;
   /** Time zone xend runs in (sandbox/container), e.g. `ORC-2`. */
@@ -80,7 +82,7 @@ interface ContainerModule {
 
 /** What harness/live exports (the live backend). */
 interface LiveModule {
-  startLiveBackend(opts: { url: string; xendVersion?: string; prefix?: string; timeoutMs?: number; retries?: number; log?: (line: string) => void }): Promise<Backend>;
+  startLiveBackend(opts: { url: string; xendVersion?: string; prefix?: string; runId?: string; timeoutMs?: number; retries?: number; log?: (line: string) => void }): Promise<Backend>;
 }
 
 export async function createBackend(spec: BackendSpec): Promise<Backend> {
@@ -136,6 +138,7 @@ export async function createBackend(spec: BackendSpec): Promise<Backend> {
         url: spec.url,
         xendVersion: spec.xendVersion,
         ...(spec.prefix !== undefined ? { prefix: spec.prefix } : {}),
+        ...(spec.runId !== undefined ? { runId: spec.runId } : {}),
         ...(spec.timeoutMs !== undefined ? { timeoutMs: spec.timeoutMs } : {}),
         ...(spec.retries !== undefined ? { retries: spec.retries } : {}),
         ...(spec.log ? { log: spec.log } : {}),

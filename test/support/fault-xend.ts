@@ -9,7 +9,19 @@
  * reset (mid-reply), reset-early (before any byte), hang (never answers: slower than any timeout), truncate (body shorter than its
  * Content-Length), wrong-length (body longer than its Content-Length), oversize (over libvirt's
  * 256 KiB cap), xend-err (500 with `(xend.err '…')`), not-found (404), empty-500 (xend 3.2's answer
- * for an unknown domain), garbage (200 with binary bytes instead of SXPR).
+ * for an unknown domain), garbage (200 with binary bytes instead of SXPR), hold (the request is done
+ * only when the test calls `release()`: a define slower than any deadline that still creates the
+ * domain afterwards), hold-reply (done at once, the reply held until `release()`: a define that
+ * created the domain but whose answer comes too late), race-foreign (a foreign domain of that name
+ * appears just before the request is done: the "already exists" race of two runs).
+ *
+ * Several listeners (`addListener()`) share one set of domains, so two harness processes can be told
+ * two addresses of one xend and every request and domain says which address it came through (`via`):
+ * a delete through one address of a domain created through another is a cross-deletion.
+ *
+ * Defines and lookups follow xend (XendDomainInfo._checkName): a name held by a domain with another
+ * uuid is refused with "VM name '<name>' already exists[ as domain <id>]"; the same name with the same
+ * uuid redefines it.
  *
  * It parses requests with plain sockets so that it can break replies in ways an HTTP library won't.
  */
@@ -18,7 +30,20 @@ import * as net from "node:net";
 import { parseForm } from "../../harness/xend/index.js";
 import { readSxprAll, valueAt, printSxpr, type Sx } from "../../harness/sxp/index.js";
 
-export type FaultKind = "reset" | "reset-early" | "hang" | "truncate" | "wrong-length" | "oversize" | "garbage" | "not-found" | "empty-500" | "xend-err";
+export type FaultKind =
+  | "reset"
+  | "reset-early"
+  | "hang"
+  | "truncate"
+  | "wrong-length"
+  | "oversize"
+  | "garbage"
+  | "not-found"
+  | "empty-500"
+  | "xend-err"
+  | "hold"
+  | "hold-reply"
+  | "race-foreign";
 
 export interface FaultRule {
   fault: FaultKind;
@@ -29,7 +54,7 @@ export interface FaultRule {
   pathIncludes?: string;
   /** Matches a POST whose op is this. */
   op?: string;
-  /** Matches requests about this domain (in the path, or the name in a define's config). */
+  /** Matches requests about this domain (in the path, or the name in a define's config), by its name or its logical name (see logicalName). */
   domain?: string;
   /** How many matching requests get the fault (default: all). */
   times?: number;
@@ -41,9 +66,26 @@ export interface LoggedRequest {
   method: string;
   path: string;
   op?: string;
-  /** The domain the request is about (path, or the config's name for a define). */
+  /** The domain the request is about (path, or the config's name for a define), as sent. */
   domain?: string;
+  /** The same name without a live run's `<run id>-<xend>-` part (see logicalName). */
+  logical?: string;
+  /** A define: the uuid in its config. */
+  uuid?: string;
+  /** Which listener it came through (0: `url`, then the order of addListener). */
+  via: number;
   fault?: FaultKind;
+  /** A delete that removed a domain: the domain as it was. */
+  deleted?: StandInDomain;
+}
+
+/**
+ * The runner's name of a live run's domain: `xc-<run id>-<xend>-<rest>` → `xc-<rest>` (the live
+ * backend's naming, harness/live/names.ts, written here independently); other names as they are.
+ */
+export function logicalName(name: string): string {
+  const m = /^xc-[a-z0-9]+-\d+(?:\.\d+)+-(.+)$/.exec(name);
+  return m ? `xc-${m[1]}` : name;
 }
 
 export interface StandInDomain {
@@ -53,6 +95,8 @@ export interface StandInDomain {
   config: string;
   state: "defined" | "running";
   foreign: boolean;
+  /** Which listener the define came through (foreign domains: none). */
+  createdVia?: number;
 }
 
 export interface FaultXendOptions {
@@ -69,6 +113,12 @@ export interface FaultXendOptions {
 
 export interface FaultXend {
   url: string;
+  /** Another address of the same xend (a new loopback TCP port); requests through it have `via` 1, 2, ... */
+  addListener(): Promise<string>;
+  /** Do the held requests (hold, hold-reply) that `pred` selects (default all); resolves with how many. */
+  release(pred?: (r: LoggedRequest) => boolean): number;
+  /** The domain whose logical name (see logicalName) is `logical`, if any. */
+  domainOf(logical: string): StandInDomain | undefined;
   requests: LoggedRequest[];
   domains: Map<string, StandInDomain>;
   addFault(rule: FaultRule): void;
@@ -149,9 +199,10 @@ export async function startFaultXend(opts: FaultXendOptions = {}): Promise<Fault
       }
       const name = tree === undefined ? undefined : valueAt(tree, "/vm/name") ?? valueAt(tree, "/domain/name");
       if (!name) return xendErr("Error creating domain: missing name");
-      if (domains.has(name)) return xendErr(`Domain '${name}' already exists with ID '7'`);
       const uuid = (tree && (valueAt(tree, "/vm/uuid") ?? valueAt(tree, "/domain/uuid"))) || "00000000-0000-0000-0000-000000000001";
-      domains.set(name, { name, uuid, config, state: op === "create" ? "running" : "defined", foreign: false });
+      const other = domains.get(name);
+      if (other && other.uuid !== uuid) return xendErr(`VM name '${name}' already exists${other.state === "running" ? " as domain 7" : ""}`);
+      domains.set(name, { name, uuid, config, state: op === "create" ? "running" : "defined", foreign: false, createdVia: log.via });
       return reply(200, "OK", "");
     }
     if (method === "POST" && m) {
@@ -169,6 +220,7 @@ export async function startFaultXend(opts: FaultXendOptions = {}): Promise<Fault
         case "delete":
           if (d.state === "running") return xendErr(`Domain ${name} is running`);
           domains.delete(name);
+          log.deleted = { ...d };
           return reply(200, "OK", "");
         default:
           return xendErr(`Invalid operation ${log.op}`);
@@ -179,7 +231,8 @@ export async function startFaultXend(opts: FaultXendOptions = {}): Promise<Fault
 
   const ruleFor = (log: LoggedRequest): (FaultRule & { used: number; seen: number }) | undefined => {
     for (const r of rules) {
-      if ((r.method && r.method !== log.method) || (r.pathIncludes && !log.path.includes(r.pathIncludes)) || (r.op && r.op !== log.op) || (r.domain && r.domain !== log.domain)) continue;
+      if ((r.method && r.method !== log.method) || (r.pathIncludes && !log.path.includes(r.pathIncludes)) || (r.op && r.op !== log.op) || (r.domain && r.domain !== log.domain && r.domain !== log.logical))
+        continue;
       r.seen++;
       if (r.seen <= (r.skip ?? 0)) continue;
       if (r.times !== undefined && r.used >= r.times) continue;
@@ -188,10 +241,12 @@ export async function startFaultXend(opts: FaultXendOptions = {}): Promise<Fault
     return undefined;
   };
 
-  const handle = (sock: net.Socket, head: string, body: string) => {
+  const held: { log: LoggedRequest; go: () => void }[] = [];
+
+  const handle = (sock: net.Socket, head: string, body: string, via: number) => {
     const [method = "", path = ""] = head.split("\r\n")[0].split(" ");
     const pathOnly = path.split("?")[0];
-    const log: LoggedRequest = { method, path };
+    const log: LoggedRequest = { method, path, via };
     if (method === "POST") {
       const form = parseForm(body);
       log.op = form.get("op")?.[0];
@@ -200,11 +255,13 @@ export async function startFaultXend(opts: FaultXendOptions = {}): Promise<Fault
         try {
           const t = readSxprAll(form.get("config")?.[0] ?? "")[0];
           log.domain = t === undefined ? undefined : valueAt(t, "/vm/name") ?? valueAt(t, "/domain/name");
+          log.uuid = t === undefined ? undefined : valueAt(t, "/vm/uuid") ?? valueAt(t, "/domain/uuid");
         } catch {
           /* no name */
         }
       }
     } else if (pathOnly.startsWith("/xend/domain/") && pathOnly.length > "/xend/domain/".length) log.domain = decodeURIComponent(pathOnly.slice("/xend/domain/".length));
+    if (log.domain !== undefined) log.logical = logicalName(log.domain);
     requests.push(log);
     const rule = ruleFor(log);
     if (rule) log.fault = rule.fault;
@@ -249,10 +306,24 @@ export async function startFaultXend(opts: FaultXendOptions = {}): Promise<Fault
       case "xend-err":
         sock.end(xendErr(rule.message ?? "Error creating domain: injected failure"));
         return;
+      case "hold":
+        held.push({ log, go: () => sock.end(answer(method, path, body, log)) });
+        return;
+      case "hold-reply": {
+        const r = answer(method, path, body, log);
+        held.push({ log, go: () => sock.end(r) });
+        return;
+      }
+      case "race-foreign":
+        if (log.domain !== undefined && !domains.has(log.domain))
+          domains.set(log.domain, { name: log.domain, uuid: "f0f0f0f0-9999-4888-8777-666666666666", config: `(vm (name ${log.domain}))`, state: "defined", foreign: true });
+        sock.end(answer(method, path, body, log));
+        return;
     }
   };
 
-  const server = net.createServer((sock) => {
+  const servers: net.Server[] = [];
+  const makeServer = (via: number) => net.createServer((sock) => {
     sockets.add(sock);
     sock.on("close", () => sockets.delete(sock));
     sock.on("error", () => {});
@@ -267,9 +338,11 @@ export async function startFaultXend(opts: FaultXendOptions = {}): Promise<Fault
       const len = Number(headerOf(head, "content-length") ?? "0");
       if (buf.length - end - 4 < len) return;
       done = true;
-      handle(sock, head, buf.subarray(end + 4, end + 4 + len).toString("utf8"));
+      handle(sock, head, buf.subarray(end + 4, end + 4 + len).toString("utf8"), via);
     });
   });
+  const server = makeServer(0);
+  servers.push(server);
 
   let url: string;
   if ((opts.listen ?? "tcp") === "unix") {
@@ -287,6 +360,21 @@ export async function startFaultXend(opts: FaultXendOptions = {}): Promise<Fault
     url,
     requests,
     domains,
+    addListener: async () => {
+      const s = makeServer(servers.length);
+      servers.push(s);
+      await new Promise<void>((res, rej) => s.listen(0, "127.0.0.1", () => res()).once("error", rej));
+      return `http://127.0.0.1:${(s.address() as net.AddressInfo).port}`;
+    },
+    release: (pred = () => true) => {
+      const now = held.filter((h) => pred(h.log));
+      for (const h of now) {
+        held.splice(held.indexOf(h), 1);
+        h.go();
+      }
+      return now.length;
+    },
+    domainOf: (logical) => [...domains.values()].find((d) => logicalName(d.name) === logical),
     addFault: (r) => rules.push({ ...r, used: 0, seen: 0 }),
     waitFor: (pred) =>
       new Promise<LoggedRequest>((res) => {
@@ -300,11 +388,10 @@ export async function startFaultXend(opts: FaultXendOptions = {}): Promise<Fault
     clearFaults: () => {
       rules = [];
     },
-    close: () =>
-      new Promise<void>((res) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => res());
-      }),
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await Promise.all(servers.map((srv) => new Promise<void>((res) => srv.close(() => res()))));
+    },
   };
 }
 
