@@ -61,8 +61,14 @@ function othersFine(cells: Map<string, { verdict: string; reason: string }>, exc
   }
 }
 
-/** Read-back GET of the target cell (the first GET detail is the live backend's free-name check). */
-const READ_BACK = { method: "GET", domain: TARGET_DOMAIN, pathIncludes: "detail=1", skip: 1 } as const;
+/**
+ * Read-back GET of the target cell, once (the first GET detail is the live backend's free-name check;
+ * later ones are its uuid check before the runner's delete and its re-read after it). The stand-in
+ * matches the runner's name: on the wire it is xc-<run id>-4.1.2-pv-localtime-v0911.
+ */
+const READ_BACK = { method: "GET", domain: TARGET_DOMAIN, pathIncludes: "detail=1", skip: 1, times: 1 } as const;
+/** The target's path on the wire, under the run's name. */
+const WIRE_PATH = String.raw`/xend/domain/xc-[a-z0-9]+-4\.1\.2-pv-localtime-v0911\?detail=1`;
 
 describe("each fault becomes the cell's error with a precise message; the run completes", () => {
   const table: [string, FaultRule, string[], RegExp][] = [
@@ -70,7 +76,7 @@ describe("each fault becomes the cell's error with a precise message; the run co
     // (the bytes already read, then no more): both are named precisely.
     ["reset mid-reply", { ...READ_BACK, fault: "reset" }, [], /backend\.(connect: cannot talk to xend at 127\.0\.0\.1:\d+: connection reset by xend after \d+ bytes of the reply \(ECONNRESET\)|protocol: xend at 127\.0\.0\.1:\d+: truncated reply body: Content-Length is 400 but the connection closed after 14 body bytes)/],
     ["reset before any reply", { ...READ_BACK, fault: "reset-early" }, [], /step 2-read: backend\.connect: cannot talk to xend at 127\.0\.0\.1:\d+: connection reset by xend after 0 bytes of the reply \(ECONNRESET\)/],
-    ["reply slower than the timeout", { ...READ_BACK, fault: "hang" }, ["--timeout-ms", String(DEADLINE_MS)], /backend\.timeout: xend at 127\.0\.0\.1:\d+ did not complete GET \/xend\/domain\/xc-pv-localtime-v0911\?detail=1 within 600000 ms \(request sent, no reply yet\)/],
+    ["reply slower than the timeout", { ...READ_BACK, fault: "hang" }, ["--timeout-ms", String(DEADLINE_MS)], new RegExp(String.raw`backend\.timeout: xend at 127\.0\.0\.1:\d+ did not complete GET ${WIRE_PATH} within 600000 ms \(request sent, no reply yet\)`)],
     ["truncated body", { ...READ_BACK, fault: "truncate" }, [], /backend\.protocol: xend at 127\.0\.0\.1:\d+: truncated reply body: Content-Length is \d+ but the connection closed after 20 body bytes/],
     ["wrong Content-Length (body longer)", { ...READ_BACK, fault: "wrong-length" }, [], /backend\.protocol: .*reply body has more bytes than its Content-Length of 10/],
     ["reply over libvirt's 256 KiB cap", { ...READ_BACK, fault: "oversize" }, [], /backend\.protocol: Xend returned HTTP Content-Length of \d+, which exceeds maximum of 262144/],
@@ -128,7 +134,7 @@ describe("each fault becomes the cell's error with a precise message; the run co
     const r = await runCli(["run", "--backend", "live", "--url", xend.url, "--xend", "3.2,4.1.2", "--libvirt", "0.9.11", "--scenario", "pv-utc", "--reporter", "json"], { cwd: ROOT });
     const cells = cellsById(r.stdout);
     expect(cells.get("3.2/0.9.11/pv-utc")).toMatchObject({ verdict: "skipped" });
-    expect(cells.get("3.2/0.9.11/pv-utc")!.reason).toMatch(/the live xend at 127\.0\.0\.1:\d+ is Xen 4\.1\.2, not 3\.2/);
+    expect(cells.get("3.2/0.9.11/pv-utc")!.reason).toMatch(/the live xend at 127\.0\.0\.1:\d+ is Xen 4\.1\.2 \(xen_major 4, xen_minor 1, xen_extra '\.2'\), not 3\.2: versions are compared exactly/);
     expect(cells.get("4.1.2/0.9.11/pv-utc")!.verdict).toBe("preserved");
   });
 
@@ -151,12 +157,13 @@ describe("bounded retries, only for idempotent GETs", () => {
   it("--retries 1: a GET reset once is retried and the cell is fine (2 GETs on the wire)", async () => {
     const { cells } = await runWith({ ...READ_BACK, fault: "reset", times: 1 }, ["--retries", "1"]);
     expect(cells.get(TARGET)!.verdict).toBe("preserved");
-    const reads = xend!.requests.filter((q) => q.method === "GET" && q.domain === TARGET_DOMAIN);
-    expect(reads.map((q) => q.fault ?? "ok")).toEqual(["ok", "reset", "ok"]);
+    const reads = xend!.requests.filter((q) => q.method === "GET" && q.logical === TARGET_DOMAIN);
+    // free-name check, read-back (reset), its retry, the uuid check before the delete, the re-read after it
+    expect(reads.map((q) => q.fault ?? "ok")).toEqual(["ok", "reset", "ok", "ok", "ok"]);
   });
 
   it("--retries 2 against a GET that always fails: 3 attempts, then the cell's error says so", async () => {
-    const { cells } = await runWith({ ...READ_BACK, fault: "truncate" }, ["--retries", "2"]);
+    const { cells } = await runWith({ ...READ_BACK, fault: "truncate", times: 3 }, ["--retries", "2"]);
     expect(cells.get(TARGET)!.reason).toMatch(/truncated reply body.*\(gave up after 3 attempts\)/);
     const faulted = xend!.requests.filter((q) => q.fault === "truncate");
     expect(faulted.length).toBe(3);
@@ -166,7 +173,7 @@ describe("bounded retries, only for idempotent GETs", () => {
     const { cells } = await runWith({ method: "POST", op: "new", domain: TARGET_DOMAIN, fault: "reset-early", times: 1 }, ["--retries", "5"]);
     expect(cells.get(TARGET)!.verdict).toBe("error");
     expect(cells.get(TARGET)!.reason).toMatch(/step 1-define: backend\.connect: .*connection reset/);
-    expect(xend!.requests.filter((q) => q.method === "POST" && q.op === "new" && q.domain === TARGET_DOMAIN).length).toBe(1);
+    expect(xend!.requests.filter((q) => q.method === "POST" && q.op === "new" && q.logical === TARGET_DOMAIN).length).toBe(1);
   });
 
   it("record --retries: a GET reset once is retried and the cell is recorded (into a temp dir, never shipped)", async () => {

@@ -101,13 +101,15 @@ function uriEncodeName(s: string): string {
 }
 
 /**
- * Replace the config's `(name OLD)` in a raw form body by `(name NEW)`, keeping every other byte. The
+ * Replace the config's `(name OLD)` (or `(name 'OLD')`) in a raw form body by the new name, keeping every other byte. The
  * new name is written the way the old one was (escaped as `%xx` when the old one was, else raw).
  * Returns the body unchanged unless there is exactly one such name.
  */
 export function replaceName(body: string, oldName: string, newName: string): string {
   const space = charPattern(" ");
-  const re = new RegExp(`${textPattern("(name")}(?:${space})+(${textPattern(oldName)})(?=${textPattern(")")}|${space})`, "g");
+  // libvirt writes `(name 'x')`; xend also takes `(name x)`.
+  const quote = charPattern("'");
+  const re = new RegExp(`${textPattern("(name")}(?:${space})+(?:${quote})?(${textPattern(oldName)})(?=${quote}|${textPattern(")")}|${space})`, "g");
   const found = [...body.matchAll(re)];
   if (found.length !== 1) return body;
   const m = found[0];
