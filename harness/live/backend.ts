@@ -493,7 +493,7 @@ export class LiveBackend implements Backend, SignalTarget {
         if (ok(res)) o.state = "deleted";
         else why = `op=delete answered ${res.status}${res.body.trim() ? `: ${oneLine(res.body, 120)}` : ""}`;
       } catch (e) {
-        why = `op=delete failed: ${oneLine(errText(e), 120)}`;
+        why = `op=delete failed: ${oneLine(errText(e), 240)}`;
       }
       // Re-read: only a name xend no longer knows counts as deleted.
       const after = await this.lookup(o.live);

@@ -56,6 +56,8 @@ export interface FaultRule {
   op?: string;
   /** Matches requests about this domain (in the path, or the name in a define's config), by its name or its logical name (see logicalName). */
   domain?: string;
+  /** Matches requests through this listener only (0: `url`; see addListener). */
+  via?: number;
   /** How many matching requests get the fault (default: all). */
   times?: number;
   /** Let this many matching requests through unharmed first (e.g. 1: spare the live backend's name check). */
@@ -103,8 +105,8 @@ export interface FaultXendOptions {
   /** tcp (127.0.0.1, a free port) or unix (socketPath). */
   listen?: "tcp" | "unix";
   socketPath?: string;
-  /** Reported in GET /xend/node/ as xen_major/xen_minor/xen_extra (default 4.1.2). */
-  version?: string;
+  /** Reported in GET /xend/node/ as xen_major/xen_minor/xen_extra (default 4.1.2); null: not reported at all. */
+  version?: string | null;
   /** How an unknown domain is answered: 404 (default) or xend 3.2's empty 500. */
   unknownDomain?: "404" | "empty-500";
   /** Domains that exist before the test (someone else's). */
@@ -117,8 +119,8 @@ export interface FaultXend {
   addListener(): Promise<string>;
   /** Do the held requests (hold, hold-reply) that `pred` selects (default all); resolves with how many. */
   release(pred?: (r: LoggedRequest) => boolean): number;
-  /** The domain whose logical name (see logicalName) is `logical`, if any. */
-  domainOf(logical: string): StandInDomain | undefined;
+  /** The harness's domain (or with `foreign`, someone else's) whose logical name (see logicalName) is `logical`. */
+  domainOf(logical: string, o?: { foreign?: boolean }): StandInDomain | undefined;
   requests: LoggedRequest[];
   domains: Map<string, StandInDomain>;
   addFault(rule: FaultRule): void;
@@ -128,7 +130,8 @@ export interface FaultXend {
   close(): Promise<void>;
 }
 
-function nodeSxpr(version: string): string {
+function nodeSxpr(version: string | null): string {
+  if (version === null) return `(node (host standin) (release 2.6.32) (machine x86_64) (nr_cpus 2) (total_memory 4096) (free_memory 2048) (xend_config_format 4))`;
   const [major, minor, ...rest] = version.split(".");
   const extra = rest.length ? "." + rest.join(".") : ".0";
   return `(node (host standin) (release 2.6.32) (version "#1 SMP") (machine x86_64) (nr_cpus 2) (xen_major ${major}) (xen_minor ${minor ?? 0}) (xen_extra ${extra}) (xen_caps 'xen-3.0-x86_64 hvm-3.0-x86_64') (total_memory 4096) (free_memory 2048) (xend_config_format 4))`;
@@ -162,7 +165,7 @@ function detailOf(d: StandInDomain): string {
 }
 
 export async function startFaultXend(opts: FaultXendOptions = {}): Promise<FaultXend> {
-  const version = opts.version ?? "4.1.2";
+  const version = opts.version === undefined ? "4.1.2" : opts.version;
   const unknown = opts.unknownDomain ?? "404";
   const domains = new Map<string, StandInDomain>();
   for (const f of opts.foreign ?? []) {
@@ -231,7 +234,7 @@ export async function startFaultXend(opts: FaultXendOptions = {}): Promise<Fault
 
   const ruleFor = (log: LoggedRequest): (FaultRule & { used: number; seen: number }) | undefined => {
     for (const r of rules) {
-      if ((r.method && r.method !== log.method) || (r.pathIncludes && !log.path.includes(r.pathIncludes)) || (r.op && r.op !== log.op) || (r.domain && r.domain !== log.domain && r.domain !== log.logical))
+      if ((r.method && r.method !== log.method) || (r.pathIncludes && !log.path.includes(r.pathIncludes)) || (r.op && r.op !== log.op) || (r.domain && r.domain !== log.domain && r.domain !== log.logical) || (r.via !== undefined && r.via !== log.via))
         continue;
       r.seen++;
       if (r.seen <= (r.skip ?? 0)) continue;
@@ -374,7 +377,7 @@ export async function startFaultXend(opts: FaultXendOptions = {}): Promise<Fault
       }
       return now.length;
     },
-    domainOf: (logical) => [...domains.values()].find((d) => logicalName(d.name) === logical),
+    domainOf: (logical, o = {}) => [...domains.values()].find((d) => logicalName(d.name) === logical && d.foreign === (o.foreign ?? false)),
     addFault: (r) => rules.push({ ...r, used: 0, seen: 0 }),
     waitFor: (pred) =>
       new Promise<LoggedRequest>((res) => {
