@@ -18,9 +18,11 @@ fs.writeFileSync(
     // A listener of another module that does nothing (signal-exit only acts when it is the last one).
     `process.on("SIGTERM", () => {});`,
     `process.on("SIGINT", () => {});`,
+    `process.on("SIGHUP", () => {});`,
     `let go: () => void = () => {};`,
     `process.stdin.on("data", () => go());`,
-    `onStopSignal({ name: "test", cleanup: async (sig) => { console.log("CLEANING " + sig); await new Promise<void>((r) => (go = r)); console.log("CLEANED"); },`,
+    // The cleanup also writes to standard error, which may be a terminal that is gone (SIGHUP).
+    `onStopSignal({ name: "test", cleanup: async (sig) => { console.log("CLEANING " + sig); await new Promise<void>((r) => (go = r)); process.stderr.write("cleaning up\\n"); await new Promise((r) => setTimeout(r, 100)); console.log("CLEANED"); },`,
     `  again: () => console.log("AGAIN"), abandon: () => "thing-1" });`,
     `console.log("READY");`,
     `setInterval(() => {}, 1000);`,
@@ -29,12 +31,13 @@ fs.writeFileSync(
 afterAll(() => fs.rmSync(script, { force: true }));
 
 /** Start the child; `on(line)` is told each stdout line; resolves with how the child ended. */
-function child(on: (line: string, c: ReturnType<typeof spawn>) => void) {
+function child(on: (line: string, c: ReturnType<typeof spawn>) => void, o: { closeStderr?: boolean } = {}) {
   const c = spawn(process.execPath, ["--import", "tsx", script], { stdio: ["pipe", "pipe", "pipe"] });
   let out = "";
   let err = "";
   const lines: string[] = [];
-  c.stderr!.on("data", (d: Buffer) => (err += String(d)));
+  if (o.closeStderr) c.stderr!.destroy();
+  else c.stderr!.on("data", (d: Buffer) => (err += String(d)));
   c.stdout!.on("data", (d: Buffer) => {
     out += String(d);
     let nl: number;
@@ -85,5 +88,26 @@ describe("one signal policy (harness/signals.ts)", () => {
     expect(r.lines).toEqual(["READY", "CLEANING SIGTERM", "AGAIN"]);
     expect(r.stderr).toContain("SIGTERM a third time: exiting now; may be left: thing-1");
     expect(r.signal).toBe("SIGTERM");
+  });
+
+  it("SIGHUP (the terminal closed) is a stop signal like the others: the cleanup runs to its end, then the process ends by SIGHUP", async () => {
+    const r = await child((line, c) => {
+      if (line === "READY") c.kill("SIGHUP");
+      if (line.startsWith("CLEANING")) c.stdin!.write("go\n");
+    });
+    expect(r.lines).toEqual(["READY", "CLEANING SIGHUP", "CLEANED"]);
+    expect(r.signal).toBe("SIGHUP");
+  });
+
+  it("after SIGHUP, writing to a standard error that is gone does not end the process before its cleanup", async () => {
+    const r = await child(
+      (line, c) => {
+        if (line === "READY") c.kill("SIGHUP");
+        if (line.startsWith("CLEANING")) c.stdin!.write("go\n");
+      },
+      { closeStderr: true },
+    );
+    expect(r.lines).toEqual(["READY", "CLEANING SIGHUP", "CLEANED"]);
+    expect(r.signal).toBe("SIGHUP");
   });
 });
