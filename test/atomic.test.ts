@@ -86,7 +86,7 @@ const CELLS = ["pv-utc", "pv-localtime", "pv-localtime-bootloader", "pv-utc-star
 const HANG_DOMAIN = "xc-pv-localtime-bootloader-v0911";
 
 async function untilHang(x: FaultXend) {
-  await x.waitFor((r) => r.domain === HANG_DOMAIN && r.fault === "hang");
+  await x.waitFor((r) => r.logical === HANG_DOMAIN && r.fault === "hang");
 }
 
 describe("killed part-way, the previous files are intact and no temp file remains", () => {
@@ -97,7 +97,7 @@ describe("killed part-way, the previous files are intact and no temp file remain
     for (const id of CELLS) fs.mkdirSync(path.dirname(path.join(goldenDir, `${id}.txt`)), { recursive: true });
     for (const id of CELLS) fs.writeFileSync(path.join(goldenDir, `${id}.txt`), old(id));
     xend = await startFaultXend();
-    xend.addFault({ method: "GET", domain: HANG_DOMAIN, pathIncludes: "detail", skip: 1, fault: "hang" });
+    xend.addFault({ method: "GET", domain: HANG_DOMAIN, pathIncludes: "detail", skip: 1, times: 1, fault: "hang" });
     const child = execa(process.execPath, ["--import", "tsx", project.cli, "run", "--backend", "live", "--url", xend.url, "--xend", "4.1.2", "--libvirt", "0.9.11", "--scenario", "pv-*", "--update-golden"], {
       cwd: project.dir,
       reject: false,
@@ -127,7 +127,7 @@ describe("killed part-way, the previous files are intact and no temp file remain
       fs.writeFileSync(f, old(id));
     }
     xend = await startFaultXend();
-    xend.addFault({ method: "GET", domain: HANG_DOMAIN, pathIncludes: "detail", skip: 1, fault: "hang" });
+    xend.addFault({ method: "GET", domain: HANG_DOMAIN, pathIncludes: "detail", skip: 1, times: 1, fault: "hang" });
     const child = execa(process.execPath, ["--import", "tsx", path.join(ROOT, "harness/cli-dev.ts"), "record", "--backend", "live", "--url", xend.url, "--xend", "4.1.2", "--libvirt", "0.9.11", "--scenario", "pv-*", "--out", out], {
       cwd: ROOT,
       reject: false,

@@ -9,6 +9,8 @@
  * Deadlines are never slept on: held requests are released by the test, timers faked where a deadline
  * must pass.
  */
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -396,6 +398,28 @@ describe("live backend: cleans up", () => {
     expect(ours(xend)).toEqual([]);
     expect(mutationsOn(xend, FOREIGN_NAMES)).toEqual([]);
     expect(r.stderr).toMatch(/live backend: cleanup done: the \d+ domain\(s\) this run \(\w+\) defined on xend at 127\.0\.0\.1:\d+ are deleted/);
+  });
+});
+
+describe("live backend: recordings keep the runner's names", () => {
+  it("record --backend live writes the runner's names (never the run's), and the recording replays to the same verdict", async () => {
+    xend = await startFaultXend();
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "xc-live-rec-"));
+    try {
+      const args = ["--xend", "4.1.2", "--libvirt", "0.9.11", "--scenario", "pv-utc"];
+      const rec = await runCli(["record", "--backend", "live", "--url", xend.url, ...args, "--out", out], { cwd: ROOT, env: { XEND_COMPAT_RUN_ID: "rec123" } });
+      expect(rec.code, rec.stderr).toBe(0);
+      // On the wire: the run's name.
+      expect(xend.requests.filter((q) => q.op === "new").map((q) => q.domain)).toEqual(["xc-rec123-4.1.2-pv-utc-v0911"]);
+      const file = path.join(out, "4.1.2", "0.9.11", "pv-utc.yaml");
+      const text = fs.readFileSync(file, "utf8");
+      expect(text).not.toContain("rec123");
+      expect(text).toContain("xc-pv-utc-v0911");
+      const replay = await runCli(["run", "--backend", "recorded", "--recordings", out, ...args, "--reporter", "json"], { cwd: ROOT });
+      expect(cellsById(replay.stdout).get("4.1.2/0.9.11/pv-utc")!.verdict).toBe("preserved");
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
   });
 });
 

@@ -41,7 +41,7 @@ describe("secrets are redacted on every path out", () => {
     const r = await runCli(["run", "--matrix", MATRIX, "--backend", "live", "--url", xend.url, "--reporter", "json"], { cwd: ROOT });
     expect(r.code, r.stderr).toBeLessThan(2);
     const defined = xend.requests.find((q) => q.op === "new");
-    expect(defined?.domain).toBe("xc-hvm-vnc-secret-v0911");
+    expect(defined?.logical).toBe("xc-hvm-vnc-secret-v0911");
     // xend echoes it in GET detail: reproduce that reply and find the secret in it.
     xend.domains.clear();
     const again = await runCli(["run", "--matrix", MATRIX, "--backend", "live", "--url", xend.url, "--reporter", "json"], { cwd: ROOT });

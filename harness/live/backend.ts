@@ -227,7 +227,7 @@ export class LiveBackend implements Backend, SignalTarget {
       tz: "unknown (the live host's own)",
       notes: [
         "live xend on a real Xen host",
-        `domain names on the wire were ${this.prefix}<run id>-${this.nameVersion}-<name> (this run: ${this.prefix}${this.runId}-${this.nameVersion}-…), uuids fresh per define; both shown here as the runner sent and read them, except the uuid xend returns`,
+        `domain names on the wire were ${this.prefix}<run id>-${this.nameVersion}-<rest of the name>, shown here as the runner sent and read them; each define carried a fresh uuid (requests show the runner's, replies the fresh one)`,
       ],
     };
   }
