@@ -196,6 +196,14 @@ describe("live backend: names per run, exact versions", () => {
     await b2.close();
   });
 
+  it("a bad XEND_COMPAT_LIVE_RUN_ID is bad input (exit 2) before anything reaches xend", async () => {
+    xend = await startFaultXend();
+    const r = await runCli(["run", "--backend", "live", "--url", xend.url, "--xend", "4.1.2", "--libvirt", "0.9.11", "--scenario", "pv-utc"], { cwd: ROOT, env: { XEND_COMPAT_LIVE_RUN_ID: "Bad-Id" } });
+    expect(r.code).toBe(2);
+    expect(r.err).toEqual(["xend-compat run: XEND_COMPAT_LIVE_RUN_ID 'Bad-Id': expected 1 to 16 lower-case letters or digits"]);
+    expect(xend.requests).toEqual([]);
+  });
+
   it("versions are compared exactly (4.1 is not 4.1.2; 3.2 is 3.2.0), and a xend that reports none is refused, saying what was compared", async () => {
     expect(versionMatches("4.1", "4.1.2")).toBe(false);
     expect(versionMatches("4.1.2", "4.1")).toBe(false);
@@ -407,7 +415,7 @@ describe("live backend: recordings keep the runner's names", () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "xc-live-rec-"));
     try {
       const args = ["--xend", "4.1.2", "--libvirt", "0.9.11", "--scenario", "pv-utc"];
-      const rec = await runCli(["record", "--backend", "live", "--url", xend.url, ...args, "--out", out], { cwd: ROOT, env: { XEND_COMPAT_RUN_ID: "rec123" } });
+      const rec = await runCli(["record", "--backend", "live", "--url", xend.url, ...args, "--out", out], { cwd: ROOT, env: { XEND_COMPAT_LIVE_RUN_ID: "rec123" } });
       expect(rec.code, rec.stderr).toBe(0);
       // On the wire: the run's name.
       expect(xend.requests.filter((q) => q.op === "new").map((q) => q.domain)).toEqual(["xc-rec123-4.1.2-pv-utc-v0911"]);
@@ -428,7 +436,8 @@ function cli(url: string, extra: string[] = [], env: Record<string, string> = {}
   return execa(process.execPath, ["--import", "tsx", path.join(ROOT, "harness/cli-dev.ts"), "run", "--backend", "live", "--url", url, "--xend", "4.1.2", "--libvirt", "0.9.11", "--scenario", "pv-*", ...extra], {
     cwd: ROOT,
     reject: false,
-    env: { NO_COLOR: "1", CI: "", ...env },
+    // A run id from the caller's environment must not make the two processes of a test share names.
+    env: { NO_COLOR: "1", CI: "", XEND_COMPAT_LIVE_RUN_ID: "", ...env },
   });
 }
 
@@ -587,7 +596,7 @@ describe("live backend: two harness processes at once against one xend", () => {
     xend = await startFaultXend({ foreign: FOREIGN });
     const reference = await alone(xend);
     const start = xend.requests.length;
-    const [a, b] = await overlapped(xend, { XEND_COMPAT_RUN_ID: "same01" });
+    const [a, b] = await overlapped(xend, { XEND_COMPAT_LIVE_RUN_ID: "same01" });
     // B met A's held domain under the same name: an error that says so, not a verdict about libvirt or xend.
     const collided = cellsById(b.stdout).get("4.1.2/0.9.11/pv-utc")!;
     expect(collided.verdict).toBe("error");

@@ -43,7 +43,7 @@ options:
                      else 2); nothing but GETs is ever retried
 
 live: domains go to xend as xc-<run id>-<xend>-<scenario>-<slug> (run id random per run, or
-$XEND_COMPAT_RUN_ID), each with a fresh uuid; only a domain that GET by its name shows with the uuid
+$XEND_COMPAT_LIVE_RUN_ID), each with a fresh uuid; only a domain that GET by its name shows with the uuid
 this run gave it is ever started, destroyed or deleted. The xend must report exactly the version of
 the cells (3.2 is 3.2.0, not 3.2.2). On SIGINT, SIGTERM or SIGHUP no define is sent any more, defines
 under way are awaited, this run's domains are deleted and re-read; the last line says "cleanup done"

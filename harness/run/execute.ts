@@ -47,7 +47,7 @@ export interface BackendSettings {
   timeoutMs?: number;
   /** live: retries of a GET after a transport fault (default $XEND_COMPAT_RETRIES, else 2). */
   retries?: number;
-  /** live: the run id in domain names on the wire (default $XEND_COMPAT_RUN_ID, else random; one for all xend versions of the run). */
+  /** live: the run id in domain names on the wire (default $XEND_COMPAT_LIVE_RUN_ID, else random; one for all xend versions of the run). */
   runId?: string;
   log?: (line: string) => void;
 }
@@ -127,13 +127,13 @@ export function backendFactory(kind: BackendKind, env: NodeJS.ProcessEnv, record
 }
 
 /**
- * The live run id: $XEND_COMPAT_RUN_ID when set (lower-case letters and digits, 1-16; to find or
+ * The live run id: $XEND_COMPAT_LIVE_RUN_ID when set (lower-case letters and digits, 1-16; to find or
  * reproduce a run's domain names), else 6 random characters.
  */
 export function liveRunId(env: NodeJS.ProcessEnv): string {
-  const v = env.XEND_COMPAT_RUN_ID;
+  const v = env.XEND_COMPAT_LIVE_RUN_ID;
   if (v === undefined || v === "") return newRunId();
-  if (!/^[a-z0-9]{1,16}$/.test(v)) throw new HarnessError("input.usage", `XEND_COMPAT_RUN_ID '${v}': expected 1 to 16 lower-case letters or digits`);
+  if (!/^[a-z0-9]{1,16}$/.test(v)) throw new HarnessError("input.usage", `XEND_COMPAT_LIVE_RUN_ID '${v}': expected 1 to 16 lower-case letters or digits`);
   return v;
 }
 
