@@ -4,7 +4,7 @@
  * answers (through the CLI over the recordings, and in-process over a fake backend for every verdict);
  * overlapping, missing, foreign, tampered or malformed shards are refused with exit code 2.
  */
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync, cpSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fc, test as fcTest } from "@fast-check/vitest";
@@ -136,7 +136,9 @@ describe(`run --shard and merge through the CLI (recorded backend${haveRecording
     // Shards of other runs, for the refusals.
     await cli(["run", "--shard", "1/2", "--reporter", "json", "--out", f("half-1.json")]);
     await cli(["run", "--xend", "4.1.2", "--shard", "1/3", "--reporter", "json", "--out", f("other-selection.json")]);
-    const m = readFileSync(fromRoot(DEFAULT_MATRIX), "utf8").replace(/^name: default$/m, "name: other");
+    // A user's copy elsewhere: its domains beside it (paths are relative to the matrix file).
+    cpSync(fromRoot("fixtures/domains"), f("domains"), { recursive: true });
+    const m = readFileSync(fromRoot(DEFAULT_MATRIX), "utf8").replace(/^name: default$/m, "name: other").replaceAll("../fixtures/domains/", "domains/");
     writeFileSync(f("other.yaml"), m);
     await cli(["run", "--matrix", f("other.yaml"), "--shard", "2/3", "--reporter", "json", "--out", f("other-matrix.json")]);
   });
