@@ -10,6 +10,11 @@
 //
 // Usage:
 //   node ci/extract-libvirt-suites.mjs --git-dir REPO [--git-dir REPO2 ...] [--out DIR] [--tags v0.9.11,v1.2.0]
+//   node ci/extract-libvirt-suites.mjs --git-dir REPO --ref COMMIT-ISH --as-dir DIR
+//
+// The second form writes one commit's suite (e.g. a patched tree's HEAD) as a plain suite directory:
+// DIR/cases.tsv, DIR/sexpr2xmldata/, DIR/xml2sexprdata/ and DIR/suite.json (source, commit, loader and
+// compare rules), ready for `xend-compat conformance --libvirt V DIR`.
 //
 // REPO is a bare repository or a checkout (its .git is found). With several, a tag is taken from the
 // first repository that has it. Without --tags: every release from v0.6.2 to v4.5.0 (four-part
@@ -27,12 +32,12 @@ const DEFAULT_TO = [4, 5, 0];
 
 function usage(msg) {
   if (msg) console.error(`extract-libvirt-suites: ${msg}`);
-  console.error("usage: node ci/extract-libvirt-suites.mjs --git-dir REPO [--git-dir REPO ...] [--out DIR] [--tags T1,T2,...]");
+  console.error("usage: node ci/extract-libvirt-suites.mjs --git-dir REPO [--git-dir REPO ...] [--out DIR] [--tags T1,T2,...]\n       node ci/extract-libvirt-suites.mjs --git-dir REPO --ref COMMIT-ISH --as-dir DIR");
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const o = { gitDirs: [], out: "fixtures/libvirt-tests", tags: undefined };
+  const o = { gitDirs: [], out: "fixtures/libvirt-tests", tags: undefined, ref: undefined, asDir: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -41,11 +46,15 @@ function parseArgs(argv) {
     };
     if (a === "--git-dir") o.gitDirs.push(val());
     else if (a === "--out") o.out = val();
+    else if (a === "--ref") o.ref = val();
+    else if (a === "--as-dir") o.asDir = val();
     else if (a === "--tags") o.tags = val().split(",").map((s) => s.trim()).filter(Boolean);
     else if (a === "--help" || a === "-h") usage();
     else usage(`unknown argument ${a}`);
   }
   if (!o.gitDirs.length) usage("at least one --git-dir is needed");
+  if ((o.ref === undefined) !== (o.asDir === undefined)) usage("--ref and --as-dir go together");
+  if (o.ref !== undefined && (o.tags || o.gitDirs.length > 1)) usage("--ref/--as-dir take one --git-dir and no --tags");
   return o;
 }
 
@@ -305,7 +314,7 @@ function catFiles(dir, shas) {
   return out;
 }
 
-function extractTag(tag, src, outDir) {
+function extractTag(tag, src, outDir, asDir = false) {
   const { dir, commit, ref, label } = src;
   const show = (p) => {
     const r = spawnSync("git", ["--git-dir", dir, "show", `${commit}:${p}`], { encoding: "utf8", maxBuffer: 64 << 20 });
@@ -330,8 +339,13 @@ function extractTag(tag, src, outDir) {
   for (const e of entries.sort((a, b) => (a.path < b.path ? -1 : 1))) {
     const data = contents.get(e.gitSha);
     const sha = createHash("sha256").update(data).digest("hex");
-    const blob = join(outDir, "blobs", sha);
-    if (!existsSync(blob)) writeFileSync(blob, data);
+    if (asDir) {
+      mkdirSync(join(outDir, e.path, ".."), { recursive: true });
+      writeFileSync(join(outDir, e.path), data);
+    } else {
+      const blob = join(outDir, "blobs", sha);
+      if (!existsSync(blob)) writeFileSync(blob, data);
+    }
     files[e.path] = sha;
     bytes += data.length;
   }
@@ -343,11 +357,11 @@ function extractTag(tag, src, outDir) {
   }
   if (loader.maxBytes !== null) {
     for (const [p, sha] of Object.entries(files)) {
-      if (statSync(join(outDir, "blobs", sha)).size > loader.maxBytes) console.error(`extract-libvirt-suites: ${tag}: ${p} is larger than the driver's buffer (${loader.maxBytes} bytes)`);
+      if (statSync(asDir ? join(outDir, p) : join(outDir, "blobs", sha)).size > loader.maxBytes) console.error(`extract-libvirt-suites: ${tag}: ${p} is larger than the driver's buffer (${loader.maxBytes} bytes)`);
     }
   }
-  const relDir = join(outDir, "releases", tag);
-  rmSync(relDir, { recursive: true, force: true });
+  const relDir = asDir ? outDir : join(outDir, "releases", tag);
+  if (!asDir) rmSync(relDir, { recursive: true, force: true });
   mkdirSync(relDir, { recursive: true });
   const header = "direction\tinput\texpected\txend_config_version\tdomain_name\tbuild_condition\n";
   writeFileSync(join(relDir, "cases.tsv"), header + cases.map((c) => [c.direction, c.input, c.expected, c.version, c.name, c.build].join("\t") + "\n").join(""));
@@ -361,12 +375,29 @@ function extractTag(tag, src, outDir) {
     compare: { sexpr2xml: parsed[0].compare, xml2sexpr: parsed[1].compare },
     files,
   };
-  writeFileSync(join(relDir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+  if (asDir) {
+    const { files: _files, ...meta } = manifest;
+    writeFileSync(join(relDir, "suite.json"), JSON.stringify(meta, null, 2) + "\n");
+  } else writeFileSync(join(relDir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
   return { tag, commit, source: label, ref, cases, files: Object.keys(files).length, bytes, compare: manifest.compare, loader };
 }
 
 function main() {
   const o = parseArgs(process.argv.slice(2));
+  if (o.ref !== undefined) {
+    const dir = gitDirOf(o.gitDirs[0]);
+    const r = spawnSync("git", ["--git-dir", dir, "rev-parse", "--verify", "--quiet", `${o.ref}^{commit}`], { encoding: "utf8" });
+    if (r.status !== 0) usage(`${o.ref}: no such commit in ${o.gitDirs[0]}`);
+    const commit = r.stdout.trim();
+    const out = resolve(o.asDir);
+    if (existsSync(out) && readdirSync(out).length) usage(`${o.asDir}: exists and is not empty`);
+    mkdirSync(out, { recursive: true });
+    const tag = parseVersion(o.ref) ? (o.ref.startsWith("v") ? o.ref : `v${o.ref}`) : o.ref;
+    const res = extractTag(tag, { dir, commit, ref: o.ref, label: sourceLabel(dir) }, out, true);
+    if (!res) usage(`${o.ref}: its tree has no tests/sexpr2xmltest.c or tests/xml2sexprtest.c`);
+    process.stderr.write(`${o.ref} (${commit}): ${res.cases.length} cases, ${res.files} files in ${o.asDir}\n`);
+    return;
+  }
   const repos = o.gitDirs.map((p) => {
     const dir = gitDirOf(p);
     return { dir, label: sourceLabel(dir), releases: releasesOf(dir) };

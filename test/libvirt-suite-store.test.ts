@@ -126,4 +126,20 @@ describe.skipIf(!haveMirrors)("extraction is reproducible (needs the libvirt mir
       rmSync(out, { recursive: true, force: true });
     }
   });
+
+  it("--ref v0.9.11 --as-dir writes the same suite as a plain directory with suite.json", () => {
+    const out = join(mkdtempSync(join(tmpdir(), "xc-asdir-")), "suite");
+    try {
+      execFileSync(process.execPath, ["ci/extract-libvirt-suites.mjs", "--git-dir", MIRRORS[0], "--ref", "v0.9.11", "--as-dir", out], { cwd: join(import.meta.dirname, ".."), stdio: "pipe" });
+      expect(readFileSync(join(out, "cases.tsv"), "utf8")).toBe(readFileSync(join(RELEASES, "v0.9.11", "cases.tsv"), "utf8"));
+      const m = manifests.get("v0.9.11")!;
+      for (const [file, sha] of Object.entries(m.files)) expect(createHash("sha256").update(readFileSync(join(out, file))).digest("hex"), file).toBe(sha);
+      const meta = JSON.parse(readFileSync(join(out, "suite.json"), "utf8")) as Manifest;
+      expect(meta.commit).toBe(m.commit);
+      expect(meta.compare).toEqual(m.compare);
+      expect(meta.loader).toEqual(m.loader);
+    } finally {
+      rmSync(join(out, ".."), { recursive: true, force: true });
+    }
+  });
 });
