@@ -8,11 +8,13 @@
  * Excluded from the default `npx vitest run` by RUN_ALL_RELEASE_SUITES in vitest.config.ts until every
  * release passes (the per-release profiles are being completed); run it with
  * `XEND_COMPAT_ALL_SUITES=1 npx vitest run test/conformance-all-releases.test.ts`. The measured table
- * comes from `xend-compat conformance --all`.
+ * comes from `xend-compat conformance --all`. Also here, for the same reason: matrices/releases.yaml loads
+ * as it is (every release it lists resolves to a profile).
  */
 import { describe, expect, it } from "vitest";
 import { loadShippedSuite, runSuite, shippedTags } from "../harness/conformance/index.js";
 import { resolveProfile } from "../harness/libvirt/index.js";
+import { fromRoot, loadMatrix } from "../harness/matrix/index.js";
 
 const tags = shippedTags();
 
@@ -32,4 +34,10 @@ describe("every shipped libvirt suite through its own release's profile", () => 
       expect(run.cases.filter((c) => c.ok === true).length).toBeGreaterThan(0);
     });
   }
+});
+
+describe("every release of matrices/releases.yaml resolves to a profile", () => {
+  it("matrices/releases.yaml loads as it is", () => {
+    expect(loadMatrix(fromRoot("matrices/releases.yaml")).libvirt.length).toBeGreaterThanOrEqual(169);
+  });
 });

@@ -2,7 +2,7 @@
 import { safeDeep } from "../terminal.js";
 import type { Command, CliIO } from "../cli.js";
 import { wrap } from "../report/index.js";
-import { execute, supportAnswers, type SupportAnswer } from "../run/index.js";
+import { execute, groupedAnswers, groupSupport, supportAnswers, type SupportAnswer } from "../run/index.js";
 import { parseCommandArgs } from "./args.js";
 import { listArg, stderrProgress } from "./run.js";
 import pc from "picocolors";
@@ -14,7 +14,7 @@ import { seriesLabel } from "../xend/index.js";
 /** The matrix support answers from: every xend series (matrices/full.yaml). */
 export const FULL_MATRIX = "matrices/full.yaml";
 
-const HELP = `usage: xend-compat support [--libvirt V] [--xend V] [--matrix F] [--json]
+const HELP = `usage: xend-compat support [--libvirt V] [--xend V] [--matrix F] [--group] [--json]
 
 Answers, per libvirt version and xend series of the full matrix (${FULL_MATRIX}: the xend of
 every Xen series 3.0-4.4, each named by the tree that plays it; replayed from the recordings):
@@ -29,9 +29,13 @@ options:
   --libvirt V   only this libvirt version (repeatable or comma-separated; any release a profile
                 covers, e.g. 0.9.12)
   --xend V      only this xend version (repeatable or comma-separated)
-  --matrix F    another matrix (e.g. matrices/default.yaml)
+  --matrix F    another matrix (e.g. matrices/default.yaml, or matrices/releases.yaml: every libvirt
+                release with the xend SXPR code)
+  --group       group the libvirt versions that answer alike (for every xend version the same status
+                with the same scenarios under each verdict; computed from the results)
   --json        print {"support": [...]} (libvirt, profile, xend, xendTree, status, counts, scenarios,
-                why); xendTree is the honest label of the tree behind the xend version
+                why); xendTree is the honest label of the tree behind the xend version; with --group
+                also "groups": [{"libvirt": [...], "label", "profiles", "support": [...]}]
 
 exit codes: 0 answered; 1 some cell was an error (the backend or the harness failed, e.g. a recording
 is missing or no longer matches: that answer lacks it); 2 bad input or usage (e.g. a xend version with
@@ -45,7 +49,8 @@ export function renderSupportText(answers: SupportAnswer[], width = 80, color = 
   for (const a of answers) {
     if (a.libvirt !== lastLibvirt) {
       if (out.length) out.push("");
-      out.push(c.bold(`libvirt ${a.libvirt} (profile ${a.profileId})`));
+      const group = / \((\d+ releases)\)$/.exec(a.libvirt);
+      out.push(c.bold(group ? `libvirt ${a.libvirt.slice(0, group.index)} (${group[1]}; profile ${a.profileId})` : `libvirt ${a.libvirt} (profile ${a.profileId})`));
       lastLibvirt = a.libvirt;
     }
     out.push(`  xend ${a.xend.padEnd(7)} ${paint[a.status](a.status.padEnd(8))} ${counts(a)}`);
@@ -73,9 +78,10 @@ export const command: Command = {
   help: HELP,
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values } = parseCommandArgs("support", argv, {
+      matrix: { type: "string" },
       libvirt: { type: "string", multiple: true },
       xend: { type: "string", multiple: true },
-      matrix: { type: "string" },
+      group: { type: "boolean" },
       json: { type: "boolean" },
     });
     const progress = stderrProgress(io, "recorded");
@@ -83,11 +89,14 @@ export const command: Command = {
     const ex = await execute({ ...(matrix ? { matrix } : {}), libvirt: listArg(values.libvirt), xend: listArg(values.xend), cwd: io.cwd, env: io.env, onProgress: progress.onProgress });
     progress.finish();
     const answers = supportAnswers(ex.results);
+    const json = (a: SupportAnswer) => ({ libvirt: a.libvirt, profile: a.profileId, xend: a.xend, xendTree: seriesLabel(a.xend), status: a.status, counts: a.counts, scenarios: a.scenarios, why: a.why });
     if (values.json) {
-      io.out(JSON.stringify({ support: answers.map((a) => ({ libvirt: a.libvirt, profile: a.profileId, xend: a.xend, xendTree: seriesLabel(a.xend), status: a.status, counts: a.counts, scenarios: a.scenarios, why: a.why })) }, null, 2));
+      const groups = values.group ? { groups: groupSupport(answers).map((g) => ({ libvirt: g.libvirts, label: g.label, profiles: g.profiles, support: g.answers.map(json) })) } : {};
+      io.out(JSON.stringify({ support: answers.map(json), ...groups }, null, 2));
       io.err(summaryLine(ex.results));
     } else {
-      io.out(renderSupportText(safeDeep(answers), 80, io.isTTY && io.env.NO_COLOR === undefined).replace(/\n$/, ""));
+      const shown = values.group ? groupedAnswers(answers) : answers;
+      io.out(renderSupportText(safeDeep(shown), 80, io.isTTY && io.env.NO_COLOR === undefined).replace(/\n$/, ""));
       io.out("");
       io.out(wrap(summaryLine(ex.results), 80, "  ").join("\n"));
     }

@@ -24,7 +24,10 @@ export function renderSupportMarkdown(support: SupportAnswer[]): string {
   const lines = [`| libvirt \\ xend | ${xends.join(" | ")} |`, `| --- | ${xends.map(() => "---").join(" | ")} |`];
   for (const l of libvirts) {
     const profile = support.find((s) => s.libvirt === l)?.profileId;
-    lines.push(`| ${mdEscape(l)}${profile && profile !== l ? ` (${mdEscape(profile)})` : ""} | ${xends.map((x) => (by.get(`${l}/${x}`) ? cellOf(by.get(`${l}/${x}`)!) : "untested")).join(" | ")} |`);
+    // a group of releases (support --group) is labelled "a … b (N releases)": the profile joins those parentheses
+    const group = / \((\d+ releases)\)$/.exec(l);
+    const name = group ? `${mdEscape(l.slice(0, group.index))} (${group[1]}${profile ? `; ${mdEscape(profile)}` : ""})` : `${mdEscape(l)}${profile && profile !== l ? ` (${mdEscape(profile)})` : ""}`;
+    lines.push(`| ${name} | ${xends.map((x) => (by.get(`${l}/${x}`) ? cellOf(by.get(`${l}/${x}`)!) : "untested")).join(" | ")} |`);
   }
   return lines.join("\n") + "\n";
 }

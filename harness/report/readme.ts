@@ -6,7 +6,7 @@
  * exits 1 when README.md is out of date.
  */
 import { HarnessError } from "../errors.js";
-import type { CellResult, Verdict } from "../run/index.js";
+import { groupedAnswers, groupSupport, type CellResult, type SupportAnswer, type Verdict } from "../run/index.js";
 import { renderSupportMarkdown } from "./markdown.js";
 import type { RunReport } from "./model.js";
 import { seriesLabel, seriesOf } from "../xend/index.js";
@@ -135,8 +135,34 @@ export function renderSeriesBlock(report: RunReport): string {
   ].join("\n");
 }
 
-/** README text with the generated blocks refreshed from `report` (default matrix) and, when given, `full` (full matrix). */
-export function refreshReadme(readme: string, report: RunReport, full?: RunReport): string {
-  const out = replaceBlock(replaceBlock(readme, "support", renderSupportBlock(report)), "findings", renderFindingsBlock(report));
-  return full ? replaceBlock(out, "support-series", renderSeriesBlock(full)) : out;
+/** What the README's release table is made of: the answers of matrices/releases.yaml and the releases left out. */
+export interface ReleasesRun {
+  answers: SupportAnswer[];
+  cells: number;
+  unresolved: { libvirt: string; reason: string }[];
+}
+
+/** The "support by release" block: matrices/releases.yaml's releases grouped by identical answers. */
+export function renderReleasesBlock(r: ReleasesRun): string {
+  const groups = groupSupport(r.answers);
+  const releases = new Set(r.answers.map((a) => a.libvirt)).size;
+  const lines = [
+    `Every libvirt release of \`matrices/releases.yaml\` (${releases} releases, ${r.cells} cells replayed), grouped by identical answers (for every xend version the same status with the same scenarios under each verdict; computed by \`xend-compat support --matrix matrices/releases.yaml --group\`): ${groups.length} groups.`,
+    "",
+    renderSupportMarkdown(groupedAnswers(r.answers)).trimEnd(),
+  ];
+  if (r.unresolved.length) {
+    lines.push("", `Not answered yet (${r.unresolved.length} releases resolve to no profile): ${r.unresolved.map((u) => u.libvirt).join(", ")}.`);
+  }
+  return lines.join("\n");
+}
+
+/**
+ * README text with the generated blocks refreshed from `report` (default matrix) and, when given, `full`
+ * (full matrix) and `releases` (matrices/releases.yaml, grouped).
+ */
+export function refreshReadme(readme: string, report: RunReport, full?: RunReport, releases?: ReleasesRun): string {
+  let out = replaceBlock(replaceBlock(readme, "support", renderSupportBlock(report)), "findings", renderFindingsBlock(report));
+  if (full) out = replaceBlock(out, "support-series", renderSeriesBlock(full));
+  return releases ? replaceBlock(out, "releases", renderReleasesBlock(releases)) : out;
 }

@@ -61,7 +61,9 @@ export function renderExplain(r: CellResult, scenario: { description: string; do
   out.push(`cell ${r.id}`);
   out.push(`  scenario ${r.scenario} (${r.guest.toUpperCase()}, ${scenario.domainFile}): ${scenario.description}`);
   out.push(`  libvirt ${r.libvirt} → profile ${p.id}: ${p.summary}`);
-  out.push(`  xend ${r.xend}, played by the ${r.backend ?? "(no)"} backend`);
+  // a replay of another release's recording says so at the top, not only among the notes
+  const borrowed = o.notes.find((n) => n.startsWith("replayed from the "));
+  out.push(`  xend ${r.xend}, played by the ${r.backend ?? "(no)"} backend${borrowed ? ` (${borrowed.replace(/ \(([^;]*); this cell has no recording of its own\)$/, ": $1; this cell has no recording of its own")})` : ""}`);
   out.push(`  steps: ${scenario.steps.join(", ")}`);
   out.push(`  intent: ${o.intent.description}${o.intent.xml ? ` (${o.intent.xml})` : ""}`);
   out.push("");

@@ -34,6 +34,8 @@ export interface ExecuteOptions extends ExpandFilter {
   recordingsDir?: string;
   /** Golden directory (default fixtures/golden of the package). */
   goldenDir?: string;
+  /** An already loaded matrix (instead of loading `matrix`). */
+  loaded?: Matrix;
   /** Narrow the expanded cells before they run (run --shard: a slice; see harness/shard). */
   select?: (cells: Cell[]) => Cell[];
   /** Settings for backends that talk to a real xend (live: url; all: timeout, GET retries, log). */
@@ -197,7 +199,7 @@ function checkRecordingsDir(dir: string): void {
 export async function execute(opts: ExecuteOptions): Promise<Execution> {
   const kind = parseBackendKind(opts.backend);
   if (opts.recordingsDir !== undefined && !opts.backendFor) checkRecordingsDir(opts.recordingsDir);
-  const matrix = loadMatrixFor(opts);
+  const matrix = opts.loaded ?? loadMatrixFor(opts);
   const expanded = expandCells(matrix, { xend: opts.xend, libvirt: opts.libvirt, scenario: opts.scenario });
   if (kind === "recorded" && !opts.backendFor && opts.xend?.length) checkRecordedXends(opts.xend, opts.recordingsDir ?? fromRoot(RECORDINGS_DIR));
   const cells = opts.select ? opts.select(expanded) : expanded;

@@ -63,3 +63,66 @@ export function supportAnswers(results: CellResult[]): SupportAnswer[] {
   }
   return out;
 }
+
+/** Releases whose answers are the same for every xend version: same status and the same scenarios under each verdict. */
+export interface SupportGroup {
+  /** The member releases, in the order of the answers. */
+  libvirts: string[];
+  /** `0.9.11 … 1.3.0 (49 releases)`: runs of consecutive members (in the answers' order) joined by `…`. */
+  label: string;
+  /** The profiles of the members (several when different profiles happen to answer alike). */
+  profiles: string[];
+  /** The answers of the first member, one per xend version (the others' are the same). */
+  answers: SupportAnswer[];
+}
+
+function answerKey(a: SupportAnswer): string {
+  return `${a.xend}\u0001${a.status}\u0001${Object.entries(a.scenarios)
+    .map(([v, ss]) => `${v}=${[...ss].sort().join(",")}`)
+    .join(";")}`;
+}
+
+/**
+ * Group the releases that behave alike, computed from the answers (never from a list written by hand):
+ * two releases are in one group when, for every xend version, they give the same status with the same
+ * scenarios under each verdict. Groups are in the order of their first member.
+ */
+export function groupSupport(answers: SupportAnswer[]): SupportGroup[] {
+  const order: string[] = [];
+  const byLibvirt = new Map<string, SupportAnswer[]>();
+  for (const a of answers) {
+    if (!byLibvirt.has(a.libvirt)) {
+      byLibvirt.set(a.libvirt, []);
+      order.push(a.libvirt);
+    }
+    byLibvirt.get(a.libvirt)!.push(a);
+  }
+  const groups = new Map<string, string[]>();
+  for (const l of order) {
+    const key = byLibvirt.get(l)!.map(answerKey).join("\u0002");
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key)!.push(l);
+  }
+  const index = new Map(order.map((l, i) => [l, i]));
+  return [...groups.values()].map((members) => {
+    const runs: string[][] = [];
+    for (const m of members) {
+      const last = runs[runs.length - 1];
+      if (last && index.get(last[last.length - 1])! + 1 === index.get(m)) last.push(m);
+      else runs.push([m]);
+    }
+    const text = runs.map((r) => (r.length === 1 ? r[0] : r.length === 2 ? `${r[0]}, ${r[1]}` : `${r[0]} … ${r[r.length - 1]}`)).join(", ");
+    const profiles = [...new Set(members.map((m) => byLibvirt.get(m)![0].profileId))];
+    return {
+      libvirts: members,
+      label: members.length > 1 ? `${text} (${members.length} releases)` : text,
+      profiles,
+      answers: byLibvirt.get(members[0])!,
+    };
+  });
+}
+
+/** One answer per (group, xend), named by the group's label and profiles: what `support --group` prints and the README's release table shows. */
+export function groupedAnswers(answers: SupportAnswer[]): SupportAnswer[] {
+  return groupSupport(answers).flatMap((g) => g.answers.map((a) => ({ ...a, libvirt: g.label, profileId: g.profiles.join(", ") })));
+}
