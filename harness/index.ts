@@ -24,10 +24,14 @@ export { startLiveBackend } from "./live/index.js";
 // Matrices, the runner and its answers.
 export { loadMatrix, expandCells } from "./matrix/index.js";
 export type { Matrix, Scenario, Cell } from "./matrix/index.js";
-export { runCells, execute, supportAnswers, effectiveOffset } from "./run/index.js";
+export { runCells, execute, supportAnswers, groupSupport, effectiveOffset } from "./run/index.js";
 export type { SupportAnswer, SupportStatus } from "./run/index.js";
 export { render, makeReport, REPORTER_NAMES } from "./report/index.js";
 export type { RunReport, ReporterName } from "./report/index.js";
+
+// libvirt's own conformance suites (every release's, shipped) run through a profile.
+export { runSuite, loadSuiteDir, loadShippedSuite, shippedTags } from "./conformance/index.js";
+export type { Suite, SuiteRun, CaseResult } from "./conformance/index.js";
 
 // The command line.
 export { main, VERSION } from "./cli.js";

@@ -11,7 +11,7 @@ describe("the package's one entry point", () => {
 
   it("harness/index exports what a program driving the harness needs", async () => {
     const api = await import("../harness/index.js");
-    for (const name of ["loadMatrix", "expandCells", "resolveProfile", "createBackend", "startSandbox", "runCells", "execute", "render", "main", "readSxpr", "HarnessError"]) {
+    for (const name of ["loadMatrix", "expandCells", "resolveProfile", "createBackend", "startSandbox", "runCells", "execute", "render", "main", "readSxpr", "HarnessError", "runSuite", "loadSuiteDir", "loadShippedSuite", "groupSupport"]) {
       expect(typeof (api as Record<string, unknown>)[name], name).toBe("function");
     }
     const p = api.resolveProfile("0.9.10");
