@@ -232,6 +232,8 @@ export function shippedTags(): string[] {
 
 /** The shipped suite of a libvirt tag (`v1.1.3`), or undefined when the store has none. */
 export function loadShippedSuite(tag: string): Suite | undefined {
+  // only release tags name a shipped suite (a patch profile or src:DIR has none)
+  if (!/^v\d+(\.\d+)+$/.test(tag)) return undefined;
   const dir = path.join(storeDir(), "releases", tag);
   const manifestFile = path.join(dir, "manifest.json");
   if (!existsSync(manifestFile)) return undefined;
