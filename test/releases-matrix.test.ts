@@ -16,7 +16,8 @@ import { shippedTags } from "../harness/conformance/index.js";
 import { compareVersions, resolveProfile } from "../harness/libvirt/index.js";
 import { fromRoot, loadMatrix, loadResolvableMatrix } from "../harness/matrix/index.js";
 import { renderReleasesBlock } from "../harness/report/readme.js";
-import { execute, groupSupport, supportAnswers, type CellResult, type SupportAnswer } from "../harness/run/index.js";
+import { conversationKeys, execute, groupSupport, supportAnswers, type CellResult, type SupportAnswer } from "../harness/run/index.js";
+import { RecordedBackend } from "../harness/xend/index.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const LATER = ["4.6.0", "4.7.0", "4.8.0", "4.9.0", "4.10.0", "5.0.0", "5.1.0", "5.2.0", "5.3.0", "5.4.0", "5.5.0"];
@@ -73,9 +74,10 @@ describe("matrices/releases.yaml", () => {
     expect(bad).toEqual([]);
   });
 
-  it("a release without recordings of its own says which release's recording it replayed, one of the same profile", async () => {
+  it("a release without recordings of its own replays a release that sends the same requests, and says which", async () => {
     const rs = await replay();
     const recorded = new Set(["0.8.7", "0.9.10", "0.9.11", "1.3.1"]);
+    const keys = conversationKeys(matrix.scenarios);
     for (const r of rs) {
       const note = r.observation.notes.find((n) => n.startsWith("replayed from the "));
       if (recorded.has(r.libvirt)) {
@@ -83,15 +85,27 @@ describe("matrices/releases.yaml", () => {
         continue;
       }
       expect(note, r.id).toBeDefined();
-      const from = /^replayed from the (\S+) recording: same profile (\S+) /.exec(note!)!;
-      expect(recorded.has(from[1]), r.id).toBe(true);
-      expect(resolveProfile(from[1]).id).toBe(r.profileId);
-      expect(from[2]).toBe(r.profileId);
+      const from = /^replayed from the (\S+) recording: libvirt \1 sends the same requests in this scenario \(fixtures\/recordings\/([^/]+)\/\1\/([^/]+)\.yaml; this cell has no recording of its own\)$/.exec(note!);
+      expect(from, `${r.id}: ${note}`).not.toBeNull();
+      expect(recorded.has(from![1]), r.id).toBe(true);
+      expect([from![2], from![3]]).toEqual([r.xend, r.scenario]);
+      expect(await keys(from![1], r.scenario, r.xend), r.id).toBe(await keys(r.libvirt, r.scenario, r.xend));
     }
     const o = io();
     const cell = rs.find((r) => !recorded.has(r.libvirt) && r.libvirt === "1.1.3")!;
     expect(await main(["explain", cell.id], o)).toBe(0);
-    expect(o.stdout.split("\n")[3]).toMatch(/played by the recorded backend \(replayed from the \S+ recording: same profile/);
+    expect(o.stdout.split("\n")[3]).toMatch(/played by the recorded backend \(replayed from the \S+ recording: libvirt \S+ sends the same requests in this scenario: fixtures\/recordings\//);
+  });
+
+  it("a release that sends something else in a scenario gets no other release's recording: its cell is an error naming the record command", async () => {
+    const keys = conversationKeys(matrix.scenarios);
+    // 0.8.7 sends the define unescaped, 0.9.11 URI-escaped and with a different clock: different requests
+    expect(await keys("0.8.7", "hvm-utc", "4.1.2")).not.toBe(await keys("0.9.11", "hvm-utc", "4.1.2"));
+    const backend = new RecordedBackend({ dir: fromRoot("fixtures/recordings"), xendVersion: "4.1.2", profileOf: async (l) => (l === "0.6.5" ? "only-me" : "others") });
+    await expect(backend.open("4.1.2/0.6.5/hvm-utc")).rejects.toThrow(/no recording at fixtures\/recordings\/4\.1\.2\/0\.6\.5\/hvm-utc\.yaml\. Record this cell with: xend-compat record/);
+    const same = new RecordedBackend({ dir: fromRoot("fixtures/recordings"), xendVersion: "4.1.2", profileOf: async () => "everyone" });
+    const session = await same.open("4.1.2/0.6.5/hvm-utc");
+    expect(session.notes?.()[0]).toMatch(/^replayed from the 0\.8\.7 recording: libvirt 0\.8\.7 sends the same requests/);
   });
 
   it("groups releases that answer alike, computed from the results", async () => {

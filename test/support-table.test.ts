@@ -43,7 +43,7 @@ describe("support table of the default matrix", () => {
 });
 
 describe("a libvirt release without recordings of its own", () => {
-  it.skipIf(!haveRecordings)("0.9.12 replays the recordings of 0.9.11 (same profile 0.9.11-1.3.0) and gets the same answers, saying so (skipped: no recordings yet)", async () => {
+  it.skipIf(!haveRecordings)("0.9.12 replays the recordings of 0.9.11 (it sends the same requests) and gets the same answers, saying so (skipped: no recordings yet)", async () => {
     const cwd = path.join(__dirname, "..");
     expect(fs.existsSync(path.join(recordingsDir, "3.2", "0.9.12"))).toBe(false);
     const [a, b] = await Promise.all([execute({ cwd, env: {}, libvirt: ["0.9.12"] }), execute({ cwd, env: {}, libvirt: ["0.9.11"] })]);
@@ -51,7 +51,7 @@ describe("a libvirt release without recordings of its own", () => {
     expect(answer(a)).toEqual(answer(b));
     expect(a.results.map((r) => r.verdict)).toEqual(b.results.map((r) => r.verdict));
     expect(a.results.filter((r) => r.verdict === "error")).toEqual([]);
-    for (const r of a.results) expect(r.observation.notes).toContain(`replayed from the 0.9.11 recording: same profile 0.9.11-1.3.0 (fixtures/recordings/${r.xend}/0.9.11/${r.scenario}.yaml; this cell has no recording of its own)`);
+    for (const r of a.results) expect(r.observation.notes).toContain(`replayed from the 0.9.11 recording: libvirt 0.9.11 sends the same requests in this scenario (fixtures/recordings/${r.xend}/0.9.11/${r.scenario}.yaml; this cell has no recording of its own)`);
     // the cell's own recording is still preferred where it exists
     for (const r of b.results) expect(r.observation.notes.filter((n) => n.startsWith("replayed from"))).toEqual([]);
   });

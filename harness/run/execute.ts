@@ -5,13 +5,15 @@
  */
 import * as path from "node:path";
 import { HarnessError } from "../errors.js";
-import { DEFAULT_MATRIX, GOLDEN_DIR, RECORDINGS_DIR, expandCells, fromRoot, loadMatrix, projectRoot, type Cell, type ExpandFilter, type Matrix } from "../matrix/index.js";
+import { DEFAULT_MATRIX, GOLDEN_DIR, RECORDINGS_DIR, expandCells, fromRoot, instanceFor, loadMatrix, projectRoot, type Cell, type ExpandFilter, type Matrix, type Scenario } from "../matrix/index.js";
+import { createHash } from "node:crypto";
+import { rewriteIdentity } from "./cell.js";
 import * as fs from "node:fs";
 import { randomBytes } from "node:crypto";
 import { createBackend, RecordedBackend, safeSegment } from "../xend/index.js";
 import { xendDir } from "../safepath.js";
 import { oneLine } from "../terminal.js";
-import { resolveProfile } from "../libvirt/index.js";
+import { compareVersions, resolveProfile } from "../libvirt/index.js";
 import type { Backend, BackendKind } from "../xend/types.js";
 import { obsoleteGoldens, isCI, type GoldenOptions } from "./golden.js";
 import { runCells } from "./runner.js";
@@ -81,17 +83,56 @@ export function loadMatrixFor(opts: { matrix?: string; cwd: string }): Matrix {
   return loadMatrix(file, { displayName: opts.matrix ?? DEFAULT_MATRIX });
 }
 
-/** The profile id a libvirt version resolves to, or undefined. */
-function profileIdOf(libvirt: string): string | undefined {
+/**
+ * What a libvirt version sends to xend in a scenario, as a key: its wire encoding and the SXPR it
+ * formats for the scenario's domain under the cell's own name and uuid (so the domain names, which the
+ * start and read requests carry, are part of it), at the config format(s) xend reports. Two libvirt
+ * versions with the same key send the same requests, so a recording of one replays for the other;
+ * computed from the profiles, never declared. Without the scenario: the profile id.
+ */
+export function conversationKeys(scenarios: readonly Scenario[]): (libvirt: string, scenario: string, xend?: string) => Promise<string | undefined> {
+  const byId = new Map(scenarios.map((s) => [s.id, s]));
+  const memo = new Map<string, Promise<string | undefined>>();
+  return (libvirt, scenario, xend) => {
+    const k = `${libvirt}\u0000${scenario}\u0000${xend ?? ""}`;
+    let v = memo.get(k);
+    if (!v) {
+      v = keyOf(libvirt, byId.get(scenario), xend);
+      memo.set(k, v);
+    }
+    return v;
+  };
+}
+
+async function keyOf(libvirt: string, s: Scenario | undefined, xend: string | undefined): Promise<string | undefined> {
+  let p;
   try {
-    return resolveProfile(libvirt).id;
+    p = resolveProfile(libvirt);
   } catch {
     return undefined;
   }
+  if (!s) return p.id;
+  const { name, uuid } = instanceFor(p.id, s.id);
+  const xml = rewriteIdentity(s.xml, name, uuid);
+  // every xend from 3.1 reports xend_config_format 4; older ones 1-3
+  const versions = xend !== undefined && compareVersions(xend, "3.1") >= 0 ? [4] : [1, 2, 3, 4];
+  const h = createHash("sha256").update(`wire ${p.wire}\u0000`);
+  // a profile that cannot talk to xend at all says so (e.g. 1.2.1): part of what it sends
+  const unusable = (p as { unusable?: unknown }).unusable;
+  if (unusable !== undefined) h.update(`unusable ${JSON.stringify(unusable)}\u0000`);
+  for (const v of versions) {
+    try {
+      h.update(`${v}: ${(await p.format(xml, { xendConfigVersion: v, file: s.domainFile })).sxpr}\u0000`);
+    } catch (e) {
+      h.update(`${v} refused: ${e instanceof Error ? e.message : String(e)}\u0000`);
+    }
+  }
+  return h.digest("hex");
 }
 
 /** The backend factory the CLI uses for a kind; environment decides where real xends come from. */
-export function backendFactory(kind: BackendKind, env: NodeJS.ProcessEnv, recordingsDir?: string, settings: BackendSettings = {}): (xend: string) => Promise<Backend> {
+export function backendFactory(kind: BackendKind, env: NodeJS.ProcessEnv, recordingsDir?: string, settings: BackendSettings = {}, scenarios: readonly Scenario[] = []): (xend: string) => Promise<Backend> {
+  const keys = conversationKeys(scenarios);
   const timeoutMs = settings.timeoutMs ?? wholeNumber("XEND_COMPAT_TIMEOUT_MS", env.XEND_COMPAT_TIMEOUT_MS, 1, 3_600_000);
   const retries = settings.retries ?? wholeNumber("XEND_COMPAT_RETRIES", env.XEND_COMPAT_RETRIES, 0, 10);
   // One run id for every xend version of this run (live domain names: xc-<run id>-<xend>-…).
@@ -99,8 +140,8 @@ export function backendFactory(kind: BackendKind, env: NodeJS.ProcessEnv, record
   return async (xend: string) => {
     switch (kind) {
       case "recorded":
-        // A libvirt release without recordings of its own replays those of a release of the same profile.
-        return new RecordedBackend({ dir: recordingsDir ?? fromRoot(RECORDINGS_DIR), xendVersion: xend, profileOf: profileIdOf });
+        // A libvirt release without recordings of its own replays those of a release that sends the same.
+        return new RecordedBackend({ dir: recordingsDir ?? fromRoot(RECORDINGS_DIR), xendVersion: xend, profileOf: (l, s) => keys(l, s, xend) });
       case "sandbox":
       case "container": {
         const v = `XEND_COMPAT_XEN_SRC_${xend.replace(/\./g, "_")}`;
@@ -207,7 +248,7 @@ export async function execute(opts: ExecuteOptions): Promise<Execution> {
   const ci = isCI(opts.env);
   const golden: GoldenOptions | undefined = opts.golden ? { dir: goldenDir, update: opts.golden.update, ci, displayRoot: projectRoot() } : undefined;
   const results = await runCells(cells, {
-    backendFor: opts.backendFor ?? backendFactory(kind, opts.env, opts.recordingsDir, opts.backendSettings),
+    backendFor: opts.backendFor ?? backendFactory(kind, opts.env, opts.recordingsDir, opts.backendSettings, matrix.scenarios),
     onProgress: opts.onProgress,
     golden,
   });

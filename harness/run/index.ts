@@ -15,6 +15,6 @@ export { supportAnswers, supportStatus, groupSupport, groupedAnswers } from "./s
 export type { SupportAnswer, SupportStatus, SupportGroup } from "./support.js";
 export type * from "./types.js";
 export { OUTCOMES } from "./types.js";
-export { execute, backendFactory, parseBackendKind, loadMatrixFor, BACKEND_KINDS, wholeNumber, liveRunId } from "./execute.js";
+export { execute, backendFactory, conversationKeys, parseBackendKind, loadMatrixFor, BACKEND_KINDS, wholeNumber, liveRunId } from "./execute.js";
 export type { ExecuteOptions, Execution, BackendSettings } from "./execute.js";
 export { progressReporter } from "./progress.js";

@@ -30,12 +30,13 @@ export interface RecordedBackendOptions {
   /** Complain at end() when the cell made fewer requests than recorded (default true). */
   requireAllExchanges?: boolean;
   /**
-   * The profile a libvirt version resolves to (undefined when none). When given, a cell with no
-   * recording of its own replays the recording of the same xend and scenario under another libvirt
-   * version of the same profile: the runner derives domain names and uuids from the profile, so those
-   * recordings hold the same exchanges. The session's notes say which recording was used.
+   * What a libvirt version sends to xend in a scenario (undefined when it cannot tell): two versions
+   * with the same key for a scenario send the same requests, so a cell with no recording of its own
+   * replays the recording of the same xend and scenario under another libvirt version with the same
+   * key. The session's notes say which recording was used. (Called with the scenario id; a key of
+   * the libvirt version alone, e.g. its profile id, works too.)
    */
-  profileOf?: (libvirt: string) => string | undefined;
+  profileOf?: (libvirt: string, scenario: string) => string | undefined | Promise<string | undefined>;
 }
 
 interface CachedRecording {
@@ -234,7 +235,7 @@ export class RecordedBackend implements Backend {
   readonly guestControl = true;
   readonly dir: string;
   private readonly requireAll: boolean;
-  private readonly profileOf?: (libvirt: string) => string | undefined;
+  private readonly profileOf?: (libvirt: string, scenario: string) => string | undefined | Promise<string | undefined>;
   /** Per xend directory: the libvirt versions that have a recordings folder (read once). */
   private readonly libvirtDirs = new Map<string, string[]>();
 
@@ -269,18 +270,19 @@ export class RecordedBackend implements Backend {
   }
 
   /**
-   * A recording of the same xend and scenario under another libvirt version of the same profile,
-   * for a cell that has none of its own; the first such version in version order.
+   * A recording of the same xend and scenario under another libvirt version that sends the same
+   * (same key), for a cell that has none of its own; the first such version in version order.
    */
-  private substitute(cellId: string): { cellId: string; libvirt: string; profile: string } | undefined {
+  private async substitute(cellId: string): Promise<{ cellId: string; libvirt: string } | undefined> {
     if (!this.profileOf) return undefined;
     const { xend, libvirt, scenario } = splitCellId(cellId);
-    const profile = this.profileOf(libvirt);
-    if (profile === undefined) return undefined;
+    const key = await this.profileOf(libvirt, scenario);
+    if (key === undefined) return undefined;
     for (const other of this.libvirtVersions(xend)) {
-      if (other === libvirt || this.profileOf(other) !== profile) continue;
+      if (other === libvirt) continue;
       const id = `${xend}/${other}/${scenario}`;
-      if (fs.existsSync(recordingPath(this.dir, id))) return { cellId: id, libvirt: other, profile };
+      if (!fs.existsSync(recordingPath(this.dir, id))) continue;
+      if ((await this.profileOf(other, scenario)) === key) return { cellId: id, libvirt: other };
     }
     return undefined;
   }
@@ -315,12 +317,12 @@ export class RecordedBackend implements Backend {
     };
     let entry = await load(file);
     if (!entry) {
-      const sub = this.substitute(cellId);
+      const sub = await this.substitute(cellId);
       if (sub) {
         file = this.fileFor(sub.cellId);
         entry = await load(file);
         recordedCell = sub.cellId;
-        notes.push(`replayed from the ${sub.libvirt} recording: same profile ${sub.profile} (${displayPath(file)}; this cell has no recording of its own)`);
+        notes.push(`replayed from the ${sub.libvirt} recording: libvirt ${sub.libvirt} sends the same requests in this scenario (${displayPath(file)}; this cell has no recording of its own)`);
       }
     }
     if (!entry)
