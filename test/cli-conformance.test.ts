@@ -94,6 +94,16 @@ describe("xend-compat conformance", () => {
     expect(o.stdout).toContain("-  <vcpu>3</vcpu>\n+  <vcpu>2</vcpu>\n");
   });
 
+  it("escapes control characters from the suite's files in the human output (a diff cannot drive the terminal)", async () => {
+    const dir = suiteDir("v0.9.11", { sixColumns: true });
+    const f = join(dir, "sexpr2xmldata", "sexpr2xml-pv.xml");
+    writeFileSync(f, readFileSync(f, "utf8").replace("<vcpu>2</vcpu>", "<vcpu>\u001b[2J2</vcpu>"));
+    const o = io();
+    expect(await main(["conformance", "--libvirt", "0.9.11", dir], o)).toBe(1);
+    expect(o.stdout).not.toContain("\u001b");
+    expect(o.stdout).toContain("-  <vcpu>\\x1b[2J2</vcpu>");
+  });
+
   it("compares as the release's drivers do: v4.5.0's virTestCompareToFile tolerates the missing final newline, an exact comparison does not", async () => {
     const tolerant = io();
     expect(await main(["conformance", "--libvirt", "4.5.0", suiteDir("v4.5.0")], tolerant)).toBe(0);

@@ -5,6 +5,7 @@ import type { Command } from "../cli.js";
 import { countsOf, loadShippedSuite, loadSuiteDir, runShippedSuites, runSuite, shippedTags, suiteRunJson } from "../conformance/index.js";
 import { HarnessError } from "../errors.js";
 import { resolveProfile } from "../libvirt/index.js";
+import { safeText } from "../terminal.js";
 import { parseCommandArgs } from "./args.js";
 
 const HELP = `usage: xend-compat conformance --libvirt V [SUITE_DIR] [--json] [--diffs N]
@@ -80,25 +81,28 @@ export const command: Command = {
       io.out(JSON.stringify(suiteRunJson(run), null, 2));
       return failed.length ? 1 : 0;
     }
+    // names and diffs come from the suite's files: their control characters escaped (harness/terminal.ts)
+    const out = io.out;
+    const t = safeText;
     const c = pc.createColors(io.isTTY && !io.env.NO_COLOR);
     const from = suite.commit ? ` (${suite.source ?? "libvirt"} ${suite.commit.slice(0, 12)})` : "";
-    io.out(`libvirt ${libvirt} (profile ${profile.id}) on ${suite.where}${from}`);
-    io.out(`compare: sexpr2xml ${run.compare.sexpr2xml}, xml2sexpr ${run.compare.xml2sexpr}; loader ${run.loader.stripContinuations ? "removes backslash-newline pairs" : "reads files as they are"} (rules of ${run.rulesFrom})`);
+    out(`libvirt ${t(libvirt)} (profile ${t(profile.id)}) on ${t(suite.where)}${t(from)}`);
+    out(`compare: sexpr2xml ${run.compare.sexpr2xml}, xml2sexpr ${run.compare.xml2sexpr}; loader ${run.loader.stripContinuations ? "removes backslash-newline pairs" : "reads files as they are"} (rules of ${t(run.rulesFrom)})`);
     for (const d of ["sexpr2xml", "xml2sexpr"] as const) {
       const n = countsOf(run, d);
       if (!n.total) continue;
       const status = n.failed ? c.red(`${n.failed} failed`) : c.green("all passed");
-      io.out(`  ${d}: ${n.ok}/${n.total - n.skipped} passed, ${status}${n.skipped ? `, ${n.skipped} skipped (only a non-default build runs them)` : ""}`);
+      out(`  ${d}: ${n.ok}/${n.total - n.skipped} passed, ${status}${n.skipped ? `, ${n.skipped} skipped (only a non-default build runs them)` : ""}`);
     }
     for (const f of failed.slice(0, maxDiffs)) {
-      io.out("");
-      io.out(c.bold(`${f.direction} ${f.input} -> ${f.expected} (xend config version ${f.xendConfigVersion}, cases.tsv line ${f.line}):`));
-      io.out(f.diff ?? "");
+      out("");
+      out(c.bold(`${f.direction} ${t(f.input)} -> ${t(f.expected)} (xend config version ${f.xendConfigVersion}, cases.tsv line ${f.line}):`));
+      out(t(f.diff ?? ""));
     }
     if (failed.length > maxDiffs) {
       const rest = failed.slice(maxDiffs);
-      const names = rest.slice(0, 10).map((f) => `${f.direction} ${f.input} (v${f.xendConfigVersion})`);
-      io.out(`\n... ${rest.length} more mismatches (--diffs N shows more, --json all): ${names.join(", ")}${rest.length > 10 ? ", ..." : ""}`);
+      const names = rest.slice(0, 10).map((f) => `${f.direction} ${t(f.input)} (v${f.xendConfigVersion})`);
+      out(`\n... ${rest.length} more mismatches (--diffs N shows more, --json all): ${names.join(", ")}${rest.length > 10 ? ", ..." : ""}`);
     }
     return failed.length ? 1 : 0;
   },
