@@ -4,13 +4,12 @@
  * once its profile exists). Everything else is validated as loadMatrix validates it; the versions left
  * out come back with resolveProfile's message, so a caller can say which releases went unanswered.
  */
-import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { isMap, isScalar, isSeq, parseDocument } from "yaml";
 import { HarnessError } from "../errors.js";
 import { resolveProfile } from "../libvirt/index.js";
+import { readTextFile } from "../fsutil.js";
 import { parseMatrix, type LoadOptions, type Matrix } from "./load.js";
-import { projectRoot } from "./paths.js";
 
 export interface Unresolved {
   libvirt: string;
@@ -20,12 +19,7 @@ export interface Unresolved {
 export function loadResolvableMatrix(file: string, opts: LoadOptions = {}): { matrix: Matrix; unresolved: Unresolved[] } {
   const abs = path.resolve(file);
   const shown = opts.displayName ?? file;
-  let text: string;
-  try {
-    text = readFileSync(abs, "utf8");
-  } catch (e) {
-    throw new HarnessError("input.file", `cannot read matrix file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { pos: { file: shown } });
-  }
+  let text = readTextFile(abs, "matrix file", shown);
   const unresolved: Unresolved[] = [];
   const doc = parseDocument(text, { logLevel: "error" });
   const list = isMap(doc.contents) ? doc.contents.get("libvirt", true) : undefined;
@@ -44,6 +38,6 @@ export function loadResolvableMatrix(file: string, opts: LoadOptions = {}): { ma
     if (unresolved.length) text = doc.toString();
   }
   // (line numbers of later errors refer to the file only when nothing was left out)
-  const matrix = parseMatrix(text, { ...opts, root: path.resolve(opts.root ?? projectRoot()), file: abs, displayName: shown });
+  const matrix = parseMatrix(text, { ...opts, file: abs, displayName: shown });
   return { matrix, unresolved };
 }
