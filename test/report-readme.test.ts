@@ -27,7 +27,7 @@ describe("README generated blocks", () => {
     expect(compactCells(["3.2/a/s1", "4.1.2/a/s1", "3.2/a/s2", "4.1.2/a/s2", "3.2/b/s1"])).toBe("s1, s2 with libvirt a on xend 3.2, 4.1.2; s1 with libvirt b on xend 3.2");
     const readme = "x\n<!-- generated:support:begin -->\n<!-- generated:support:end -->\n<!-- generated:findings:begin -->\n<!-- generated:findings:end -->\n";
     const out = refreshReadme(readme, makeReport({ name: "r", file: "m" }, "sandbox", rs));
-    expect(out).toContain("| 0.9.11 (0.9.11-1.3.0) | **unsafe**");
+    expect(out).toContain("| 0.9.11 | **unsafe**");
     expect(out).toContain("- **rejected**: variable <is> unsupported & \"quoted\" (fixed by 11ec6bd89). Cells: hvm-var with libvirt 0.8.7+rfc-localtime, 0.9.11 on xend 3.2, 4.1.2.");
   });
 

@@ -4,6 +4,7 @@
  * Profiles know nothing of backends.
  */
 import type { WireEncoding } from "./wire.js";
+import type { Gate } from "./releases.js";
 
 export interface ConvertOptions {
   /** xend's `xend_config_format` as libvirt detected it (1..4; 4 for any xend >= 3.1). */
@@ -26,13 +27,31 @@ export interface ParseOutcome {
 }
 
 export interface Profile {
-  /** Stable id, e.g. `0.9.11-1.3.0` or `0.8.7+rfc-localtime`. */
+  /** Stable id: the release (`1.1.3`, `0.9.11.3`) or the patch profile (`0.8.7+rfc-localtime`). */
   readonly id: string;
-  /** First and last release of the range (inclusive), e.g. `0.9.11` and `1.3.0`. */
+  /** The release modelled (for a patch profile: the release it patches). */
+  readonly release?: string;
+  /**
+   * The era (one of the four clock eras, e.g. `0.9.11-1.3.0`, or the patch profile's id): it names the
+   * domains a cell defines on xend, so releases of one era share domain names.
+   */
+  readonly era?: string;
+  /** First and last release of the era (inclusive), e.g. `0.9.11` and `1.3.0`. */
   readonly first: string;
   readonly last: string;
-  /** One line describing what distinguishes this range. */
+  /** One line describing this release's behaviour. */
   readonly summary: string;
+  /** The rows of the table of changes (releases.ts) this release carries. */
+  readonly gates?: readonly Gate[];
+  /**
+   * Two profiles with the same key send the same requests to xend (same formatting and wire): a
+   * recording of one replays for the other.
+   */
+  readonly conversation?: string;
+  /** False for releases whose own suite is not available (modelled from the table alone). */
+  readonly checked?: boolean;
+  /** Set when this release cannot talk to xend at all (e.g. 1.2.1): every cell fails with this reason. */
+  readonly unusable?: { reason: string; commit: string };
   /** For patch profiles: the release it patches and where the patch comes from. */
   readonly patch?: { base: string; name: string; source: string };
   readonly wire: WireEncoding;

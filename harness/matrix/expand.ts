@@ -52,7 +52,10 @@ export function profileSlug(profileId: string): string {
  * all cells of one xend version can coexist on one xend.
  */
 export function instanceFor(profileId: string, scenarioId: string): { name: string; uuid: string } {
-  const h = createHash("sha256").update(`xend-compat/${profileId}/${scenarioId}`).digest("hex");
+  // Named by the profile's era (e.g. `0.9.11-1.3.0`): every release of an era defines the same
+  // domain names, so the recordings made before profiles were per release stay valid.
+  const era = resolveProfile(profileId).era ?? profileId;
+  const h = createHash("sha256").update(`xend-compat/${era}/${scenarioId}`).digest("hex");
   const u = h.slice(0, 12) + "5" + h.slice(13, 16) + "8" + h.slice(17, 32);
   const uuid = `${u.slice(0, 8)}-${u.slice(8, 12)}-${u.slice(12, 16)}-${u.slice(16, 20)}-${u.slice(20, 32)}`;
   return { name: `xc-${scenarioId}-${profileSlug(profileId)}`, uuid };
@@ -111,16 +114,20 @@ export function expandCells(matrix: Matrix, filter: ExpandFilter = {}): Cell[] {
 
 /**
  * The first expectation whose glob matches the cell id. A libvirt version given on the command line that
- * the matrix does not list (e.g. 0.9.12) inherits the expectations of the matrix's versions with the same
- * profile (0.9.11): they send and read exactly the same, so they share their known problems.
+ * the matrix does not list (e.g. 0.9.12) inherits the expectations of the matrix's versions of the same
+ * era (0.9.11): the clock rules behind the matrix's expectations are those of the era (a release that
+ * cannot talk to xend at all, e.g. 1.2.1, inherits nothing).
  */
 function expectationFor(matrix: Matrix, id: string, xend: string, libvirt: string, scenario: string, profileId: string): Expectation | undefined {
   const own = matrix.expectations.find((e) => globMatch(e.cells, id));
   if (own || matrix.libvirt.includes(libvirt)) return own;
+  const self = resolveProfile(profileId);
+  if (self.unusable) return undefined;
   for (const sibling of matrix.libvirt) {
     let same = false;
     try {
-      same = resolveProfile(sibling).id === profileId;
+      const other = resolveProfile(sibling);
+      same = other.id === self.id || (other.era !== undefined && other.era === self.era && !other.unusable);
     } catch {
       same = false;
     }

@@ -238,6 +238,10 @@ export async function runCell(cell: Cell, backend: Backend, opts: { profile?: Pr
   } catch (e) {
     return { verdict: "error", reason: `profile: ${errText(e)}`, observation: obs };
   }
+  // A release that cannot talk to xend at all (1.2.1): libvirt fails loudly at its first request.
+  if (profile.unusable) {
+    return { verdict: "rejected", reason: `libvirt refuses (GET /xend/node/): ${profile.unusable.reason}`, observation: obs };
+  }
 
   let raw: BackendSession;
   try {

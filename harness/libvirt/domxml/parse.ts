@@ -21,15 +21,24 @@ import type {
   Release,
   TimerDef,
 } from "./model.js";
+import { levelAt, type Gate, type Level } from "../releases.js";
 import { allPath, attr, childElements, firstPath, parseXmlDocument, pathAttr, pathText, type XNode } from "./xml.js";
 
 export interface ParseOptions {
   release: Release;
   file?: string;
+  /** The release as the table reads it (what changed since the era's base); default: the base release. */
+  level?: Level;
 }
 
 class Ctx {
-  constructor(readonly release: Release, readonly file?: string) {}
+  readonly level: Level;
+  constructor(readonly release: Release, readonly file?: string, level?: Level) {
+    this.level = level ?? levelAt(release);
+  }
+  has(g: Gate): boolean {
+    return this.level.has(g);
+  }
   get atLeast0910(): boolean {
     return this.release !== "0.8.7";
   }
@@ -771,7 +780,7 @@ function parseHostdev(ctx: Ctx, node: XNode): HostdevDef {
 }
 
 export function parseDomainXml(text: string, opts: ParseOptions): DomainDef {
-  const ctx = new Ctx(opts.release, opts.file);
+  const ctx = new Ctx(opts.release, opts.file, opts.level);
   const root = parseXmlDocument(text, opts.file);
   if (root.nodeName !== "domain") {
     return ctx.atLeast0910 ? xmlError(`unexpected root element <${root.nodeName}>, expecting <domain>`) : xmlError("incorrect root element");

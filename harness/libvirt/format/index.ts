@@ -7,6 +7,7 @@
 import { HarnessError, isHarnessError, type ErrorCode, type SourcePos } from "../../errors.js";
 import { parseDomainXml, type Release } from "../domxml/index.js";
 import type { Behaviour, ConvertOptions, FormatOutcome } from "../types.js";
+import { asLevel, type Level } from "../releases.js";
 import { formatSxpr, type Formatter } from "./sxpr.js";
 
 export type { Formatter } from "./sxpr.js";
@@ -19,9 +20,10 @@ const SOURCES: Record<Behaviour, { release: Release; formatter: Formatter }> = {
   "rfc-2012": { release: "0.8.7", formatter: "0.8.7+rfc" },
 };
 
-export function formatDomain(xml: string, behaviour: Behaviour, opts: ConvertOptions): FormatOutcome {
-  const src = SOURCES[behaviour];
-  if (!src) throw new HarnessError("internal", `unknown behaviour '${behaviour}'`);
+export function formatDomain(xml: string, at: Behaviour | Level, opts: ConvertOptions): FormatOutcome {
+  const level = asLevel(at);
+  const src = SOURCES[level.era];
+  if (!src) throw new HarnessError("internal", `unknown behaviour '${level.era}'`);
   if (!Number.isInteger(opts.xendConfigVersion) || opts.xendConfigVersion < 1) {
     throw new HarnessError("input.usage", `xend config version must be a positive integer, got ${opts.xendConfigVersion}`);
   }
@@ -35,12 +37,12 @@ export function formatDomain(xml: string, behaviour: Behaviour, opts: ConvertOpt
     byXml = new Map();
     formatted.set(xml, byXml);
   }
-  const key = `${behaviour}\0${opts.xendConfigVersion}\0${opts.file ?? ""}`;
+  const key = `${level.key}\0${opts.xendConfigVersion}\0${opts.file ?? ""}`;
   let known = byXml.get(key);
   if (known === undefined) {
     try {
-      const def = parseDomainXml(xml, { release: src.release, file: opts.file });
-      known = formatSxpr(def, src.formatter, opts.xendConfigVersion);
+      const def = parseDomainXml(xml, { release: src.release, file: opts.file, level });
+      known = formatSxpr(def, src.formatter, opts.xendConfigVersion, level);
       // Made of many concatenations; flattened once (V8 does so on indexing) so the remembered text
       // is one string for the garbage collector to keep, not a tree of thousands of pieces.
       known.charCodeAt(known.length >> 1);

@@ -6,6 +6,7 @@
  */
 import { HarnessError } from "../../errors.js";
 import type { ChrDef, DiskDef, DomainDef, GraphicsDef, HostdevDef, NetDef, Release } from "../domxml/index.js";
+import { levelAt, type Gate, type Level } from "../releases.js";
 
 /** Which formatter: a libvirt release, or 0.8.7 with the RFC's clock handling. */
 export type Formatter = Release | "0.8.7+rfc";
@@ -64,7 +65,11 @@ class SxprWriter {
     readonly def: DomainDef,
     readonly fmt: Formatter,
     readonly version: number,
+    readonly level: Level,
   ) {}
+  has(g: Gate): boolean {
+    return this.level.has(g);
+  }
   add(s: string): void {
     this.out += s;
   }
@@ -175,7 +180,7 @@ class SxprWriter {
       if (d.driverName !== undefined) {
         if (d.driverName === "tap" || d.driverName === "tap2") {
           let type: string;
-          if (this.is450) type = !d.driverType || d.driverType === "raw" ? "aio" : d.driverType;
+          if (this.is450 || this.has("tap-aio-is-raw")) type = !d.driverType || d.driverType === "raw" ? "aio" : d.driverType;
           else type = d.driverType ?? "aio";
           this.add(`(uname '${esc(d.driverName)}:${esc(type)}:${esc(d.src)}')`);
         } else this.add(`(uname '${esc(d.driverName)}:${esc(d.src)}')`);
@@ -228,6 +233,12 @@ class SxprWriter {
     } else if (this.is450) {
       if (n.model === "netfront") this.add("(type netfront)");
       else if (n.model !== undefined) this.add(`(model '${esc(n.model)}')`);
+    } else if (this.has("nic-no-ioemu")) {
+      if (n.model === "netfront") this.add("(type netfront)");
+      else {
+        if (n.model !== undefined) this.add(`(model '${esc(n.model)}')`);
+        if (this.version <= MAX_VERS_NET_TYPE_IOEMU) this.add("(type ioemu)");
+      }
     } else if (n.model === undefined) {
       if (this.version <= MAX_VERS_NET_TYPE_IOEMU) this.add("(type ioemu)");
     } else if (n.model === "netfront") this.add("(type netfront)");
@@ -302,7 +313,11 @@ class SxprWriter {
         const hpet = def.clock.timers.find((t) => t.name === "hpet" && t.present !== -1);
         if (hpet) this.add(`(hpet ${hpet.present})`);
       }
-      const oldGraphics = this.is450 ? hvm : (!hvm && v < (this.is087 ? 3 : MIN_VERS_PVFB_NEWCONF)) || (hvm && v < V3_1_0);
+      const oldGraphics = this.is450
+        ? hvm
+        : this.has("hvm-no-vfb")
+          ? hvm || v < MIN_VERS_PVFB_NEWCONF
+          : (!hvm && v < (this.is087 ? 3 : MIN_VERS_PVFB_NEWCONF)) || (hvm && v < V3_1_0);
       if (oldGraphics && def.graphics.length === 1) this.graphicsOld(def.graphics[0]);
       if (this.newClock || this.fmt === "0.8.7+rfc") {
         // the image stays open for the clock below
@@ -325,7 +340,11 @@ class SxprWriter {
     for (const d of def.disks) this.disk(d, hvm);
     for (const n of def.nets) this.net(n, hvm);
     this.allPci();
-    const newGraphics = this.is450 ? !hvm : (v >= (this.is087 ? 3 : MIN_VERS_PVFB_NEWCONF) && !hvm) || (v >= V3_1_0 && hvm);
+    const newGraphics = this.is450
+      ? !hvm
+      : this.has("hvm-no-vfb")
+        ? !hvm && v >= MIN_VERS_PVFB_NEWCONF
+        : (v >= (this.is087 ? 3 : MIN_VERS_PVFB_NEWCONF) && !hvm) || (v >= V3_1_0 && hvm);
     if (newGraphics && def.graphics.length === 1) this.graphicsNew(def.graphics[0]);
     this.add(")");
     return this.out;
@@ -476,6 +495,6 @@ class SxprWriter {
   }
 }
 
-export function formatSxpr(def: DomainDef, fmt: Formatter, xendConfigVersion: number): string {
-  return new SxprWriter(def, fmt, xendConfigVersion).format();
+export function formatSxpr(def: DomainDef, fmt: Formatter, xendConfigVersion: number, level?: Level): string {
+  return new SxprWriter(def, fmt, xendConfigVersion, level ?? levelAt(fmt === "0.8.7+rfc" ? "0.8.7" : fmt)).format();
 }

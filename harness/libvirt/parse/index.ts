@@ -6,6 +6,7 @@ import { readSxpr, readSxprPrefix } from "../../sxp/index.js";
 import type { Sx } from "../../sxp/index.js";
 import { HarnessError } from "../../errors.js";
 import type { Behaviour, ConvertOptions, ParseOutcome } from "../types.js";
+import { asLevel, type Level } from "../releases.js";
 import { formatDomainXml } from "../xmlfmt/index.js";
 import type { XmlFlavour } from "../xmlfmt/index.js";
 import type { ClockRule, Release } from "./clock.js";
@@ -20,14 +21,16 @@ const RELEASE: Record<Behaviour, Release> = {
   "1.3.1": "4.5.0",
 };
 
-export function parseDomain(sxpr: string, behaviour: Behaviour, opts: ConvertOptions): ParseOutcome {
+export function parseDomain(sxpr: string, at: Behaviour | Level, opts: ConvertOptions): ParseOutcome {
+  const level = asLevel(at);
+  const behaviour = level.era;
   const rel = RELEASE[behaviour];
   const clockRule: ClockRule = behaviour === "rfc-2012" ? "rfc-2012" : rel;
   const warnings: string[] = [];
   const root = readLenient(sxpr, opts.file, warnings);
-  const def = xenParseSxpr(root, { rel, clockRule, xendConfigVersion: opts.xendConfigVersion, warnings });
+  const def = xenParseSxpr(root, { rel, clockRule, level, xendConfigVersion: opts.xendConfigVersion, warnings });
   if (rel === "4.5.0") postParse450(def);
-  const xml = formatDomainXml(def, rel as XmlFlavour);
+  const xml = formatDomainXml(def, rel as XmlFlavour, level);
   return { xml, warnings };
 }
 

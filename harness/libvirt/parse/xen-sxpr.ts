@@ -12,6 +12,7 @@ import type { ChrDef, DiskDef, DomainDef, GraphicsDef, NetDef } from "../xmlfmt/
 import { parseClock } from "./clock.js";
 import type { ClockRule, Release } from "./clock.js";
 import { parseChr } from "./chr.js";
+import type { Level } from "../releases.js";
 import { has, int, lookup, node, strToLongI, u64 } from "./lookup.js";
 
 function fail(msg: string): never {
@@ -39,6 +40,8 @@ const STORAGE_FORMATS = ["raw", "dir", "bochs", "cloop", "dmg", "iso", "vpc", "v
 export interface ParseContext {
   rel: Release;
   clockRule: ClockRule;
+  /** The release as the table reads it. */
+  level: Level;
   xendConfigVersion: number;
   warnings: string[];
 }
@@ -168,6 +171,7 @@ function parseDisks(root: Sx, def: DomainDef, hvm: boolean, ctx: ParseContext): 
         const c2 = src.indexOf(":");
         if (c2 < 0) fail("cannot parse vbd filename, missing driver type");
         disk.driverType = src.slice(0, c2);
+        if (ctx.rel !== "4.5.0" && ctx.level.has("tap-aio-is-raw") && disk.driverType === "aio") disk.driverType = "raw";
         if (ctx.rel === "4.5.0") {
           const fmt = disk.driverType === "aio" ? "raw" : disk.driverType;
           if (!STORAGE_FORMATS.includes(fmt)) fail(`Unknown driver type ${src}`);
@@ -219,7 +223,7 @@ function parseNets(root: Sx, def: DomainDef, ctx: ParseContext): void {
     }
     net.script = script;
     net.ipaddr = node(n, "device/vif/ip");
-    if (net.ipaddr !== undefined && ctx.rel === "4.5.0") {
+    if (net.ipaddr !== undefined && ctx.level.has("ip-family")) {
       const ip = parseIpAddress(net.ipaddr);
       net.ipaddr = ip.text;
       net.ipFamily = ip.family;

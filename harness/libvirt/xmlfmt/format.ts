@@ -8,6 +8,7 @@
 import type { ChrDef, DiskDef, DomainDef, GraphicsDef, HostdevDef, InputDef, NetDef } from "./model.js";
 import { cStr, xmlEscape } from "./escape.js";
 import { HarnessError } from "../../errors.js";
+import { levelAt, type Gate, type Level } from "../releases.js";
 
 export type XmlFlavour = "0.8.7" | "0.9.10" | "0.9.11" | "4.5.0";
 
@@ -39,7 +40,8 @@ class Buf {
   }
 }
 
-export function formatDomainXml(def: DomainDef, fl: XmlFlavour): string {
+export function formatDomainXml(def: DomainDef, fl: XmlFlavour, level: Level = levelAt(fl)): string {
+  const has = (g: Gate) => level.has(g);
   const b = new Buf();
   const inactive = def.id === -1;
   const v0911 = fl === "0.9.11" || fl === "4.5.0";
@@ -54,7 +56,7 @@ export function formatDomainXml(def: DomainDef, fl: XmlFlavour): string {
   b.add(`  <memory${unit}>${def.maxMemory}</memory>\n`);
   b.add(`  <currentMemory${unit}>${def.curMemory}</currentMemory>\n`);
   b.add("  <vcpu");
-  if (v45) b.add(" placement='static'");
+  if (has("vcpu-placement")) b.add(" placement='static'");
   if (def.vcpus !== def.maxvcpus) b.add(` current='${def.vcpus >>> 0}'`);
   b.add(`>${def.maxvcpus >>> 0}</vcpu>\n`);
 
@@ -66,7 +68,7 @@ export function formatDomainXml(def: DomainDef, fl: XmlFlavour): string {
   const osType = def.os.type === "xen" ? "linux" : def.os.type;
   b.add(`    <type>${osType}</type>\n`);
   if (def.os.loader !== undefined) {
-    if (v45) b.esc("    <loader type='rom'>", def.os.loader, "</loader>\n");
+    if (has("loader-rom")) b.esc("    <loader type='rom'>", def.os.loader, "</loader>\n");
     else b.esc("    <loader>", def.os.loader, "</loader>\n");
   }
   b.esc("    <kernel>", def.os.kernel, "</kernel>\n");
@@ -114,7 +116,7 @@ export function formatDomainXml(def: DomainDef, fl: XmlFlavour): string {
 
   b.add("  <devices>\n");
   b.esc("    <emulator>", def.emulator, "</emulator>\n");
-  for (const d of def.disks) formatDisk(b, d, fl);
+  for (const d of def.disks) formatDisk(b, d, fl, has("backing-store") && !v45);
   for (const ctl of def.controllers) b.add(`    <controller type='${ctl.type}' index='${ctl.index}'/>\n`);
   for (const n of def.nets) formatNet(b, n, fl, inactive);
   for (const s of def.serials) formatChr(b, s, inactive, fl);
@@ -141,6 +143,7 @@ export function formatDomainXml(def: DomainDef, fl: XmlFlavour): string {
     for (const i of def.inputs) if (i.bus === "usb") formatInput(b, i);
     if (def.graphics.length > 0) {
       formatInput(b, { type: "mouse", bus: def.os.type === "hvm" ? "ps2" : "xen" });
+      if (has("keyboard-input")) formatInput(b, { type: "keyboard", bus: def.os.type === "hvm" ? "ps2" : "xen" });
       for (const g of def.graphics) formatGraphics(b, g, fl, inactive);
     }
   }
@@ -161,7 +164,7 @@ export function formatDomainXml(def: DomainDef, fl: XmlFlavour): string {
   return b.s;
 }
 
-function formatDisk(b: Buf, d: DiskDef, _fl: XmlFlavour): void {
+function formatDisk(b: Buf, d: DiskDef, _fl: XmlFlavour, backingStore: boolean): void {
   if (d.type === undefined) throw new HarnessError("libvirt.internal", "unexpected disk type 0");
   b.add(`    <disk type='${d.type}' device='${d.device}'>\n`);
   if (d.driverName !== undefined || d.driverType !== undefined) {
@@ -174,6 +177,7 @@ function formatDisk(b: Buf, d: DiskDef, _fl: XmlFlavour): void {
     if (d.type === "file") b.esc("      <source file='", d.src, "'/>\n");
     else b.esc("      <source dev='", d.src, "'/>\n");
   }
+  if (backingStore) b.add("      <backingStore/>\n");
   b.add(`      <target dev='${d.dst}' bus='${d.bus}'/>\n`);
   if (d.readonly) b.add("      <readonly/>\n");
   if (d.shared) b.add("      <shareable/>\n");
@@ -188,6 +192,7 @@ function formatNet(b: Buf, n: NetDef, fl: XmlFlavour, inactive: boolean): void {
   b.add(`    <interface type='${n.type}'>\n`);
   b.add(`      <mac address='${n.mac.map((x) => hex(x, 2)).join(":")}'/>\n`);
   const scriptAfterSource = fl !== "0.8.7";
+  const ipTag = (): string => `      <ip address='${n.ipaddr}'${n.ipFamily ? ` family='${n.ipFamily}'` : ""}/>\n`;
   if (fl === "4.5.0") {
     if (n.type === "bridge") b.esc("      <source bridge='", n.brname, "'/>\n");
     if (n.bandwidthOut) {
@@ -202,10 +207,10 @@ function formatNet(b: Buf, n: NetDef, fl: XmlFlavour, inactive: boolean): void {
     }
   } else if (n.type === "bridge") {
     b.esc("      <source bridge='", n.brname, "'/>\n");
-    if (n.ipaddr !== undefined) b.add(`      <ip address='${n.ipaddr}'/>\n`);
+    if (n.ipaddr !== undefined) b.add(ipTag());
     if (!scriptAfterSource) b.esc("      <script path='", n.script, "'/>\n");
   } else {
-    if (n.ipaddr !== undefined) b.add(`      <ip address='${n.ipaddr}'/>\n`);
+    if (n.ipaddr !== undefined) b.add(ipTag());
     if (!scriptAfterSource) b.esc("      <script path='", n.script, "'/>\n");
   }
   if (scriptAfterSource) b.esc("      <script path='", n.script, "'/>\n");
