@@ -65,6 +65,7 @@ export interface Change {
 
 /** The name of a behaviour change (one row of CHANGES). */
 export type Gate =
+  | "console-target-type"
   | "pv-image-localtime"
   | "wire-uri-escape"
   | "tap2-driver"
@@ -84,6 +85,13 @@ export type Gate =
 
 /** The table. Rows in release order. */
 export const CHANGES: readonly Change[] = [
+  {
+    since: "0.8.3",
+    commit: "6b2475523",
+    gate: "console-target-type",
+    side: "parse",
+    what: "a <console>'s <target> carries its type ('xen', 'serial')",
+  },
   {
     since: "0.9.5",
     commit: "8be115ff8",

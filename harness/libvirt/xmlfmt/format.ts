@@ -119,20 +119,20 @@ export function formatDomainXml(def: DomainDef, fl: XmlFlavour, level: Level = l
   for (const d of def.disks) formatDisk(b, d, fl, has("backing-store") && !v45);
   for (const ctl of def.controllers) b.add(`    <controller type='${ctl.type}' index='${ctl.index}'/>\n`);
   for (const n of def.nets) formatNet(b, n, fl, inactive);
-  for (const s of def.serials) formatChr(b, s, inactive, fl);
-  for (const p of def.parallels) formatChr(b, p, inactive, fl);
+  for (const s of def.serials) formatChr(b, s, inactive, fl, level);
+  for (const p of def.parallels) formatChr(b, p, inactive, fl, level);
 
   if (fl === "0.8.7") {
-    if (def.consoles.length > 0) formatChr(b, def.consoles[0], inactive, fl);
-    else if (def.serials.length > 0) formatChr(b, { ...def.serials[0], deviceType: "console", targetType: "serial" }, inactive, fl);
+    if (def.consoles.length > 0) formatChr(b, def.consoles[0], inactive, fl, level);
+    else if (def.serials.length > 0) formatChr(b, { ...def.serials[0], deviceType: "console", targetType: "serial" }, inactive, fl, level);
   } else {
     def.consoles.forEach((con, n) => {
       if (def.os.type === "hvm" && con.targetType === "serial" && n < def.serials.length) {
-        formatChr(b, { ...def.serials[n], deviceType: "console", targetType: "serial" }, inactive, fl);
-      } else formatChr(b, con, inactive, fl);
+        formatChr(b, { ...def.serials[n], deviceType: "console", targetType: "serial" }, inactive, fl, level);
+      } else formatChr(b, con, inactive, fl, level);
     });
     if (def.os.type === "hvm" && def.consoles.length === 0 && def.serials.length > 0) {
-      formatChr(b, { ...def.serials[0], deviceType: "console", targetType: "serial" }, inactive, fl);
+      formatChr(b, { ...def.serials[0], deviceType: "console", targetType: "serial" }, inactive, fl, level);
     }
   }
 
@@ -221,7 +221,7 @@ function formatNet(b: Buf, n: NetDef, fl: XmlFlavour, inactive: boolean): void {
   b.add("    </interface>\n");
 }
 
-function formatChr(b: Buf, c: ChrDef, inactive: boolean, fl: XmlFlavour): void {
+function formatChr(b: Buf, c: ChrDef, inactive: boolean, fl: XmlFlavour, level: Level): void {
   const s = c.source;
   b.add(`    <${c.deviceType} type='${s.type}'`);
   if (c.deviceType === "console" && c.port === 0 && s.type === "pty" && !inactive && s.path !== undefined) {
@@ -277,7 +277,7 @@ function formatChr(b: Buf, c: ChrDef, inactive: boolean, fl: XmlFlavour): void {
     default:
       break;
   }
-  if (c.deviceType === "console") b.add(`      <target type='${c.targetType}' port='${c.port}'/>\n`);
+  if (c.deviceType === "console" && level.has("console-target-type")) b.add(`      <target type='${c.targetType}' port='${c.port}'/>\n`);
   else b.add(`      <target port='${c.port}'/>\n`);
   b.add(`    </${c.deviceType}>\n`);
 }
