@@ -65,6 +65,10 @@ export interface Change {
 
 /** The name of a behaviour change (one row of CHANGES). */
 export type Gate =
+  | "top-level-localtime"
+  | "disk-insert"
+  | "sound-duplicates"
+  | "chr-server-nowait"
   | "console-target-type"
   | "pv-image-localtime"
   | "wire-uri-escape"
@@ -85,6 +89,34 @@ export type Gate =
 
 /** The table. Rows in release order. */
 export const CHANGES: readonly Change[] = [
+  {
+    since: "0.6.2",
+    commit: "b02c0455d",
+    gate: "top-level-localtime",
+    side: "both",
+    what: "localtime is also written and read at the top level, (localtime 1) after on_crash, for PV and HVM (before: only in the HVM image)",
+  },
+  {
+    since: "0.7.1",
+    commit: "2d6adabd5",
+    gate: "disk-insert",
+    side: "both",
+    what: "disks keep their order, each inserted after the disks of its bus with a lower index (before: all disks sorted by bus, then target index)",
+  },
+  {
+    since: "0.7.6",
+    commit: "4359900ed",
+    gate: "sound-duplicates",
+    side: "format",
+    what: "the domain XML parser keeps a <sound> whose model is already listed (before: dropped)",
+  },
+  {
+    since: "0.8.2",
+    commit: "953809dbe",
+    gate: "chr-server-nowait",
+    side: "both",
+    what: "a listening tcp/unix character device is written as ',server,nowait' and read from ',server' (before: ',listen')",
+  },
   {
     since: "0.8.3",
     commit: "6b2475523",

@@ -867,7 +867,15 @@ export function parseDomainXml(text: string, opts: ParseOptions): DomainDef {
   const emulator = pathText(root, ["devices", "emulator"]);
 
   const disks: DiskDef[] = [];
-  for (const n of allPath(root, ["devices", "disk"])) insertDisk(disks, parseDisk(ctx, n));
+  for (const n of allPath(root, ["devices", "disk"])) {
+    // Before 0.7.1 (2d6adabd5) the disks were appended, then sorted by bus and target index.
+    if (ctx.has("disk-insert")) insertDisk(disks, parseDisk(ctx, n));
+    else disks.push(parseDisk(ctx, n));
+  }
+  if (!ctx.has("disk-insert")) {
+    const order = ["ide", "fdc", "scsi", "virtio", "xen", "usb", "uml"];
+    disks.sort((a, b) => (a.bus === b.bus ? diskNameToIndex(a.dst) - diskNameToIndex(b.dst) : order.indexOf(a.bus) - order.indexOf(b.bus)));
+  }
   const nets = allPath(root, ["devices", "interface"]).map((n) => parseNet(ctx, n));
 
   const parallels: ChrDef[] = [];
@@ -912,6 +920,8 @@ export function parseDomainXml(text: string, opts: ParseOptions): DomainDef {
     const model = attr(n, "model");
     if (model === undefined) return internal("missing sound model");
     if (!soundModels(ctx).includes(model)) return internal(`unknown sound model '${model}'`);
+    // Before 0.7.6 (4359900ed) the parser dropped a sound device whose model was already listed.
+    if (!ctx.has("sound-duplicates") && sounds.includes(model)) continue;
     sounds.push(model);
   }
   const hostdevs = allPath(root, ["devices", "hostdev"]).map((n) => parseHostdev(ctx, n));

@@ -70,6 +70,10 @@ class SxprWriter {
   has(g: Gate): boolean {
     return this.level.has(g);
   }
+  /** How a listening tcp/unix character device is marked. */
+  get listenSuffix(): string {
+    return this.has("chr-server-nowait") ? ",server,nowait" : ",listen";
+  }
   add(s: string): void {
     this.out += s;
   }
@@ -149,14 +153,14 @@ class SxprWriter {
         this.add(esc(s.path));
         break;
       case "tcp":
-        this.add(`${s.protocol === "raw" ? "tcp" : "telnet"}:${s.host ?? ""}:${s.service ?? ""}${s.listen ? ",server,nowait" : ""}`);
+        this.add(`${s.protocol === "raw" ? "tcp" : "telnet"}:${s.host ?? ""}:${s.service ?? ""}${s.listen ? this.listenSuffix : ""}`);
         break;
       case "udp":
         this.add(`udp:${s.connectHost ?? ""}:${s.connectService ?? ""}@${s.bindHost ?? ""}:${s.bindService ?? ""}`);
         break;
       case "unix":
         this.add(`unix:${esc(s.path)}`);
-        if (s.listen) this.add(",server,nowait");
+        if (s.listen) this.add(this.listenSuffix);
         break;
       default:
         // 0.8.7 had no default branch: the type name was simply not written
@@ -293,7 +297,8 @@ class SxprWriter {
     this.add(`(on_crash '${def.onCrash}')`);
 
     const oldClock = !this.newClock;
-    if (oldClock) this.oldClockCheck(true);
+    // Before 0.6.2 (b02c0455d) localtime went only into the HVM image.
+    if (oldClock) this.oldClockCheck(this.has("top-level-localtime"));
 
     let hvm = false;
     let inImage = false;

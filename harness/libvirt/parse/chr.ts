@@ -14,7 +14,7 @@ function malformed(): never {
   throw new HarnessError("libvirt.internal", "malformed char device string");
 }
 
-export function parseChr(text: string, tty: string | undefined, rel: Release): ChrSource {
+export function parseChr(text: string, tty: string | undefined, rel: Release, listenWord = ",server"): ChrSource {
   let value = text;
   let type: string;
   let telnet = false;
@@ -50,7 +50,7 @@ export function parseChr(text: string, tty: string | undefined, rel: Release): C
       const rest = value.slice(off);
       const off2 = rest.indexOf(",");
       const service = off2 < 0 ? rest.slice(1) : rest.slice(1, off2);
-      const listen = off2 >= 0 && rest.slice(off2).includes(",server");
+      const listen = off2 >= 0 && rest.slice(off2).includes(listenWord);
       return { type: "tcp", host, service, listen, protocol: telnet ? "telnet" : "raw" };
     }
     case "udp": {
@@ -73,7 +73,7 @@ export function parseChr(text: string, tty: string | undefined, rel: Release): C
     case "unix": {
       const off = value.indexOf(",");
       const path = off >= 0 ? value.slice(0, off) : value;
-      const listen = off >= 0 && value.slice(off).includes(",server");
+      const listen = off >= 0 && value.slice(off).includes(listenWord);
       return { type: "unix", path, listen };
     }
     default:

@@ -18,12 +18,12 @@ import { int, node, strToLongI } from "./lookup.js";
 export type Release = "0.8.7" | "0.9.10" | "0.9.11" | "4.5.0";
 export type ClockRule = Release | "rfc-2012";
 
-export function parseClock(root: Sx, hvm: boolean, rule: ClockRule, xendConfigVersion: number, warnings: string[]): ClockDef {
+export function parseClock(root: Sx, hvm: boolean, rule: ClockRule, xendConfigVersion: number, warnings: string[], topLevelLocaltime = true): ClockDef {
   const clock: ClockDef = { offset: "utc", timers: [] };
   switch (rule) {
     case "0.8.7": {
       if (hvm && int(root, "domain/image/hvm/localtime")) clock.offset = "localtime";
-      if (int(root, "domain/localtime")) clock.offset = "localtime";
+      if (topLevelLocaltime && int(root, "domain/localtime")) clock.offset = "localtime";
       return clock;
     }
     case "0.9.10": {

@@ -12,6 +12,7 @@ import type { ChrDef, DiskDef, DomainDef, GraphicsDef, NetDef } from "../xmlfmt/
 import { parseClock } from "./clock.js";
 import type { ClockRule, Release } from "./clock.js";
 import { parseChr } from "./chr.js";
+import { diskNameToIndex } from "./post-parse.js";
 import type { Level } from "../releases.js";
 import { has, int, lookup, node, strToLongI, u64 } from "./lookup.js";
 
@@ -36,6 +37,14 @@ const GRAPHICS_TYPES = ["sdl", "vnc", "rdp", "desktop", "spice"];
 
 /** virStorageFileFormat names that count as a format (v4.5.0; "none" is 0 and refused). */
 const STORAGE_FORMATS = ["raw", "dir", "bochs", "cloop", "dmg", "iso", "vpc", "vdi", "fat", "vhd", "ploop", "cow", "qcow", "qcow2", "qed", "vmdk"];
+
+/** The disk bus order of libvirt's enum before 0.7.1, and its sort (by bus, then target index). */
+const OLD_BUS_ORDER = ["ide", "fdc", "scsi", "virtio", "xen", "usb", "uml"];
+export function sortDisksOld<T extends { bus: string; dst: string }>(disks: T[]): T[] {
+  return [...disks].sort((a, b) =>
+    a.bus === b.bus ? diskNameToIndex(a.dst) - diskNameToIndex(b.dst) : OLD_BUS_ORDER.indexOf(a.bus) - OLD_BUS_ORDER.indexOf(b.bus),
+  );
+}
 
 export interface ParseContext {
   rel: Release;
@@ -377,7 +386,7 @@ function parseChars(root: Sx, def: DomainDef, hvm: boolean, ctx: ParseContext): 
           if (!Array.isArray(group)) continue;
           for (const item of group) {
             if (typeof item === "string" && item !== "none") {
-              const chr: ChrDef = { deviceType: "serial", targetType: "serial", port: def.serials.length + skipped, source: parseChr(item, tty, ctx.rel) };
+              const chr: ChrDef = { deviceType: "serial", targetType: "serial", port: def.serials.length + skipped, source: parseChr(item, tty, ctx.rel, ctx.level.has("chr-server-nowait") ? ",server" : ",listen") };
               def.serials.push(chr);
             } else skipped++;
             multiple = true;
@@ -388,15 +397,15 @@ function parseChars(root: Sx, def: DomainDef, hvm: boolean, ctx: ParseContext): 
     if (!multiple) {
       const s = node(root, "domain/image/hvm/serial");
       if (s !== undefined && s !== "none") {
-        def.serials.push({ deviceType: "serial", targetType: "serial", port: 0, source: parseChr(s, tty, ctx.rel) });
+        def.serials.push({ deviceType: "serial", targetType: "serial", port: 0, source: parseChr(s, tty, ctx.rel, ctx.level.has("chr-server-nowait") ? ",server" : ",listen") });
       }
     }
     const par = node(root, "domain/image/hvm/parallel");
     if (par !== undefined && par !== "none") {
-      def.parallels.push({ deviceType: "parallel", targetType: "serial", port: 0, source: parseChr(par, undefined, ctx.rel) });
+      def.parallels.push({ deviceType: "parallel", targetType: "serial", port: 0, source: parseChr(par, undefined, ctx.rel, ctx.level.has("chr-server-nowait") ? ",server" : ",listen") });
     }
   } else if (ctx.rel === "0.8.7" || def.id !== 0) {
-    def.consoles.push({ deviceType: "console", targetType: "xen", port: 0, source: parseChr("pty", tty, ctx.rel) });
+    def.consoles.push({ deviceType: "console", targetType: "xen", port: 0, source: parseChr("pty", tty, ctx.rel, ctx.level.has("chr-server-nowait") ? ",server" : ",listen") });
   }
 }
 
@@ -451,7 +460,7 @@ export function xenParseSxpr(root: Sx, ctx: ParseContext): DomainDef {
     const feats = ctx.rel === "0.8.7" ? ["acpi", "apic", "pae"] : ["acpi", "apic", "pae", "hap", "viridian"];
     for (const f of feats) if (int(root, `domain/image/hvm/${f}`)) def.features.add(f);
   }
-  def.clock = parseClock(root, hvm, ctx.clockRule, ctx.xendConfigVersion, ctx.warnings);
+  def.clock = parseClock(root, hvm, ctx.clockRule, ctx.xendConfigVersion, ctx.warnings, ctx.level.has("top-level-localtime"));
   if (hvm && ctx.rel !== "0.8.7" && lookup(root, "domain/image/hvm/hpet")) {
     def.clock.timers.push({ name: "hpet", present: int(root, "domain/image/hvm/hpet") });
   }
@@ -476,6 +485,8 @@ export function xenParseSxpr(root: Sx, ctx: ParseContext): DomainDef {
       if (v) def.disks.push({ type: "file", device: "floppy", src: v, dst: fd, driverName: "file", bus: "fdc", readonly: false, shared: false });
     }
   }
+  // Before 0.7.1 (2d6adabd5) the parsed disks were sorted by bus, then by target index.
+  if (!ctx.level.has("disk-insert")) def.disks = sortDisksOld(def.disks);
   if (hvm) parseUsb(root, def, ctx.rel);
   parseChars(root, def, hvm, ctx);
   if (hvm) {
