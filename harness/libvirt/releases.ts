@@ -65,6 +65,10 @@ export interface Change {
 
 /** The name of a behaviour change (one row of CHANGES). */
 export type Gate =
+  | "serial-ports"
+  | "hpet"
+  | "graphics-listen"
+  | "bootloader-args-image"
   | "top-level-localtime"
   | "disk-insert"
   | "sound-duplicates"
@@ -123,6 +127,34 @@ export const CHANGES: readonly Change[] = [
     gate: "console-target-type",
     side: "parse",
     what: "a <console>'s <target> carries its type ('xen', 'serial')",
+  },
+  {
+    since: "0.9.0",
+    commit: "3ee7cf6c9",
+    gate: "serial-ports",
+    side: "both",
+    what: "an HVM guest may have several serial ports: (serial (A B …)) written when there is more than one or the first is not port 0, and read back; a /dev/… character device reads back with its path (before: none)",
+  },
+  {
+    since: "0.9.2",
+    commit: "e547e44cb",
+    gate: "hpet",
+    side: "both",
+    what: "the HVM image's (hpet 0|1) is written from and read into <timer name='hpet' present=…>",
+  },
+  {
+    since: "0.9.4",
+    commit: "ef79fb5b5",
+    gate: "graphics-listen",
+    side: "both",
+    what: "<graphics> has <listen> subelements (formatted beside the listen attribute); an empty listen attribute is dropped",
+  },
+  {
+    since: "0.9.4",
+    commit: "eb3143154",
+    gate: "bootloader-args-image",
+    side: "format",
+    what: "a PV guest with a bootloader keeps its kernel command line: (image (linux (args …))) (before: dropped)",
   },
   {
     since: "0.9.5",

@@ -708,9 +708,9 @@ function parseGraphics(ctx: Ctx, node: XNode): GraphicsDef {
   if (type === "vnc" || (ctx.atLeast0910 && (type === "rdp" || type === "spice"))) {
     let listen = attr(node, "listen");
     // 0.9.x and later drop an empty listen attribute; 0.8.7 keeps it (and writes `(vnclisten '')`)
-    if (listen === "" && ctx.atLeast0910) listen = undefined;
+    if (listen === "" && ctx.has("graphics-listen")) listen = undefined;
     const listens = childElements(node, "listen");
-    if (ctx.atLeast0910 && listens.length > 0) {
+    if (ctx.has("graphics-listen") && listens.length > 0) {
       const first = listens.find((l) => (attr(l, "type") ?? "address") === "address");
       const addr = first ? attr(first, "address") : undefined;
       if (listen !== undefined && addr !== listen) {

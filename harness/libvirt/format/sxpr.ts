@@ -314,7 +314,7 @@ class SxprWriter {
       if (def.os.cmdline !== undefined) this.add(`(args '${esc(def.os.cmdline)}')`);
       if (hvm) this.hvmImage();
       if (def.emulator !== undefined && (hvm || (!this.is450 && v >= V3_0_4))) this.add(`(device_model '${esc(def.emulator)}')`);
-      if (!this.is087) {
+      if (this.has("hpet")) {
         const hpet = def.clock.timers.find((t) => t.name === "hpet" && t.present !== -1);
         if (hpet) this.add(`(hpet ${hpet.present})`);
       }
@@ -330,7 +330,7 @@ class SxprWriter {
         this.add("))");
         inImage = false;
       }
-    } else if (!this.is087 && def.os.cmdline !== undefined) {
+    } else if (this.has("bootloader-args-image") && def.os.cmdline !== undefined) {
       this.add(`(image (linux (args '${esc(def.os.cmdline)}')`);
       inImage = true;
       if (!this.newClock) {
@@ -479,7 +479,7 @@ class SxprWriter {
       this.add(")");
     } else this.add("(parallel none)");
     if (def.serials.length > 0) {
-      if (!this.is087 && (def.serials.length > 1 || def.serials[0].port !== 0)) {
+      if (this.has("serial-ports") && (def.serials.length > 1 || def.serials[0].port !== 0)) {
         this.add("(serial (");
         const maxport = Math.max(-1, ...def.serials.map((s) => s.port));
         for (let port = 0; port <= maxport; port++) {

@@ -14,13 +14,13 @@ function malformed(): never {
   throw new HarnessError("libvirt.internal", "malformed char device string");
 }
 
-export function parseChr(text: string, tty: string | undefined, rel: Release, listenWord = ",server"): ChrSource {
+export function parseChr(text: string, tty: string | undefined, rel: Release, listenWord = ",server", devPath = rel !== "0.8.7"): ChrSource {
   let value = text;
   let type: string;
   let telnet = false;
   if (text.startsWith("/")) {
     // Before v0.9.x only the type was set for a device path; the path was never copied.
-    return rel === "0.8.7" ? { type: "dev" } : { type: "dev", path: text };
+    return devPath ? { type: "dev", path: text } : { type: "dev" };
   }
   let prefix = text;
   const colon = text.indexOf(":");

@@ -378,7 +378,7 @@ function parseChars(root: Sx, def: DomainDef, hvm: boolean, ctx: ParseContext): 
   const tty: string | undefined = undefined;
   if (hvm) {
     let multiple = false;
-    if (ctx.rel !== "0.8.7") {
+    if (ctx.level.has("serial-ports")) {
       const serialRoot = lookup(root, "domain/image/hvm/serial");
       if (serialRoot) {
         let skipped = 0;
@@ -386,7 +386,7 @@ function parseChars(root: Sx, def: DomainDef, hvm: boolean, ctx: ParseContext): 
           if (!Array.isArray(group)) continue;
           for (const item of group) {
             if (typeof item === "string" && item !== "none") {
-              const chr: ChrDef = { deviceType: "serial", targetType: "serial", port: def.serials.length + skipped, source: parseChr(item, tty, ctx.rel, ctx.level.has("chr-server-nowait") ? ",server" : ",listen") };
+              const chr: ChrDef = { deviceType: "serial", targetType: "serial", port: def.serials.length + skipped, source: parseChr(item, tty, ctx.rel, ctx.level.has("chr-server-nowait") ? ",server" : ",listen", ctx.level.has("serial-ports")) };
               def.serials.push(chr);
             } else skipped++;
             multiple = true;
@@ -397,15 +397,15 @@ function parseChars(root: Sx, def: DomainDef, hvm: boolean, ctx: ParseContext): 
     if (!multiple) {
       const s = node(root, "domain/image/hvm/serial");
       if (s !== undefined && s !== "none") {
-        def.serials.push({ deviceType: "serial", targetType: "serial", port: 0, source: parseChr(s, tty, ctx.rel, ctx.level.has("chr-server-nowait") ? ",server" : ",listen") });
+        def.serials.push({ deviceType: "serial", targetType: "serial", port: 0, source: parseChr(s, tty, ctx.rel, ctx.level.has("chr-server-nowait") ? ",server" : ",listen", ctx.level.has("serial-ports")) });
       }
     }
     const par = node(root, "domain/image/hvm/parallel");
     if (par !== undefined && par !== "none") {
-      def.parallels.push({ deviceType: "parallel", targetType: "serial", port: 0, source: parseChr(par, undefined, ctx.rel, ctx.level.has("chr-server-nowait") ? ",server" : ",listen") });
+      def.parallels.push({ deviceType: "parallel", targetType: "serial", port: 0, source: parseChr(par, undefined, ctx.rel, ctx.level.has("chr-server-nowait") ? ",server" : ",listen", ctx.level.has("serial-ports")) });
     }
   } else if (ctx.rel === "0.8.7" || def.id !== 0) {
-    def.consoles.push({ deviceType: "console", targetType: "xen", port: 0, source: parseChr("pty", tty, ctx.rel, ctx.level.has("chr-server-nowait") ? ",server" : ",listen") });
+    def.consoles.push({ deviceType: "console", targetType: "xen", port: 0, source: parseChr("pty", tty, ctx.rel, ctx.level.has("chr-server-nowait") ? ",server" : ",listen", ctx.level.has("serial-ports")) });
   }
 }
 
@@ -461,7 +461,7 @@ export function xenParseSxpr(root: Sx, ctx: ParseContext): DomainDef {
     for (const f of feats) if (int(root, `domain/image/hvm/${f}`)) def.features.add(f);
   }
   def.clock = parseClock(root, hvm, ctx.clockRule, ctx.xendConfigVersion, ctx.warnings, ctx.level.has("top-level-localtime"));
-  if (hvm && ctx.rel !== "0.8.7" && lookup(root, "domain/image/hvm/hpet")) {
+  if (hvm && ctx.level.has("hpet") && lookup(root, "domain/image/hvm/hpet")) {
     def.clock.timers.push({ name: "hpet", present: int(root, "domain/image/hvm/hpet") });
   }
 

@@ -138,13 +138,13 @@ export function formatDomainXml(def: DomainDef, fl: XmlFlavour, level: Level = l
 
   if (v45) {
     for (const i of def.inputs) formatInput(b, i);
-    for (const g of def.graphics) formatGraphics(b, g, fl, inactive);
+    for (const g of def.graphics) formatGraphics(b, g, fl, inactive, level);
   } else {
     for (const i of def.inputs) if (i.bus === "usb") formatInput(b, i);
     if (def.graphics.length > 0) {
       formatInput(b, { type: "mouse", bus: def.os.type === "hvm" ? "ps2" : "xen" });
       if (has("keyboard-input")) formatInput(b, { type: "keyboard", bus: def.os.type === "hvm" ? "ps2" : "xen" });
-      for (const g of def.graphics) formatGraphics(b, g, fl, inactive);
+      for (const g of def.graphics) formatGraphics(b, g, fl, inactive, level);
     }
   }
   for (const s of def.sounds) b.add(`    <sound model='${s.model}'/>\n`);
@@ -286,7 +286,7 @@ function formatInput(b: Buf, i: InputDef): void {
   b.add(`    <input type='${i.type}' bus='${i.bus}'/>\n`);
 }
 
-function formatGraphics(b: Buf, g: GraphicsDef, fl: XmlFlavour, inactive: boolean): void {
+function formatGraphics(b: Buf, g: GraphicsDef, _fl: XmlFlavour, inactive: boolean, level: Level): void {
   b.add(`    <graphics type='${g.type}'`);
   let children = false;
   if (g.type === "vnc") {
@@ -296,7 +296,7 @@ function formatGraphics(b: Buf, g: GraphicsDef, fl: XmlFlavour, inactive: boolea
     b.add(` autoport='${g.autoport ? "yes" : "no"}'`);
     if (listenAddr !== undefined) b.add(` listen='${listenAddr}'`);
     b.esc(" keymap='", g.keymap, "'");
-    if (fl !== "0.8.7") {
+    if (level.has("graphics-listen")) {
       for (const l of g.listens) {
         if (!children) {
           b.add(">\n");
