@@ -65,6 +65,8 @@ export interface Change {
 
 /** The name of a behaviour change (one row of CHANGES). */
 export type Gate =
+  | "vif-rate"
+  | "libxl-defaults"
   | "serial-ports"
   | "hpet"
   | "graphics-listen"
@@ -268,6 +270,20 @@ export const CHANGES: readonly Change[] = [
     gate: "xend-config-fixed",
     side: "both",
     what: "the xend config version checks are gone: the code behaves as at version 4 whatever xend reports",
+  },
+  {
+    since: "1.3.1",
+    commit: "1dd34bbb4",
+    gate: "vif-rate",
+    side: "both",
+    what: "a vif's (rate …) is read into and written from the interface's outbound <bandwidth>",
+  },
+  {
+    since: "4.3.0",
+    commit: "2ea9d403f",
+    gate: "libxl-defaults",
+    side: "both",
+    what: "the conversion runs with the libxl driver's defaults (xml2sexpr 2ea9d403f, sexpr2xml 212da33f8): HVM pae on, raw disk format, implicit inputs, controllers, video and memballoon, <listen> of graphics",
   },
 ];
 

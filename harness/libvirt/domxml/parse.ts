@@ -926,7 +926,7 @@ export function parseDomainXml(text: string, opts: ParseOptions): DomainDef {
   }
   const hostdevs = allPath(root, ["devices", "hostdev"]).map((n) => parseHostdev(ctx, n));
 
-  if (ctx.is450 && osType === "hvm") features.add("pae");
+  if (ctx.is450 && ctx.has("libxl-defaults") && osType === "hvm") features.add("pae");
 
   return {
     virtType,

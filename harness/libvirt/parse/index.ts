@@ -11,7 +11,7 @@ import { formatDomainXml } from "../xmlfmt/index.js";
 import type { XmlFlavour } from "../xmlfmt/index.js";
 import type { ClockRule, Release } from "./clock.js";
 import { xenParseSxpr } from "./xen-sxpr.js";
-import { postParse450 } from "./post-parse.js";
+import { postParse450, postParseXend } from "./post-parse.js";
 
 const RELEASE: Record<Behaviour, Release> = {
   "0.6.2": "0.8.7",
@@ -24,12 +24,17 @@ const RELEASE: Record<Behaviour, Release> = {
 export function parseDomain(sxpr: string, at: Behaviour | Level, opts: ConvertOptions): ParseOutcome {
   const level = asLevel(at);
   const behaviour = level.era;
-  const rel = RELEASE[behaviour];
+  // 1.3.1-4.2.0 (the xend driver's own defaults): the parser and formatter of 0.9.11 with the
+  // later rows; from 4.3.0 the suites run with the libxl driver's defaults (the 4.5.0 model).
+  const xendEra = behaviour === "1.3.1" && !level.has("libxl-defaults");
+  const rel = xendEra ? "0.9.11" : RELEASE[behaviour];
   const clockRule: ClockRule = behaviour === "rfc-2012" ? "rfc-2012" : rel;
   const warnings: string[] = [];
   const root = readLenient(sxpr, opts.file, warnings);
-  const def = xenParseSxpr(root, { rel, clockRule, level, xendConfigVersion: opts.xendConfigVersion, warnings });
+  const xendConfigVersion = level.has("xend-config-fixed") ? 4 : opts.xendConfigVersion;
+  const def = xenParseSxpr(root, { rel, clockRule, level, xendConfigVersion, warnings });
   if (rel === "4.5.0") postParse450(def);
+  if (xendEra) postParseXend(def);
   const xml = formatDomainXml(def, rel as XmlFlavour, level);
   return { xml, warnings };
 }

@@ -106,3 +106,12 @@ export function postParse450(def: DomainDef): void {
     def.videos.push({ type, vram: roundUpPow2(vram), heads: 1, primary: true });
   }
 }
+
+/**
+ * What 1.3.1-4.2.0 do between xenParseSxpr and the formatter (virDomainDefPostParse with the xend
+ * driver's XML options, 4100aecd1): a memballoon of model xen, and the generic per-disk drive addresses.
+ */
+export function postParseXend(def: DomainDef): void {
+  if (def.memballoon === undefined) def.memballoon = "xen";
+  for (const disk of def.disks) assignDiskAddress(disk);
+}

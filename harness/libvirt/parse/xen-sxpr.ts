@@ -248,7 +248,7 @@ function parseNets(root: Sx, def: DomainDef, ctx: ParseContext): void {
     }
     if (model !== undefined) net.model = model;
     else if (type === "netfront") net.model = "netfront";
-    if (ctx.rel === "4.5.0") {
+    if (ctx.level.has("vif-rate")) {
       const rate = node(n, "device/vif/rate");
       if (rate !== undefined) net.bandwidthOut = { average: parseVifRate(rate) };
     }

@@ -207,6 +207,11 @@ function formatNet(b: Buf, n: NetDef, fl: XmlFlavour, inactive: boolean): void {
     }
   } else if (n.type === "bridge") {
     b.esc("      <source bridge='", n.brname, "'/>\n");
+    if (n.bandwidthOut) {
+      b.add("      <bandwidth>\n");
+      b.add(`        <outbound average='${n.bandwidthOut.average}'/>\n`);
+      b.add("      </bandwidth>\n");
+    }
     if (n.ipaddr !== undefined) b.add(ipTag());
     if (!scriptAfterSource) b.esc("      <script path='", n.script, "'/>\n");
   } else {
