@@ -65,6 +65,9 @@ export interface Change {
 
 /** The name of a behaviour change (one row of CHANGES). */
 export type Gate =
+  | "implicit-input"
+  | "implicit-controllers"
+  | "implicit-video"
   | "vif-rate"
   | "libxl-defaults"
   | "serial-ports"
@@ -277,6 +280,28 @@ export const CHANGES: readonly Change[] = [
     gate: "vif-rate",
     side: "both",
     what: "a vif's (rate …) is read into and written from the interface's outbound <bandwidth>",
+  },
+  {
+    since: "1.3.2",
+    commit: "36785c7e7",
+    gate: "implicit-input",
+    side: "parse",
+    what: "the implicit mouse and keyboard (ps2 for HVM, xen for PV) are added by the driver's post-parse, with or without graphics",
+  },
+  {
+    since: "1.3.2",
+    commit: "4066c7342",
+    gate: "implicit-controllers",
+    side: "parse",
+    what: "implicit disk controllers (e.g. <controller type='ide' index='0'/>) are added by post-parse and shown",
+  },
+  {
+    since: "1.3.4",
+    backports: ["1.3.3.1", "1.3.3.2", "1.3.3.3"],
+    commit: "6879be484",
+    gate: "implicit-video",
+    side: "parse",
+    what: "the implicit primary <video> of a guest with graphics is added after parsing and shown (with 6d8b6d284; backported to 1.3.3.1 as c273d72de, 9bf534746)",
   },
   {
     since: "4.3.0",

@@ -13,6 +13,7 @@
  * test run on a host without that binary, the answer here is "upstream qemu" (cirrus vram 8192).
  */
 import { HarnessError } from "../../errors.js";
+import type { Gate } from "../releases.js";
 import type { DiskDef, DomainDef } from "../xmlfmt/index.js";
 
 const DISK_PREFIXES = ["fd", "hd", "vd", "sd", "xvd", "ubd"];
@@ -109,9 +110,31 @@ export function postParse450(def: DomainDef): void {
 
 /**
  * What 1.3.1-4.2.0 do between xenParseSxpr and the formatter (virDomainDefPostParse with the xend
- * driver's XML options, 4100aecd1): a memballoon of model xen, and the generic per-disk drive addresses.
+ * driver's XML options, 4100aecd1): a memballoon of model xen, and the generic per-disk drive
+ * addresses; later releases add more there (the rows named by `has`).
  */
-export function postParseXend(def: DomainDef): void {
+export function postParseXend(def: DomainDef, has: (g: Gate) => boolean): void {
+  const hvm = def.os.type === "hvm";
+  if (has("implicit-input")) {
+    // the xen driver's callback: mouse and keyboard, ps2 for HVM, xen for PV, unless present
+    const bus = hvm ? "ps2" : "xen";
+    for (const type of ["mouse", "keyboard"] as const) {
+      if (!def.inputs.some((i) => i.type === type && i.bus === bus)) def.inputs.push({ type, bus });
+    }
+  }
   if (def.memballoon === undefined) def.memballoon = "xen";
   for (const disk of def.disks) assignDiskAddress(disk);
+  if (has("implicit-controllers")) {
+    for (const [ctlType, diskBus] of [["scsi", "scsi"], ["fdc", "fdc"], ["ide", "ide"]] as const) {
+      let max = -1;
+      for (const d of def.disks) if (d.bus === diskBus && d.address && d.address.controller > max) max = d.address.controller;
+      for (let i = 0; i <= max; i++) {
+        if (!def.controllers.some((c) => c.type === ctlType && c.index === i)) def.controllers.push({ type: ctlType, index: i });
+      }
+    }
+  }
+  if (has("implicit-video") && def.graphics.length > 0 && def.videos.length === 0) {
+    // the xend driver knows no default video RAM: none is shown
+    def.videos.push({ type: hvm ? "cirrus" : "xen", vram: 0, heads: 1, primary: true });
+  }
 }

@@ -136,7 +136,7 @@ export function formatDomainXml(def: DomainDef, fl: XmlFlavour, level: Level = l
     }
   }
 
-  if (v45) {
+  if (v45 || has("implicit-input")) {
     for (const i of def.inputs) formatInput(b, i);
     for (const g of def.graphics) formatGraphics(b, g, fl, inactive, level);
   } else {
