@@ -65,6 +65,10 @@ export interface Change {
 
 /** The name of a behaviour change (one row of CHANGES). */
 export type Gate =
+  | "no-xend-driver"
+  | "boot-order-postparse"
+  | "listen-address-optional"
+  | "video-default-vram"
   | "implicit-input"
   | "implicit-controllers"
   | "implicit-video"
@@ -248,10 +252,11 @@ export const CHANGES: readonly Change[] = [
   },
   {
     since: "1.2.4",
+    until: "3.9.0",
     commit: "546154e3d",
     gate: "backing-store",
     side: "parse",
-    what: "formatted disks carry an empty <backingStore/>",
+    what: "formatted disks carry an empty <backingStore/> (until a693fdba0 in 3.9.0 shows it only for a chain terminated explicitly)",
   },
   {
     since: "1.2.9",
@@ -304,11 +309,40 @@ export const CHANGES: readonly Change[] = [
     what: "the implicit primary <video> of a guest with graphics is added after parsing and shown (with 6d8b6d284; backported to 1.3.3.1 as c273d72de, 9bf534746)",
   },
   {
+    since: "1.3.5",
+    commit: "b33c14b34",
+    gate: "listen-address-optional",
+    side: "parse",
+    what: "VNC graphics read from SXPR always get a <listen type='address'/>, with or without an address",
+  },
+  {
+    since: "1.3.5",
+    backports: ["1.3.3.2", "1.3.3.3"],
+    commit: "538012c8a",
+    gate: "video-default-vram",
+    side: "parse",
+    what: "the implicit video gets its default video RAM (cirrus 16384 KiB, xen 4096 KiB) (backported to 1.3.3.2 as 4dbcc6fb1)",
+  },
+  {
     since: "4.3.0",
     commit: "2ea9d403f",
     gate: "libxl-defaults",
     side: "both",
     what: "the conversion runs with the libxl driver's defaults (xml2sexpr 2ea9d403f, sexpr2xml 212da33f8): HVM pae on, raw disk format, implicit inputs, controllers, video and memballoon, <listen> of graphics",
+  },
+  {
+    since: "4.3.0",
+    commit: "1dac5fbbb",
+    gate: "no-xend-driver",
+    side: "transport",
+    what: "libvirt 4.3.0 removed the xend driver (1dac5fbbb): from 4.3.0 to 5.5.0 libvirt cannot talk to xend at all; its SXPR code only converts (virsh domxml-from-native/domxml-to-native xen-sxpr, through the libxl driver)",
+  },
+  {
+    since: "4.4.0",
+    commit: "5b75a4a80",
+    gate: "boot-order-postparse",
+    side: "parse",
+    what: "an HVM guest without any boot device gets <boot dev='hd'/> from the boot order post-parse",
   },
 ];
 

@@ -240,7 +240,7 @@ export async function runCell(cell: Cell, backend: Backend, opts: { profile?: Pr
   }
   // A release that cannot talk to xend at all (1.2.1): libvirt fails loudly at its first request.
   if (profile.unusable) {
-    return { verdict: "rejected", reason: `libvirt refuses (GET /xend/node/): ${profile.unusable.reason}`, observation: obs };
+    return { verdict: "rejected", reason: profile.unusable.reason, observation: obs };
   }
 
   let raw: BackendSession;

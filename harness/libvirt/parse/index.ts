@@ -33,7 +33,7 @@ export function parseDomain(sxpr: string, at: Behaviour | Level, opts: ConvertOp
   const root = readLenient(sxpr, opts.file, warnings);
   const xendConfigVersion = level.has("xend-config-fixed") ? 4 : opts.xendConfigVersion;
   const def = xenParseSxpr(root, { rel, clockRule, level, xendConfigVersion, warnings });
-  if (rel === "4.5.0") postParse450(def);
+  if (rel === "4.5.0") postParse450(def, (g) => level.has(g));
   if (xendEra) postParseXend(def, (g) => level.has(g));
   const xml = formatDomainXml(def, rel as XmlFlavour, level);
   return { xml, warnings };

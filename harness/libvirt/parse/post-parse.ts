@@ -61,7 +61,7 @@ function roundUpPow2(n: number): number {
   return p;
 }
 
-export function postParse450(def: DomainDef): void {
+export function postParse450(def: DomainDef, has: (g: Gate) => boolean = () => true): void {
   const hvm = def.os.type === "hvm";
   // libxl domain callback
   if (!hvm && def.consoles.length === 0) {
@@ -85,7 +85,8 @@ export function postParse450(def: DomainDef): void {
     throw new HarnessError("libvirt.parse", "Memory size must be specified via <memory> or in the <numa> configuration");
   }
   if (def.curMemory > def.maxMemory || def.curMemory === 0n) def.curMemory = def.maxMemory;
-  if (hvm && def.os.bootDevs.length === 0) def.os.bootDevs.push("hd");
+  // from 4.4.0 (5b75a4a80) the boot order post-parse makes an HVM guest without any boot device boot from hd
+  if (hvm && def.os.bootDevs.length === 0 && has("boot-order-postparse")) def.os.bootDevs.push("hd");
 
   // console compatibility: an HVM guest's first serial port is also shown as its console
   if (hvm && def.consoles.length === 0 && def.serials.length > 0) {
@@ -134,7 +135,8 @@ export function postParseXend(def: DomainDef, has: (g: Gate) => boolean): void {
     }
   }
   if (has("implicit-video") && def.graphics.length > 0 && def.videos.length === 0) {
-    // the xend driver knows no default video RAM: none is shown
-    def.videos.push({ type: hvm ? "cirrus" : "xen", vram: 0, heads: 1, primary: true });
+    // the default video RAM is filled in from 1.3.5 (cirrus 16 MiB, xen 4 MiB); before, none is shown
+    const vram = has("video-default-vram") ? (hvm ? 16 * 1024 : 4 * 1024) : 0;
+    def.videos.push({ type: hvm ? "cirrus" : "xen", vram, heads: 1, primary: true });
   }
 }

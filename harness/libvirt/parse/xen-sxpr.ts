@@ -315,7 +315,7 @@ function parseGraphicsNew(root: Sx, def: DomainDef, ctx: ParseContext): void {
         autoport,
         keymap: node(n, "device/vfb/keymap"),
         passwd: node(n, "device/vfb/vncpasswd"),
-        listens: listen !== undefined || ctx.rel === "4.5.0" ? [{ type: "address", address: listen }] : [],
+        listens: listen !== undefined || ctx.level.has("listen-address-optional") ? [{ type: "address", address: listen }] : [],
       };
       def.graphics.push(g);
     }
@@ -337,7 +337,7 @@ function parseGraphicsOld(root: Sx, def: DomainDef, hvm: boolean, ctx: ParseCont
       autoport: unused === "1" || port === -1,
       keymap: node(root, `${p}/keymap`),
       passwd: node(root, `${p}/vncpasswd`),
-      listens: listen !== undefined || ctx.rel === "4.5.0" ? [{ type: "address", address: listen }] : [],
+      listens: listen !== undefined || ctx.level.has("listen-address-optional") ? [{ type: "address", address: listen }] : [],
     });
     return;
   }
