@@ -2,11 +2,10 @@ import { configDefaults, defineConfig } from "vitest/config";
 
 /**
  * test/conformance-all-releases.test.ts runs every shipped release suite (v0.6.2 … v4.5.0) through
- * its own release's profile. It is red until a profile exists for every release (issue 11), so it is
- * left out of the default run: flip this to true when `xend-compat conformance --all` passes, or run
- * it on demand with XEND_COMPAT_ALL_SUITES=1 (README, "Conformance").
+ * its own release's profile. Every release passes (`xend-compat conformance --all`), so it is part of
+ * the default run (it was left out while the per-release profiles were being completed).
  */
-const RUN_ALL_RELEASE_SUITES = false;
+const RUN_ALL_RELEASE_SUITES = true;
 
 const allSuites = RUN_ALL_RELEASE_SUITES || process.env.XEND_COMPAT_ALL_SUITES === "1";
 

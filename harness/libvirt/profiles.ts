@@ -64,18 +64,11 @@ function eraOf(level: Level): (typeof ERAS)[number] {
   return ERAS.find((e) => e.era === level.era) ?? ERAS[0];
 }
 
-/** What a cell sends to xend depends only on these sides of the table. */
-const SENDING_SIDES = new Set(["format", "wire", "both", "transport"]);
-
 function makeProfile(release: string, patch?: typeof RFC): Profile {
   const level = patch ? levelAt(release, "rfc-2012") : levelAt(release);
   const era = eraOf(level);
   const gates = gatesAt(release);
-  // What it sends: the era's, plus every sending row where this release differs from the era's pin.
   const pinGates = gatesAt(era.pin);
-  const sendingDiff = CHANGES.filter((c) => SENDING_SIDES.has(c.side) && pinGates.includes(c.gate) !== gates.includes(c.gate)).map(
-    (c) => `${gates.includes(c.gate) ? "+" : "-"}${c.gate}`,
-  );
   const broken = CHANGES.find((c) => c.side === "transport" && gates.includes(c.gate));
   const id = patch ? patch.id : release;
   const differing = CHANGES.filter((c) => pinGates.includes(c.gate) !== gates.includes(c.gate)).map((c) => `${c.gate} (${c.commit}, ${c.since})`);
@@ -89,7 +82,6 @@ function makeProfile(release: string, patch?: typeof RFC): Profile {
     patch: patch ? { base: patch.base, name: patch.name, source: patch.source } : undefined,
     wire: level.has("wire-uri-escape") ? "uri" : "raw",
     gates,
-    conversation: patch ? patch.id : [era.id, ...sendingDiff].join(" "),
     checked: !UNCHECKED_RELEASES.includes(release),
     unusable: broken ? { reason: broken.what, commit: broken.commit } : undefined,
     format: (xml, opts) => formatDomain(xml, level, opts),

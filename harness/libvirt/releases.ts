@@ -450,3 +450,13 @@ export function asLevel(l: Behaviour | Level): Level {
   if (typeof l !== "string") return l;
   return l === "rfc-2012" ? levelAt(ERA_PIN[l], "rfc-2012") : levelAt(ERA_PIN[l]);
 }
+
+/** The table as Markdown (docs/libvirt-releases.md holds it; test/libvirt-releases.test.ts keeps it current). */
+export function renderChangesMarkdown(): string {
+  const rows = CHANGES.map((c) => {
+    const when = c.until ? `${c.since} – before ${c.until}` : c.since;
+    const back = c.backports?.length ? ` (also ${c.backports.join(", ")})` : "";
+    return `| <a id="${c.gate}"></a>\`${c.gate}\` | ${when}${back} | ${c.commit} | ${c.side} | ${c.what.replace(/\|/g, "\\|").replace(/</g, "&lt;")} |`;
+  });
+  return ["| gate | release | libvirt commit | side | what changed |", "| --- | --- | --- | --- | --- |", ...rows].join("\n") + "\n";
+}

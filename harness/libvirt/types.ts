@@ -43,11 +43,6 @@ export interface Profile {
   readonly summary: string;
   /** The rows of the table of changes (releases.ts) this release carries. */
   readonly gates?: readonly Gate[];
-  /**
-   * Two profiles with the same key send the same requests to xend (same formatting and wire): a
-   * recording of one replays for the other.
-   */
-  readonly conversation?: string;
   /** False for releases whose own suite is not available (modelled from the table alone). */
   readonly checked?: boolean;
   /** Set when this release cannot talk to xend at all (e.g. 1.2.1): every cell fails with this reason. */
