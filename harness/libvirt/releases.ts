@@ -65,6 +65,8 @@ export interface Change {
 
 /** The name of a behaviour change (one row of CHANGES). */
 export type Gate =
+  | "hvm-empty-kernel"
+  | "empty-node-dropped"
   | "no-xend-driver"
   | "boot-order-postparse"
   | "listen-address-optional"
@@ -181,17 +183,33 @@ export const CHANGES: readonly Change[] = [
   },
   {
     since: "0.9.7",
+    backports: ["0.9.6.1", "0.9.6.2", "0.9.6.3", "0.9.6.4"],
+    commit: "dca1a6b46",
+    gate: "hvm-empty-kernel",
+    side: "parse",
+    what: "an HVM guest's empty (kernel '') beside a loader is dropped (backported to 0.9.6.1 as f20331c81)",
+  },
+  {
+    since: "0.9.7",
     commit: "c490b469c",
     gate: "tap2-driver",
     side: "parse",
     what: "a (device (tap2 …)) disk reads back with driver name 'tap2' (before: 'tap')",
   },
   {
+    since: "0.9.8",
+    commit: "a495365d0",
+    gate: "empty-node-dropped",
+    side: "parse",
+    what: "an empty value ('') of name, description, bootloader, bootloader_args, the image's kernel, ramdisk, args, root, loader and device_model counts as absent (xend 4.1 sends (description '') and (kernel '')): no empty element in the XML",
+  },
+  {
     since: "0.9.10",
+    backports: ["0.9.6.1", "0.9.6.2", "0.9.6.3", "0.9.6.4"],
     commit: "efb0839c1",
     gate: "no-dom0-console",
     side: "parse",
-    what: "no <console> for domain 0",
+    what: "no <console> for domain 0 (backported to 0.9.6.1 as 3d8f56d12)",
   },
   {
     since: "0.9.11",
@@ -216,17 +234,19 @@ export const CHANGES: readonly Change[] = [
   },
   {
     since: "0.9.12",
+    backports: ["0.9.11.1", "0.9.11.2", "0.9.11.3", "0.9.11.4", "0.9.11.5", "0.9.11.6", "0.9.11.7", "0.9.11.8", "0.9.11.9", "0.9.11.10"],
     commit: "fb98da005",
     gate: "hvm-no-vfb",
     side: "format",
-    what: "an HVM guest's graphics are written in the image, never as a (device (vfb …)), at xend config version 4",
+    what: "an HVM guest's graphics are written in the image, never as a (device (vfb …)), at xend config version 4 (backported to 0.9.11.1 as c5031e2d1)",
   },
   {
     since: "0.9.12",
+    backports: [...["0.9.6.1", "0.9.6.2", "0.9.6.3", "0.9.6.4"], ...["0.9.11.1", "0.9.11.2", "0.9.11.3", "0.9.11.4", "0.9.11.5", "0.9.11.6", "0.9.11.7", "0.9.11.8", "0.9.11.9", "0.9.11.10"]],
     commit: "10c31135f",
     gate: "nic-no-ioemu",
     side: "format",
-    what: "an emulated NIC of an HVM guest is no longer written as (type ioemu) at xend config version 4",
+    what: "an emulated NIC of an HVM guest is no longer written as (type ioemu) at xend config version 4 (backported to 0.9.6.1 as b0200c81e and to 0.9.11.1 as e3cac12ca)",
   },
   {
     since: "1.0.0",

@@ -46,6 +46,12 @@ export function sortDisksOld<T extends { bus: string; dst: string }>(disks: T[])
   );
 }
 
+/** sexpr_node_copy: a node's value; from 0.9.8 (a495365d0) an empty value counts as absent. */
+function copyNode(root: Sx, path: string, ctx: ParseContext): string | undefined {
+  const v = node(root, path);
+  return v === "" && ctx.level.has("empty-node-dropped") ? undefined : v;
+}
+
 export interface ParseContext {
   rel: Release;
   clockRule: ClockRule;
@@ -116,6 +122,7 @@ function popcount64(v: bigint): number {
 
 function parseOS(root: Sx, def: DomainDef, hvm: boolean, ctx: ParseContext): void {
   const os = def.os;
+  const node = (r: Sx, path: string) => copyNode(r, path, ctx);
   if (hvm) {
     os.loader = node(root, "domain/image/hvm/loader");
     if (os.loader === undefined) {
@@ -134,7 +141,7 @@ function parseOS(root: Sx, def: DomainDef, hvm: boolean, ctx: ParseContext): voi
     os.root = node(root, "domain/image/linux/root");
   }
   if (hvm && os.kernel !== undefined && os.kernel === os.loader) os.kernel = undefined;
-  if (ctx.rel !== "0.8.7" && hvm && os.kernel === "" && os.loader !== undefined) os.kernel = undefined;
+  if (ctx.level.has("hvm-empty-kernel") && hvm && os.kernel === "" && os.loader !== undefined) os.kernel = undefined;
   if (os.kernel === undefined && hvm) {
     const boot = node(root, "domain/image/hvm/boot");
     if (boot) {
@@ -415,7 +422,7 @@ export function xenParseSxpr(root: Sx, ctx: ParseContext): DomainDef {
   if (domid === undefined && ctx.rel !== "4.5.0" && ctx.xendConfigVersion < 3) fail("domain information incomplete, missing id");
   def.id = domid !== undefined ? int(root, "domain/domid") : -1;
 
-  const name = node(root, "domain/name");
+  const name = copyNode(root, "domain/name", ctx);
   if (name === undefined) fail("domain information incomplete, missing name");
   def.name = name;
   const uuid = node(root, "domain/uuid");
@@ -423,13 +430,13 @@ export function xenParseSxpr(root: Sx, ctx: ParseContext): DomainDef {
   const u = parseUuid(uuid);
   if (!u.ok && ctx.rel !== "0.8.7") fail(UNKNOWN_CAUSE);
   def.uuid = u.bytes;
-  def.description = node(root, "domain/description");
+  def.description = copyNode(root, "domain/description", ctx);
 
   const hvm = lookup(root, "domain/image/hvm") !== undefined;
   if (!hvm) {
-    def.os.bootloader = node(root, "domain/bootloader");
+    def.os.bootloader = copyNode(root, "domain/bootloader", ctx);
     if (def.os.bootloader === undefined && has(root, "domain/bootloader")) def.os.bootloader = "";
-    if (def.os.bootloader !== undefined) def.os.bootloaderArgs = node(root, "domain/bootloader_args");
+    if (def.os.bootloader !== undefined) def.os.bootloaderArgs = copyNode(root, "domain/bootloader_args", ctx);
   }
   def.os.type = hvm ? "hvm" : "linux";
   if (def.id !== 0 && lookup(root, "domain/image")) parseOS(root, def, hvm, ctx);
@@ -465,7 +472,7 @@ export function xenParseSxpr(root: Sx, ctx: ParseContext): DomainDef {
     def.clock.timers.push({ name: "hpet", present: int(root, "domain/image/hvm/hpet") });
   }
 
-  def.emulator = node(root, hvm ? "domain/image/hvm/device_model" : "domain/image/linux/device_model");
+  def.emulator = copyNode(root, hvm ? "domain/image/hvm/device_model" : "domain/image/linux/device_model", ctx);
 
   parseDisks(root, def, hvm, ctx);
   parseNets(root, def, ctx);
