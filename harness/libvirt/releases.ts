@@ -65,6 +65,21 @@ export interface Change {
 
 /** The name of a behaviour change (one row of CHANGES). */
 export type Gate =
+  | "memory-round-up"
+  | "hap"
+  | "spicevmc"
+  | "sound-ich6"
+  | "inactive-no-ifname"
+  | "viridian"
+  | "transient-disk-refused"
+  | "multiple-consoles"
+  | "pygrub-boot-order"
+  | "uuid-checked"
+  | "root-element-message"
+  | "kvmclock"
+  | "disk-lun"
+  | "title"
+  | "privnet"
   | "hvm-empty-kernel"
   | "empty-node-dropped"
   | "no-xend-driver"
@@ -140,6 +155,34 @@ export const CHANGES: readonly Change[] = [
     what: "a <console>'s <target> carries its type ('xen', 'serial')",
   },
   {
+    since: "0.8.8",
+    commit: "d9ad8ac39",
+    gate: "memory-round-up",
+    side: "format",
+    what: "memory and maxmem are written in MiB rounded up (before: rounded down)",
+  },
+  {
+    since: "0.8.8",
+    commit: "041973504",
+    gate: "hap",
+    side: "both",
+    what: "the HAP feature: <hap/> read from and written as (hap 1)",
+  },
+  {
+    since: "0.8.8",
+    commit: "be87a1236",
+    gate: "spicevmc",
+    side: "format",
+    what: "the domain XML parser knows the spicevmc character device type",
+  },
+  {
+    since: "0.8.8",
+    commit: "6cabc0b0d",
+    gate: "sound-ich6",
+    side: "both",
+    what: "the ich6 sound model is known",
+  },
+  {
     since: "0.9.0",
     commit: "3ee7cf6c9",
     gate: "serial-ports",
@@ -147,11 +190,25 @@ export const CHANGES: readonly Change[] = [
     what: "an HVM guest may have several serial ports: (serial (A B …)) written when there is more than one or the first is not port 0, and read back; a /dev/… character device reads back with its path (before: none)",
   },
   {
+    since: "0.9.1",
+    commit: "578391e1b",
+    gate: "inactive-no-ifname",
+    side: "parse",
+    what: "an inactive domain's interfaces get no generated vifN.M target name",
+  },
+  {
     since: "0.9.2",
     commit: "e547e44cb",
     gate: "hpet",
     side: "both",
     what: "the HVM image's (hpet 0|1) is written from and read into <timer name='hpet' present=…>",
+  },
+  {
+    since: "0.9.3",
+    commit: "c4bd6d96f",
+    gate: "viridian",
+    side: "both",
+    what: "the viridian feature: <viridian/> read from and written as (viridian 1)",
   },
   {
     since: "0.9.4",
@@ -182,6 +239,13 @@ export const CHANGES: readonly Change[] = [
     what: "every form field of a request to xend is URI-escaped (before: a define was sent unescaped)",
   },
   {
+    since: "0.9.5",
+    commit: "e91d27ee4",
+    gate: "transient-disk-refused",
+    side: "format",
+    what: "a <transient/> disk is refused (\"transient disks not supported yet\")",
+  },
+  {
     since: "0.9.7",
     backports: ["0.9.6.1", "0.9.6.2", "0.9.6.3", "0.9.6.4"],
     commit: "dca1a6b46",
@@ -197,11 +261,39 @@ export const CHANGES: readonly Change[] = [
     what: "a (device (tap2 …)) disk reads back with driver name 'tap2' (before: 'tap')",
   },
   {
+    since: "0.9.7",
+    commit: "0873b688c",
+    gate: "multiple-consoles",
+    side: "both",
+    what: "several <console> devices are read and shown (before: the first only; an HVM guest's serial shown as its console)",
+  },
+  {
+    since: "0.9.7",
+    commit: "c2969ec7a",
+    gate: "pygrub-boot-order",
+    side: "parse",
+    what: "a disk's (bootable 1) is read (PyGrub boot device order)",
+  },
+  {
+    since: "0.9.7",
+    commit: "430156cf3",
+    gate: "uuid-checked",
+    side: "parse",
+    what: "a malformed uuid in the SXPR fails the parse (before: ignored)",
+  },
+  {
     since: "0.9.8",
     commit: "a495365d0",
     gate: "empty-node-dropped",
     side: "parse",
     what: "an empty value ('') of name, description, bootloader, bootloader_args, the image's kernel, ramdisk, args, root, loader and device_model counts as absent (xend 4.1 sends (description '') and (kernel '')): no empty element in the XML",
+  },
+  {
+    since: "0.9.8",
+    commit: "a6916977b",
+    gate: "root-element-message",
+    side: "format",
+    what: "a wrong root element is reported as \"unexpected root element <x>, expecting <domain>\" (before: \"incorrect root element\")",
   },
   {
     since: "0.9.10",
@@ -210,6 +302,27 @@ export const CHANGES: readonly Change[] = [
     gate: "no-dom0-console",
     side: "parse",
     what: "no <console> for domain 0 (backported to 0.9.6.1 as 3d8f56d12)",
+  },
+  {
+    since: "0.9.10",
+    commit: "5a137f362",
+    gate: "kvmclock",
+    side: "format",
+    what: "the kvmclock timer name is known",
+  },
+  {
+    since: "0.9.10",
+    commit: "177db0877",
+    gate: "disk-lun",
+    side: "format",
+    what: "the disk device 'lun' is known",
+  },
+  {
+    since: "0.9.10",
+    commit: "b79ba8382",
+    gate: "title",
+    side: "format",
+    what: "<title> is read (and refused when it holds a newline)",
   },
   {
     since: "0.9.11",
@@ -224,6 +337,13 @@ export const CHANGES: readonly Change[] = [
     gate: "clock-basis",
     side: "both",
     what: "clock offset='variable' gets a basis (utc or localtime)",
+  },
+  {
+    since: "0.9.11",
+    commit: "10a8b1f95",
+    gate: "privnet",
+    side: "format",
+    what: "the privnet feature is known",
   },
   {
     since: "0.9.12",

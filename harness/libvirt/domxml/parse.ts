@@ -190,9 +190,9 @@ function lifecycle(ctx: Ctx, root: XNode, name: string, dflt: string, allowed: s
 }
 
 function featureNames(ctx: Ctx): string[] {
-  if (ctx.release === "0.8.7") return ["acpi", "apic", "pae"];
-  if (ctx.release === "0.9.10") return ["acpi", "apic", "pae", "hap", "viridian"];
-  if (ctx.release === "0.9.11") return ["acpi", "apic", "pae", "hap", "viridian", "privnet"];
+  if (!ctx.is450) {
+    return ["acpi", "apic", "pae", ...(ctx.has("hap") ? ["hap"] : []), ...(ctx.has("viridian") ? ["viridian"] : []), ...(ctx.has("privnet") ? ["privnet"] : [])];
+  }
   return ["acpi", "apic", "pae", "hap", "viridian", "privnet", "hyperv", "kvm", "pvspinlock", "capabilities", "pmu", "vmport", "gic", "smm", "ioapic", "hpt", "vmcoreinfo"];
 }
 
@@ -256,7 +256,7 @@ function parseClock(ctx: Ctx, root: XNode): ClockDef {
       if (clock.timezone === undefined) return internal("missing 'timezone' attribute for clock with offset='timezone'");
       break;
   }
-  const names = ["platform", "pit", "rtc", "hpet", "tsc", ...(ctx.atLeast0910 ? ["kvmclock"] : []), ...(ctx.is450 ? ["hypervclock"] : [])];
+  const names = ["platform", "pit", "rtc", "hpet", "tsc", ...(ctx.has("kvmclock") ? ["kvmclock"] : []), ...(ctx.is450 ? ["hypervclock"] : [])];
   for (const t of allPath(root, ["clock", "timer"])) {
     const name = attr(t, "name");
     if (name === undefined) return internal("missing timer name");
@@ -388,7 +388,7 @@ function parseDisk(ctx: Ctx, node: XNode): DiskDef {
   const deviceAttr = attr(node, "device");
   let device: DiskDef["device"] = "disk";
   if (deviceAttr !== undefined) {
-    if (!["disk", "cdrom", "floppy", "lun"].includes(deviceAttr) || (ctx.release === "0.8.7" && deviceAttr === "lun")) {
+    if (!["disk", "cdrom", "floppy", "lun"].includes(deviceAttr) || (!ctx.has("disk-lun") && deviceAttr === "lun")) {
       return internal(`unknown disk device '${deviceAttr}'`);
     }
     device = deviceAttr as DiskDef["device"];
@@ -648,7 +648,7 @@ const CHR_TYPES = ["null", "vc", "pty", "dev", "file", "pipe", "stdio", "udp", "
 
 function parseChr(ctx: Ctx, node: XNode, osType: string): ChrDef {
   const t = attr(node, "type");
-  const types = [...CHR_TYPES, ...(ctx.atLeast0910 ? ["spicevmc"] : []), ...(ctx.is450 ? ["spiceport", "nmdm"] : [])];
+  const types = [...CHR_TYPES, ...(ctx.has("spicevmc") ? ["spicevmc"] : []), ...(ctx.is450 ? ["spiceport", "nmdm"] : [])];
   let type = t ?? "pty";
   if (!types.includes(type)) {
     // 0.8.7 silently took an unknown type as `null`
@@ -749,7 +749,7 @@ function parseGraphics(ctx: Ctx, node: XNode): GraphicsDef {
 }
 
 function soundModels(ctx: Ctx): string[] {
-  if (ctx.release === "0.8.7") return ["sb16", "es1370", "pcspk", "ac97"];
+  if (!ctx.has("sound-ich6")) return ["sb16", "es1370", "pcspk", "ac97"];
   if (!ctx.is450) return ["sb16", "es1370", "pcspk", "ac97", "ich6"];
   return ["sb16", "es1370", "pcspk", "ac97", "ich6", "ich9", "usb"];
 }
@@ -783,7 +783,7 @@ export function parseDomainXml(text: string, opts: ParseOptions): DomainDef {
   const ctx = new Ctx(opts.release, opts.file, opts.level);
   const root = parseXmlDocument(text, opts.file);
   if (root.nodeName !== "domain") {
-    return ctx.atLeast0910 ? xmlError(`unexpected root element <${root.nodeName}>, expecting <domain>`) : xmlError("incorrect root element");
+    return ctx.has("root-element-message") ? xmlError(`unexpected root element <${root.nodeName}>, expecting <domain>`) : xmlError("incorrect root element");
   }
   const virtType = attr(root, "type");
   if (virtType === undefined || virtType === "") return internal("missing domain type attribute");
@@ -795,7 +795,7 @@ export function parseDomainXml(text: string, opts: ParseOptions): DomainDef {
   if (name === undefined) return fail("libvirt.internal", "missing domain name information");
   const uuidText = pathText(root, ["uuid"]);
   const uuid = uuidText === undefined ? randomUuid() : parseUuid(uuidText);
-  if (ctx.atLeast0910) {
+  if (ctx.has("title")) {
     const title = pathText(root, ["title"]);
     if (title !== undefined && title.includes("\n")) xmlError("Domain title can't contain newlines");
   }
@@ -892,7 +892,7 @@ export function parseDomainXml(text: string, opts: ParseOptions): DomainDef {
   }
   const consoles: ChrDef[] = [];
   // 0.8.7 reads only the first <console>; later releases read them all
-  const consoleNodes = allPath(root, ["devices", "console"]).slice(0, ctx.atLeast0910 ? undefined : 1);
+  const consoleNodes = allPath(root, ["devices", "console"]).slice(0, ctx.has("multiple-consoles") ? undefined : 1);
   consoleNodes.forEach((n, i) => {
     const chr = parseChr(ctx, n, osType!);
     if (osType === "hvm" && chr.targetType === "serial") {

@@ -195,7 +195,7 @@ class SxprWriter {
     if (d.readonly) this.add("(mode 'r')");
     else if (d.shared) this.add("(mode 'w!')");
     else this.add("(mode 'w')");
-    if (!this.is087 && d.transient) unsupported("transient disks not supported yet");
+    if (this.has("transient-disk-refused") && d.transient) unsupported("transient disks not supported yet");
     this.add(")");
     this.add(")");
   }
@@ -280,7 +280,7 @@ class SxprWriter {
     const v = this.version;
     this.add("(vm ");
     this.add(`(name '${esc(def.name)}')`);
-    if (this.is087) this.add(`(memory ${Math.floor(def.curMemory / 1024)})(maxmem ${Math.floor(def.maxMemory / 1024)})`);
+    if (!this.has("memory-round-up")) this.add(`(memory ${Math.floor(def.curMemory / 1024)})(maxmem ${Math.floor(def.maxMemory / 1024)})`);
     else this.add(`(memory ${divUp(def.curMemory, 1024)})(maxmem ${divUp(def.maxMemory, 1024)})`);
     this.add(`(vcpus ${def.maxvcpus})`);
     if (def.vcpus < def.maxvcpus) this.add(`(vcpu_avail ${availMask(def.vcpus)})`);

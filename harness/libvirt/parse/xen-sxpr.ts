@@ -169,7 +169,7 @@ function parseDisks(root: Sx, def: DomainDef, hvm: boolean, ctx: ParseContext): 
     let src = node(n, `device/${k}/uname`);
     let dst = node(n, `device/${k}/dev`);
     const mode = node(n, `device/${k}/mode`);
-    const bootable = ctx.rel === "0.8.7" ? undefined : node(n, `device/${k}/bootable`);
+    const bootable = ctx.level.has("pygrub-boot-order") ? node(n, `device/${k}/bootable`) : undefined;
     // Before v1.3.1 an unset disk type is 0, i.e. 'block'; v4.5.0 leaves it unset.
     const disk: DiskDef = { type: ctx.rel === "4.5.0" ? undefined : "block", device: "disk", dst: "", bus: "ide", readonly: false, shared: false };
     if (dst === undefined) fail("domain information incomplete, vbd has no dev");
@@ -246,7 +246,7 @@ function parseNets(root: Sx, def: DomainDef, ctx: ParseContext): void {
     }
     const vifname = node(n, "device/vif/vifname");
     if (vifname !== undefined) net.ifname = vifname;
-    else if (ctx.rel === "0.8.7" || def.id !== -1) net.ifname = `vif${def.id}.${vifIndex}`;
+    else if (!ctx.level.has("inactive-no-ifname") || def.id !== -1) net.ifname = `vif${def.id}.${vifIndex}`;
     const mac = node(n, "device/vif/mac");
     if (mac !== undefined) {
       const m = parseMac(mac);
@@ -364,7 +364,8 @@ function parseSound(str: string, def: DomainDef, ctx: ParseContext): void {
     const c = rest.indexOf(",");
     const model = c >= 0 ? rest.slice(0, c) : rest;
     if (model.length >= 10) fail(`Sound model ${rest} too big for destination`);
-    if (!SOUND_MODELS[ctx.rel].includes(model)) fail(UNKNOWN_CAUSE);
+    const models = ctx.rel === "4.5.0" || ctx.level.has("sound-ich6") ? SOUND_MODELS[ctx.rel === "0.8.7" ? "0.9.10" : ctx.rel] : SOUND_MODELS["0.8.7"];
+    if (!models.includes(model)) fail(UNKNOWN_CAUSE);
     def.sounds.push({ model });
     rest = c >= 0 ? rest.slice(c + 1) : undefined;
   }
@@ -428,7 +429,7 @@ export function xenParseSxpr(root: Sx, ctx: ParseContext): DomainDef {
   const uuid = node(root, "domain/uuid");
   if (uuid === undefined) fail("domain information incomplete, missing name");
   const u = parseUuid(uuid);
-  if (!u.ok && ctx.rel !== "0.8.7") fail(UNKNOWN_CAUSE);
+  if (!u.ok && ctx.level.has("uuid-checked")) fail(UNKNOWN_CAUSE);
   def.uuid = u.bytes;
   def.description = copyNode(root, "domain/description", ctx);
 
@@ -464,7 +465,7 @@ export function xenParseSxpr(root: Sx, ctx: ParseContext): DomainDef {
   def.onCrash = lc("domain/on_crash", LIFECYCLE_CRASH, "destroy");
 
   if (hvm) {
-    const feats = ctx.rel === "0.8.7" ? ["acpi", "apic", "pae"] : ["acpi", "apic", "pae", "hap", "viridian"];
+    const feats = ["acpi", "apic", "pae", ...(ctx.level.has("hap") ? ["hap"] : []), ...(ctx.level.has("viridian") ? ["viridian"] : [])];
     for (const f of feats) if (int(root, `domain/image/hvm/${f}`)) def.features.add(f);
   }
   def.clock = parseClock(root, hvm, ctx.clockRule, ctx.xendConfigVersion, ctx.warnings, ctx.level.has("top-level-localtime"));

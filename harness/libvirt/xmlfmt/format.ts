@@ -122,7 +122,7 @@ export function formatDomainXml(def: DomainDef, fl: XmlFlavour, level: Level = l
   for (const s of def.serials) formatChr(b, s, inactive, fl, level);
   for (const p of def.parallels) formatChr(b, p, inactive, fl, level);
 
-  if (fl === "0.8.7") {
+  if (!has("multiple-consoles")) {
     if (def.consoles.length > 0) formatChr(b, def.consoles[0], inactive, fl, level);
     else if (def.serials.length > 0) formatChr(b, { ...def.serials[0], deviceType: "console", targetType: "serial" }, inactive, fl, level);
   } else {
