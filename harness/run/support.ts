@@ -124,5 +124,6 @@ export function groupSupport(answers: SupportAnswer[]): SupportGroup[] {
 
 /** One answer per (group, xend), named by the group's label and profiles: what `support --group` prints and the README's release table shows. */
 export function groupedAnswers(answers: SupportAnswer[]): SupportAnswer[] {
-  return groupSupport(answers).flatMap((g) => g.answers.map((a) => ({ ...a, libvirt: g.label, profileId: g.profiles.join(", ") })));
+  // a profile is named only where it is not one of the group's releases (profiles are per release; the patch profile is not)
+  return groupSupport(answers).flatMap((g) => g.answers.map((a) => ({ ...a, libvirt: g.label, profileId: g.profiles.filter((p) => !g.libvirts.includes(p)).join(", ") })));
 }
