@@ -65,7 +65,8 @@ describe("resolveProfile", () => {
     expect(refusal("1.2.9.4")).toMatch(/nearest known releases: 1\.2\.9\.3, 1\.2\.10/);
     expect(refusal("0.5.1")).toMatch(/older than every modelled release/);
     expect(refusal("5.6.0")).toMatch(/removed its xend SXPR code in 5\.6\.0/);
-    expect(refusal("0.8.7+rfc-localtime+/../..")).toMatch(/unknown libvirt patch profile/);
+    expect(refusal("0.8.7+rfc-localtime+/../..")).toMatch(/is not a libvirt version/);
+    expect(refusal("0.8.7+rfc-other")).toMatch(/unknown libvirt patch profile/);
     expect(refusal("0.9.11x")).toMatch(/not a libvirt version/);
     expect(refusal("0.9.11.3.1")).toMatch(/not a libvirt version/);
   });
