@@ -144,6 +144,10 @@ describe.skipIf(!haveRecordings)("CLI on the recordings (skipped: no recordings 
       "pv-args-plus-percent: changed → preserved",
     ]);
     expect(t).toContain('cmdline after: "root=/dev/xvda1 ro console=hvc0 note=a bAc" →');
+    // what libvirt changed between the two releases, from the table of changes
+    expect(t).toContain("libvirt changes between 0.8.7 and 0.9.10 (docs/libvirt-releases.md):");
+    expect(t).toContain("+ pv-image-localtime (8be115ff8, 0.9.5):");
+    expect(t).toContain("+ wire-uri-escape (b14e7d2a1, 0.9.5):");
     const same = io();
     expect(await main(["diff", "--from", "0.9.11", "--to", "1.3.1"], same)).toBe(0);
     expect(same.stdout()).toMatch(/0 of 42 cells differ\n\nsupport: unchanged/);

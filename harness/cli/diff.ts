@@ -1,6 +1,7 @@
 /** `xend-compat diff --from A --to B`: patch impact, only the cells whose verdict or observation differs. */
 import { safeText } from "../terminal.js";
 import type { Command, CliIO } from "../cli.js";
+import { changesBetween, has, resolveProfile } from "../libvirt/index.js";
 import { HarnessError } from "../errors.js";
 import { wrap } from "../report/index.js";
 import { execute, signed, supportAnswers, type CellResult } from "../run/index.js";
@@ -15,7 +16,9 @@ Runs the default matrix's scenarios for two libvirt versions or profiles (e.g. 0
 the two differ: the verdict, or what was observed (the clock libvirt shows, where xend returned
 localtime / rtc_timeoffset and with which value, the clock the guest really got, the kernel command
 line, libvirt's error). The SXPR each version sends is not compared (it is what a patch changes);
-'xend-compat explain' shows it. Ends with the support answers that change.
+'xend-compat explain' shows it. Ends with the support answers that change and, for two releases, the
+rows of libvirt's table of changes between them (docs/libvirt-releases.md): + for a change the --to
+release carries, - for one only the --from release carries.
 
 options:
   --from V, --to V   the two libvirt versions (any release a profile covers, or a patch profile)
@@ -96,6 +99,17 @@ export const command: Command = {
     const moved = sa.filter((s) => sb.get(s.xend) && sb.get(s.xend)!.status !== s.status);
     out.push("");
     out.push(moved.length ? `support: ${moved.map((s) => `xend ${s.xend} ${s.status} → ${sb.get(s.xend)!.status}`).join(", ")}` : "support: unchanged");
+    // What libvirt itself changed between the two releases: the rows of the table of changes.
+    const ra = resolveProfile(values.from);
+    const rb = resolveProfile(values.to);
+    if (ra.release && rb.release && !ra.patch && !rb.patch) {
+      const rows = changesBetween(ra.release, rb.release);
+      out.push(`libvirt changes between ${ra.release} and ${rb.release} (docs/libvirt-releases.md): ${rows.length ? "" : "none"}`.trimEnd());
+      for (const c of rows) {
+        const on = has(rb.release, c.gate);
+        out.push(...wrap(`${on ? "+" : "-"} ${c.gate} (${c.commit}, ${c.since}): ${c.what}`, 76, "    ").map((l) => `  ${l}`));
+      }
+    }
     out.push(...wrap(summaryLine(ex.results), 80, "  "));
     io.out(safeText(out.join("\n")));
     return ex.results.some((r) => r.verdict === "error") ? 1 : 0;
