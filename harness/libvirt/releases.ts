@@ -65,6 +65,7 @@ export interface Change {
 
 /** The name of a behaviour change (one row of CHANGES). */
 export type Gate =
+  | "xml-disk-insert"
   | "memory-round-up"
   | "hap"
   | "spicevmc"
@@ -131,7 +132,7 @@ export const CHANGES: readonly Change[] = [
     commit: "2d6adabd5",
     gate: "disk-insert",
     side: "both",
-    what: "disks keep their order, each inserted after the disks of its bus with a lower index (before: all disks sorted by bus, then target index)",
+    what: "disks are no longer sorted by bus, then target index: the SXPR parser inserts each after the disks of its bus with a lower index, the domain XML parser keeps document order (see xml-disk-insert)",
   },
   {
     since: "0.7.6",
@@ -202,6 +203,13 @@ export const CHANGES: readonly Change[] = [
     gate: "hpet",
     side: "both",
     what: "the HVM image's (hpet 0|1) is written from and read into <timer name='hpet' present=…>",
+  },
+  {
+    since: "0.9.2",
+    commit: "c1a98d882",
+    gate: "xml-disk-insert",
+    side: "format",
+    what: "the domain XML parser inserts each disk after the disks of its bus with a lower target index (from 0.7.1 to 0.9.1 it kept document order)",
   },
   {
     since: "0.9.3",
@@ -396,7 +404,7 @@ export const CHANGES: readonly Change[] = [
     commit: "546154e3d",
     gate: "backing-store",
     side: "parse",
-    what: "formatted disks carry an empty <backingStore/> (until a693fdba0 in 3.9.0 shows it only for a chain terminated explicitly)",
+    what: "the disks of a running domain (an SXPR with a domid) carry an empty <backingStore/>; inactive XML shows none (until a693fdba0 in 3.9.0 shows it only for a chain terminated explicitly)",
   },
   {
     since: "1.2.9",

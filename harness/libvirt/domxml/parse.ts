@@ -868,8 +868,9 @@ export function parseDomainXml(text: string, opts: ParseOptions): DomainDef {
 
   const disks: DiskDef[] = [];
   for (const n of allPath(root, ["devices", "disk"])) {
-    // Before 0.7.1 (2d6adabd5) the disks were appended, then sorted by bus and target index.
-    if (ctx.has("disk-insert")) insertDisk(disks, parseDisk(ctx, n));
+    // Before 0.7.1 (2d6adabd5) the disks were appended, then sorted by bus and target index; from
+    // 0.7.1 they stay in document order, until 0.9.2 (c1a98d882) inserts each by bus and target index.
+    if (ctx.has("xml-disk-insert")) insertDisk(disks, parseDisk(ctx, n));
     else disks.push(parseDisk(ctx, n));
   }
   if (!ctx.has("disk-insert")) {

@@ -116,7 +116,7 @@ export function formatDomainXml(def: DomainDef, fl: XmlFlavour, level: Level = l
 
   b.add("  <devices>\n");
   b.esc("    <emulator>", def.emulator, "</emulator>\n");
-  for (const d of def.disks) formatDisk(b, d, fl, has("backing-store"));
+  for (const d of def.disks) formatDisk(b, d, fl, has("backing-store") && !inactive);
   for (const ctl of def.controllers) b.add(`    <controller type='${ctl.type}' index='${ctl.index}'/>\n`);
   for (const n of def.nets) formatNet(b, n, fl, inactive);
   for (const s of def.serials) formatChr(b, s, inactive, fl, level);
