@@ -6,6 +6,7 @@ export {
   describeTarget,
   serializeRequest,
   XEND_MAX_REPLY_BYTES,
+  replyOverCap,
   DEFAULT_TIMEOUT_MS,
   DEFAULT_XEND_PORT,
 } from "./transport.js";

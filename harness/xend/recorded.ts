@@ -19,6 +19,7 @@ import { kindOf } from "../fsutil.js";
 import { loadRecording, recordCommand, recordingPath, splitCellId, safeSegment, type RecordedExchange, type Recording } from "./recording.js";
 import { compareForms } from "./form.js";
 import { redactBody } from "./redact.js";
+import { replyOverCap } from "./transport.js";
 import type { Sx } from "../sxp/index.js";
 
 export interface RecordedBackendOptions {
@@ -196,6 +197,9 @@ class RecordedSession implements BackendSession {
         throw this.unmatched(`the body of ${describeRequest(req)} at step '${stepLabel}' does not match the recording (${where}): ${m.why}`);
     }
     this.next++;
+    // libvirt reads at most 256 KiB of a reply; over the wire a longer one fails, so it fails here too.
+    const over = replyOverCap(x.response);
+    if (over) throw new HarnessError(over.code, `${over.message} (recorded reply, exchange ${n} of ${total}, recording ${displayPath(this.file)})`);
     return x.response;
   }
 

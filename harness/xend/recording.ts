@@ -29,6 +29,7 @@ import type { BackendKind, ControlReply, ControlStep, HttpRequest, HttpResponse,
 import { redact, redactControlReply, redactRequest, redactResponse } from "./redact.js";
 import { parseFormPairs } from "./form.js";
 import { readFast, writeYaml } from "./yamltext.js";
+import { readSxpr, valueAt } from "../sxp/index.js";
 import { writeFileAtomic as writeAtomicShared } from "../fsutil.js";
 import { cellFile } from "../safepath.js";
 import { oneLine, shellCommand } from "../terminal.js";
@@ -442,9 +443,57 @@ export async function parseRecording(text: string, file: string): Promise<Record
   return toRecordingOrThrow(doc, text, file);
 }
 
+/**
+ * What the recording's own `GET /xend/node/` answer says against its provenance, or null when they
+ * agree (or the answer names no version). xend reports its version as xen_major, xen_minor and
+ * xen_extra (`.2`, or a tag such as `.sandbox`); every xend from 3.1 to 4.1 answers
+ * xend_config_format 4 (XendNode.xendinfo in each tree). A recording whose xend says it is another
+ * version than the provenance claims would replay one xend's behaviour under another's name.
+ */
+export function nodeContradiction(rec: Recording): { message: string; at: (string | number)[] } | null {
+  if (!/^\d+(\.\d+)+$/.test(rec.provenance.xendVersion)) return null;
+  const wanted = rec.provenance.xendVersion.split(".");
+  for (let i = 0; i < rec.exchanges.length; i++) {
+    const x = rec.exchanges[i];
+    if (x.channel !== "xend" || x.request.method !== "GET" || !/^\/xend\/node\/?$/.test(x.request.path) || x.response.status !== 200) continue;
+    let node;
+    try {
+      node = readSxpr(x.response.body, { dialect: "libvirt", strict: false });
+    } catch {
+      continue; // not an answer that names anything; the replay reports what libvirt makes of it
+    }
+    const major = valueAt(node, "/node/xen_major");
+    const minor = valueAt(node, "/node/xen_minor");
+    const extra = valueAt(node, "/node/xen_extra") ?? "";
+    const format = valueAt(node, "/node/xend_config_format");
+    const at = ["exchanges", i, "response", "body"];
+    if (major !== undefined && minor !== undefined) {
+      const micro = /^\.(\d+)/.exec(extra)?.[1];
+      const host = [major, minor, ...(micro !== undefined ? [micro] : [])];
+      const same = wanted.every((w, k) => host[k] === undefined || (/^\d+$/.test(host[k]) && Number(host[k]) === Number(w)));
+      if (!same)
+        return {
+          message: `the recording's own GET /xend/node/ answer says Xen ${major}.${minor}${extra} (xen_major ${major}, xen_minor ${minor}, xen_extra ${extra || "none"}), but its provenance says xendVersion ${rec.provenance.xendVersion}`,
+          at,
+        };
+    }
+    const [vMaj, vMin] = wanted.map(Number);
+    const atLeast31 = vMaj > 3 || (vMaj === 3 && vMin >= 1);
+    if (format !== undefined && atLeast31 && format.trim() !== "4")
+      return {
+        message: `the recording's own GET /xend/node/ answer says xend_config_format ${format}, but every xend from 3.1 to 4.1 answers 4 and its provenance says xendVersion ${rec.provenance.xendVersion}`,
+        at,
+      };
+  }
+  return null;
+}
+
 async function toRecordingOrThrow(doc: unknown, text: string, file: string): Promise<Recording> {
   try {
-    return toRecording(doc);
+    const rec = toRecording(doc);
+    const contradiction = nodeContradiction(rec);
+    if (contradiction) throw new SchemaError(contradiction.at, `${contradiction.message}: refusing to replay it (re-record the cell, or fix the provenance)`);
+    return rec;
   } catch (e) {
     if (!(e instanceof SchemaError)) throw e;
     const p = await positionOf(text, e.at);

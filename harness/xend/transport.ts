@@ -24,6 +24,21 @@ export const XEND_MAX_REPLY_BYTES = 256 * 1024;
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_XEND_PORT = 8000;
 
+/**
+ * libvirt's cap applied to a reply that did not come over a socket (a recorded one): the same error,
+ * in the same words, as the wire gives (the Content-Length header when the reply has one, else the
+ * body's byte length; a body longer than the cap is over it whatever its header says). Null when the
+ * reply is within the cap.
+ */
+export function replyOverCap(res: HttpResponse, maxBody = XEND_MAX_REPLY_BYTES): HarnessError | null {
+  const bytes = Buffer.byteLength(res.body, "utf8");
+  const cl = res.headers.find(([k]) => k.toLowerCase() === "content-length")?.[1].trim();
+  const declared = cl !== undefined && /^\d+$/.test(cl) ? Number(cl) : undefined;
+  const n = Math.max(bytes, declared ?? 0);
+  if (n <= maxBody) return null;
+  return new HarnessError("backend.protocol", `Xend returned HTTP Content-Length of ${declared ?? bytes}, which exceeds maximum of ${maxBody}`);
+}
+
 export interface ExchangeOptions {
   /** Deadline for the whole exchange (connect, send, full reply); default 30 s. */
   timeoutMs?: number;
