@@ -15,6 +15,7 @@ export type ErrorCode =
   | "input.recording"
   | "input.file"
   | "input.golden"
+  | "input.backend"
   | "libvirt.unsupported"
   | "libvirt.internal"
   | "libvirt.parse"

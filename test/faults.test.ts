@@ -117,25 +117,32 @@ describe("each fault becomes the cell's error with a precise message; the run co
     othersFine(cells, TARGET);
   });
 
-  it("connection refused: every cell is an error naming the address, the run still reports all 6", async () => {
+  it("connection refused: the run stops once with one line naming the address (exit 2), no cell reported", async () => {
     const url = await deadAddress();
     const r = await runCli([...BASE, "--url", url, "--retries", "0"], { cwd: ROOT });
-    const cells = cellsById(r.stdout);
-    expect(cells.size).toBe(6);
-    for (const c of cells.values()) {
-      expect(c.verdict).toBe("error");
-      expect(c.reason).toContain(`backend.connect: cannot talk to xend at ${url.slice("http://".length)}: connection refused (is xend running and listening there?) (ECONNREFUSED)`);
-    }
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.err).toEqual([`xend-compat run: --backend live cannot play xend 4.1.2: cannot talk to xend at ${url.slice("http://".length)}: connection refused (is xend running and listening there?) (ECONNREFUSED)`]);
   });
 
-  it("a xend of another version: those cells are skipped with the reason, the others run", async () => {
+  it("a live xend that does not answer is asked once for the whole run, not once per cell or per xend version", async () => {
+    xend = await startFaultXend({ version: "4.1.2" });
+    xend.addFault({ method: "GET", pathIncludes: "/xend/node", fault: "reset-early" });
+    const r = await runCli(["run", "--backend", "live", "--url", xend.url, "--retries", "0", "--xend", "3.2,4.1.2", "--libvirt", "0.9.11", "--scenario", "pv-*", "--reporter", "json"], { cwd: ROOT });
+    expect(r.code).toBe(2);
+    expect(r.err).toHaveLength(1);
+    expect(r.err[0]).toMatch(/^xend-compat run: --backend live cannot play xend 3\.2: cannot talk to xend at 127\.0\.0\.1:\d+: connection reset by xend/);
+    expect(xend.requests.map((q) => `${q.method} ${q.path}`)).toEqual(["GET /xend/node/"]);
+  });
+
+  it("a xend of another version: bad input before any cell runs, naming the version the live xend is (exit 2)", async () => {
     xend = await startFaultXend({ version: "4.1.2" });
     const r = await runCli(["run", "--backend", "live", "--url", xend.url, "--xend", "3.2,4.1.2", "--libvirt", "0.9.11", "--scenario", "pv-utc", "--reporter", "json"], { cwd: ROOT });
-    const cells = cellsById(r.stdout);
-    expect(cells.get("3.2/0.9.11/pv-utc")).toMatchObject({ verdict: "skipped" });
-    expect(cells.get("3.2/0.9.11/pv-utc")!.reason).toMatch(/the live xend at 127\.0\.0\.1:\d+ is Xen 4\.1\.2 \(xen_major 4, xen_minor 1, xen_extra '\.2'\), not 3\.2: versions are compared exactly/);
-    expect(cells.get("4.1.2/0.9.11/pv-utc")!.verdict).toBe("preserved");
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.err).toHaveLength(1);
+    expect(r.err[0]).toMatch(/^xend-compat run: xend 3\.2: the live xend at 127\.0\.0\.1:\d+ is Xen 4\.1\.2 .*\(--backend live\)$/);
+    expect(xend.requests.filter((q) => q.method === "POST")).toEqual([]);
   });
 
   it("over a unix socket: a reset becomes the cell's error naming the socket", async () => {

@@ -86,16 +86,17 @@ describe("runCells verdicts", () => {
     expect(be.requests.filter((x) => x.cell.endsWith("hvm-start")).map((x) => x.step)).toEqual(["0-node", "1-define", "2-start", "3-read", "cleanup-destroy", "cleanup-delete"]);
   });
 
-  it("a backend that cannot start makes its cells errors (skipped when merely unavailable), never a crash", async () => {
+  it("a backend that cannot start makes its cells errors (also when merely unavailable: never skipped, never green), never a crash", async () => {
     const cells = cellsOf(MATRIX, FILES).slice(0, 2);
     const bad = await runCells(cells, { backendFor: async () => Promise.reject(new HarnessError("backend.connect", "no xend")), profileFor });
     expect(bad.map((r) => r.verdict)).toEqual(["error", "error"]);
     expect(bad[0].backend).toBeNull();
     const un = await runCells(cells, { backendFor: async () => Promise.reject(new HarnessError("backend.unavailable", "no Xen tree")), profileFor });
     expect(un.map((r) => [r.verdict, r.outcome])).toEqual([
-      ["skipped", "skip"],
-      ["skipped", "skip"],
+      ["error", "fail"],
+      ["error", "fail"],
     ]);
+    expect(un[0].reason).toMatch(/could not start.*no Xen tree/);
   });
 
   it("a cell that throws a plain Error inside the profile is an error, others continue", async () => {

@@ -22,9 +22,12 @@ options:
   --matrix F         matrix file (default ${DEFAULT_MATRIX} of the package)
   --backend B        recorded (default: replay fixtures/recordings), sandbox, container, live
                      sandbox/container take the Xen tree from XEND_COMPAT_XEN_SRC_<V> (e.g. _4_1_2),
-                     live the xend from XEND_COMPAT_LIVE_URL; without them sandbox and live cells
-                     are skipped, and container replays the recordings in a container (a replay
-                     server, no real xend; counted as "replayed (in a container)")
+                     live the xend from XEND_COMPAT_LIVE_URL; container without a tree replays
+                     the recordings in a container (a replay server, no real xend; counted as
+                     "replayed (in a container)"). A xend version the backend does not have (no
+                     recordings, no tree, no live xend named, a live xend of another version) is
+                     bad input before any cell runs, and a backend that cannot start stops the
+                     run with its reason: exit 2 either way, also under CI (never skipped cells)
   --xend V           only this xend version (repeatable, or comma-separated)
   --libvirt V        only this libvirt version (repeatable, or comma-separated; any release a
                      profile covers, e.g. 0.9.12)
@@ -50,7 +53,8 @@ under way are awaited, this run's domains are deleted and re-read; the last line
 or names each domain that may be left (a second signal hurries, a third exits at once).
 
 Cell ids are <xend>/<libvirt>/<scenario>, e.g. 4.1.2/0.9.11/hvm-utc (see 'xend-compat explain').
-Under CI (environment variable CI set) goldens are never written and a missing golden fails.
+Under CI (environment variable CI set) goldens are never written and a missing golden fails;
+with --update-golden, a golden that cannot be written is exit 2 naming the file.
 NO_COLOR disables colour; colour is only used on a terminal.
 
 exit codes: 0 every cell as expected, 1 some cell not as expected, 2 bad input or usage`;

@@ -68,7 +68,8 @@ export interface Matrix {
   include: string[];
   exclude: string[];
   expectations: Expectation[];
-  /** Where each xend/libvirt entry is (for later errors). */
+  /** Where each entry of `xend` is (same order), for errors about a version found later (e.g. a backend that has no such xend). */
+  xendPos: SourcePos[];
 }
 
 export interface LoadOptions {
@@ -487,6 +488,7 @@ export function parseMatrix(text: string, opts: LoadOptions & { file: string }):
     include: m.include ?? [],
     exclude: m.exclude ?? [],
     expectations: (m.expectations ?? []).map((e, i) => ({ ...e, pos: pos.at(["expectations", i]) })),
+    xendPos: m.xend.map((_, i) => pos.at(["xend", i])),
   };
 }
 

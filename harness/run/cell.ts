@@ -153,7 +153,10 @@ export function verdictForError(e: unknown, during: string): { verdict: Verdict;
   if (e instanceof Stop) return { verdict: e.verdict, reason: e.reason };
   if (isHarnessError(e, "libvirt")) return { verdict: "rejected", reason: `libvirt refuses (${during}): ${e.message}` };
   if (isHarnessError(e, "backend.xend")) return { verdict: "rejected", reason: `xend refuses (${during}): ${oneLineOf(e.message)}` };
-  if (isHarnessError(e, "backend.unavailable")) return { verdict: "skipped", reason: `${during}: ${e.message}` };
+  // A backend that went away under a cell (a sandbox xend that died, a closed backend) failed that
+  // cell: an error, never a skip. Skips come only from what a backend cannot do by design (a live
+  // host cannot imitate the guest: missingCapability), decided before the cell runs.
+  if (isHarnessError(e, "backend.unavailable")) return { verdict: "error", reason: `${during}: ${e.code}: ${oneLineOf(e.message)}` };
   if (isHarnessError(e)) return { verdict: "error", reason: `${during}: ${e.code}: ${oneLineOf(e.oneLine())}` };
   return { verdict: "error", reason: `${during}: internal: ${oneLineOf(e instanceof Error ? e.message : String(e))}` };
 }

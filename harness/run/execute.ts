@@ -1,10 +1,12 @@
 /**
  * The flow `run`, `support`, `explain` and `diff` share: load the matrix, expand the cells, make one
- * backend per xend version, run the cells (comparing goldens when asked). Backends that cannot run
- * here (no Xen tree, no live xend) make their cells `skipped` with the reason, never silently absent.
+ * backend per xend version, run the cells (comparing goldens when asked). A xend version the backend
+ * does not have (no recordings, no Xen tree, no live xend named, a live xend of another version) is
+ * bad input before any cell runs; a backend that cannot start stops the run with its reason. Neither
+ * is ever a column of skipped cells (see DECISIONS.md, "Nothing failing is green").
  */
 import * as path from "node:path";
-import { HarnessError } from "../errors.js";
+import { HarnessError, isHarnessError } from "../errors.js";
 import { DEFAULT_MATRIX, GOLDEN_DIR, RECORDINGS_DIR, expandCells, fromRoot, instanceFor, loadMatrix, projectRoot, type Cell, type ExpandFilter, type Matrix, type Scenario } from "../matrix/index.js";
 import { createHash } from "node:crypto";
 import { rewriteIdentity } from "./cell.js";
@@ -209,20 +211,113 @@ export function recordedXendVersions(dir: string): string[] {
   return out.sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
 }
 
-/**
- * With the recorded backend, a xend version asked for (--xend, or the cell id of explain) that has no
- * recordings folder is bad input: every one of its cells could only be an error.
- */
-function checkRecordedXends(xends: string[], dir: string): void {
-  for (const x of xends) {
-    if (fs.existsSync(xendDir(dir, x, "recordings", safeSegment))) continue;
-    const have = recordedXendVersions(dir);
-    const where = path.relative(projectRoot(), dir).split(path.sep).join("/") || dir;
-    throw new HarnessError(
-      "input.usage",
-      `xend ${x}: no recordings to replay in ${where.startsWith("..") ? dir : where} (recorded xend versions: ${have.length ? have.join(", ") : "none"})`,
-    );
+/** The xend versions the environment names a Xen tree for (XEND_COMPAT_XEN_SRC_<V>, `.` as `_`), in version order. */
+export function xenTreeVersions(env: NodeJS.ProcessEnv): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(env)) {
+    const m = /^XEND_COMPAT_XEN_SRC_(\d+(?:_\d+)+)$/.exec(k);
+    if (m && v) out.push(m[1].replace(/_/g, "."));
   }
+  return out.sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+}
+
+function shownDir(dir: string): string {
+  const where = path.relative(projectRoot(), dir).split(path.sep).join("/") || dir;
+  return where.startsWith("..") ? dir : where;
+}
+
+/** Does the recordings directory hold a folder for this xend version (confined to it after resolving links)? */
+function hasRecordings(dir: string, x: string): boolean {
+  return fs.existsSync(xendDir(dir, x, "recordings", safeSegment));
+}
+
+/**
+ * Why `kind` cannot play xend `x` here (no recordings, no Xen tree, no live xend named), with the
+ * versions it does have; null when it has what it needs to start. Nothing is started or contacted.
+ */
+function lacks(kind: BackendKind, x: string, env: NodeJS.ProcessEnv, recordingsDir: string, settings: BackendSettings): string | null {
+  const treeVar = `XEND_COMPAT_XEN_SRC_${x.replace(/\./g, "_")}`;
+  const recorded = () => {
+    const have = recordedXendVersions(recordingsDir);
+    return `recorded xend versions: ${have.length ? have.join(", ") : "none"}`;
+  };
+  const trees = () => {
+    const have = xenTreeVersions(env);
+    return `Xen trees named for: ${have.length ? have.join(", ") : "none"}`;
+  };
+  switch (kind) {
+    case "recorded":
+      return hasRecordings(recordingsDir, x) ? null : `no recordings to replay in ${shownDir(recordingsDir)} (${recorded()})`;
+    case "sandbox":
+      return env[treeVar] ? null : `no Xen tree for the sandbox (set ${treeVar} to a tree holding tools/python; ${trees()})`;
+    case "container":
+      // With a tree: the real xend in a container; without: the replay server over that version's recordings.
+      if (env[treeVar] || hasRecordings(recordingsDir, x)) return null;
+      return `no Xen tree (${treeVar}) and no recordings in ${shownDir(recordingsDir)} for a container to play it (${trees()}; ${recorded()})`;
+    case "live":
+      return settings.url ?? env.XEND_COMPAT_LIVE_URL ? null : "no live xend named (--url, or XEND_COMPAT_LIVE_URL: http://host:port or unix:///path)";
+  }
+}
+
+/**
+ * Every xend version the cells need must be one the backend has: a version it lacks is bad input,
+ * reported before any cell runs, naming where it was asked for (the --xend argument, or the matrix
+ * file's line and column of that entry) and what the backend does have. Never a column of error or
+ * skipped cells.
+ */
+function checkBackendHas(kind: BackendKind, xends: string[], matrix: Matrix, fromArgs: boolean, env: NodeJS.ProcessEnv, recordingsDir: string, settings: BackendSettings): void {
+  for (const x of xends) {
+    const why = lacks(kind, x, env, recordingsDir, settings);
+    if (why === null) continue;
+    throw xendProblem(kind, x, why, matrix, fromArgs);
+  }
+}
+
+function xendProblem(kind: BackendKind, x: string, why: string, matrix: Matrix, fromArgs: boolean): HarnessError {
+  const backend = kind === "recorded" ? "" : ` (--backend ${kind})`;
+  if (fromArgs) return new HarnessError("input.usage", `xend ${x}: ${why}${backend}`);
+  const i = matrix.xend.indexOf(x);
+  return new HarnessError("input.matrix", `xend ${x}: ${why}${backend}`, { pos: matrix.xendPos[i] ?? { file: matrix.file } });
+}
+
+/**
+ * Start the backend of every xend version before any cell runs. A backend that cannot start (the
+ * sandbox's Python or tree unusable, no container engine, a live xend that does not answer or is
+ * another version) stops the run with its reason: exit 2, one line, nothing reported as cells.
+ * A live xend is asked once, for the first version; when it does not answer, the others are not tried.
+ */
+async function startBackends(kind: BackendKind, xends: string[], factory: (x: string) => Promise<Backend>, matrix: Matrix, fromArgs: boolean): Promise<Map<string, Backend>> {
+  const started = new Map<string, Backend>();
+  const closeAll = async () => {
+    for (const b of started.values()) await b.close().catch(() => {});
+  };
+  const failure = (x: string, e: unknown): HarnessError => {
+    if (isHarnessError(e, "input") && e.pos) return e;
+    const reason = e instanceof HarnessError ? e.oneLine() : e instanceof Error ? e.message : String(e);
+    const other = / is Xen (\d[^\s,]*)/.exec(reason);
+    if (kind === "live" && other && e instanceof HarnessError && e.code === "backend.unavailable")
+      return xendProblem(kind, x, reason.includes(` is Xen ${other[1]}`) && reason.startsWith("the live xend") ? reason : `the live xend is Xen ${other[1]} (${reason})`, matrix, fromArgs);
+    return new HarnessError(isHarnessError(e, "input") ? e.code : "input.backend", `--backend ${kind} cannot play xend ${x}: ${reason.replace(/\s*\n\s*/g, " ")}`, { cause: e });
+  };
+  if (kind === "live") {
+    for (const x of xends) {
+      try {
+        started.set(x, await factory(x));
+      } catch (e) {
+        await closeAll();
+        throw failure(x, e);
+      }
+    }
+    return started;
+  }
+  const settled = await Promise.allSettled(xends.map(async (x) => [x, await factory(x)] as const));
+  for (const s of settled) if (s.status === "fulfilled") started.set(s.value[0], s.value[1]);
+  const i = settled.findIndex((s) => s.status === "rejected");
+  if (i >= 0) {
+    await closeAll();
+    throw failure(xends[i], (settled[i] as PromiseRejectedResult).reason);
+  }
+  return started;
 }
 
 /** A recordings directory named by the user must be a directory (one line, exit 2, naming it). */
@@ -242,13 +337,26 @@ export async function execute(opts: ExecuteOptions): Promise<Execution> {
   if (opts.recordingsDir !== undefined && !opts.backendFor) checkRecordingsDir(opts.recordingsDir);
   const matrix = opts.loaded ?? loadMatrixFor(opts);
   const expanded = expandCells(matrix, { xend: opts.xend, libvirt: opts.libvirt, scenario: opts.scenario });
-  if (kind === "recorded" && !opts.backendFor && opts.xend?.length) checkRecordedXends(opts.xend, opts.recordingsDir ?? fromRoot(RECORDINGS_DIR));
+  const fromArgs = Boolean(opts.xend?.length);
+  const recordingsDir = opts.recordingsDir ?? fromRoot(RECORDINGS_DIR);
+  // Every xend version asked for (not only those of this shard) must be one the backend has.
+  const asked = fromArgs ? [...new Set(opts.xend)] : [...new Set(expanded.map((c) => c.xend))];
+  if (!opts.backendFor) checkBackendHas(kind, asked, matrix, fromArgs, opts.env, recordingsDir, opts.backendSettings ?? {});
   const cells = opts.select ? opts.select(expanded) : expanded;
   const goldenDir = opts.goldenDir ?? fromRoot(GOLDEN_DIR);
   const ci = isCI(opts.env);
   const golden: GoldenOptions | undefined = opts.golden ? { dir: goldenDir, update: opts.golden.update, ci, displayRoot: projectRoot() } : undefined;
+  let backendFor = opts.backendFor;
+  if (!backendFor) {
+    const started = await startBackends(kind, [...new Set(cells.map((c) => c.xend))], backendFactory(kind, opts.env, opts.recordingsDir, opts.backendSettings, matrix.scenarios), matrix, fromArgs);
+    backendFor = async (x: string) => {
+      const b = started.get(x);
+      if (!b) throw new HarnessError("internal", `no backend was started for xend ${x}`);
+      return b;
+    };
+  }
   const results = await runCells(cells, {
-    backendFor: opts.backendFor ?? backendFactory(kind, opts.env, opts.recordingsDir, opts.backendSettings, matrix.scenarios),
+    backendFor,
     onProgress: opts.onProgress,
     golden,
   });

@@ -245,7 +245,14 @@ export function checkGolden(r: CellResult, opts: GoldenOptions, raceOutcomes?: (
   }
   if (opts.update) {
     if (opts.ci) throw new HarnessError("input.usage", "--update-golden refuses to write under CI (the CI environment variable is set)");
-    writeAtomic(file, now);
+    // A golden that cannot be written is a failure of the run (exit 2 naming the file), never a pass
+    // with nothing written.
+    try {
+      writeAtomic(file, now);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new HarnessError("input.golden", `cannot write golden ${shown}: ${err.code ? `${err.code} (${err.message.replace(/^[A-Z]+: /, "").replace(/, \w+ '.*'$/, "")})` : String(e)}`, { cause: e });
+    }
     return { status: "written", file: shown, detail: before === null ? "new" : "updated" };
   }
   if (before === null) return { status: "missing", file: shown };

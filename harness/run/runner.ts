@@ -127,8 +127,11 @@ export async function runCells(cells: Cell[], opts: RunOptions): Promise<CellRes
     } catch (e) {
       // A bad argument or setting (e.g. an unusable --url) is the user's input: the run stops, exit 2.
       if (isHarnessError(e, "input")) throw e;
-      const v = verdictForError(e, `backend for xend ${cell.xend}`);
-      run = { ...v, observation: baseObservation(cell) };
+      // A backend that cannot start is a failure of every cell it was to play, never a skip: a run
+      // where nothing could run must not come out green (execute() stops before that; this holds
+      // for every other caller of runCells).
+      const v = verdictForError(e, `backend for xend ${cell.xend} could not start`);
+      run = { verdict: "error", reason: v.reason, observation: baseObservation(cell) };
     }
     if (backend) {
       let sem = perBackend.get(cell.xend);
