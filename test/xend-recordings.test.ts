@@ -255,12 +255,12 @@ describe("the recorded backend", () => {
     const s = await session();
     await s.send(libvirtGet("/xend/node/"), "node");
     const rec = sample();
-    rec.exchanges[0] = { ...rec.exchanges[0], response: { status: 200, reason: "OK", headers: [], body: "(node (xend_config_format 2))\n" } } as Recording["exchanges"][0];
+    rec.exchanges[0] = { ...rec.exchanges[0], response: { status: 200, reason: "OK", headers: [], body: "(node (xend_config_format 4) (host re-recorded))\n" } } as Recording["exchanges"][0];
     const file = writeRecording(dir, rec);
     const later = new Date(Date.now() + 5000);
     fs.utimesSync(file, later, later);
     const s2 = await new RecordedBackend({ dir, xendVersion: "4.1.2" }).open(CELL);
-    expect((await s2.send(libvirtGet("/xend/node/"), "node")).body).toBe("(node (xend_config_format 2))\n");
+    expect((await s2.send(libvirtGet("/xend/node/"), "node")).body).toBe("(node (xend_config_format 4) (host re-recorded))\n");
   });
 });
 

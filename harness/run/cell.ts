@@ -8,7 +8,7 @@ import { HarnessError, isHarnessError } from "../errors.js";
 import { compareVersions, describeClock, readClock, readClockOf, parseLenient, resolveProfile, encodeForm, sameClock, type ClockMeaning, type ClockReading, type Profile } from "../libvirt/index.js";
 import type { Cell, Verdict } from "../matrix/index.js";
 import { findKey, readSxpr } from "../sxp/index.js";
-import { XendClient } from "../xend/index.js";
+import { XendClient, registerSecrets, secretsInXml } from "../xend/index.js";
 import type { Backend, BackendSession, ControlReply, ControlStep, EffectiveClock, HttpRequest, HttpResponse } from "../xend/types.js";
 import { effectiveOffset, intendedOffset, signed } from "./effective.js";
 import type { CheckResult, ClockView, EffectiveObservation, Exchange, Observation, PathValue } from "./types.js";
@@ -230,6 +230,8 @@ export function definesThroughXmFiles(profile: Pick<Profile, "first">, xendConfi
 /** Run one cell against an open backend. Never throws, except HarnessError input.* (bad input: the run stops). */
 export async function runCell(cell: Cell, backend: Backend, opts: { profile?: Profile } = {}): Promise<CellRun> {
   const s = cell.scenario;
+  // The domain's passwords are redacted by value from here on, in every form they take (redact.ts).
+  registerSecrets(secretsInXml(s.xml));
   const xmlIn = inputXml(s.xml, cell.instance.name, cell.instance.uuid);
   const obs = emptyObservation(cell, xmlIn);
   const missing = missingCapability(cell, backend);

@@ -8,6 +8,7 @@ import { HarnessError, isHarnessError } from "../errors.js";
 import type { Profile } from "../libvirt/index.js";
 import type { Cell } from "../matrix/index.js";
 import type { Backend } from "../xend/types.js";
+import { registerSecrets, secretsInXml } from "../xend/index.js";
 import { runCell, verdictForError, withReadBack, type CellRun } from "./cell.js";
 import { checkGolden, type GoldenOptions, type RaceOutcome } from "./golden.js";
 import { raceAlternatives } from "./races.js";
@@ -102,6 +103,8 @@ function raceOutcomes(cell: Cell, run: CellRun, backend: Backend | null): RaceOu
 
 export async function runCells(cells: Cell[], opts: RunOptions): Promise<CellResult[]> {
   if (opts.golden?.update && opts.golden.ci) throw new HarnessError("input.usage", "--update-golden refuses to write under CI (the CI environment variable is set)");
+  // Every password of the domains about to be sent is redacted by value in whatever is written later.
+  for (const xml of new Set(cells.map((c) => c.scenario.xml))) registerSecrets(secretsInXml(xml));
   const overall = new Semaphore(Math.max(1, opts.concurrency ?? 8));
   const backends = new Map<string, Promise<Backend>>();
   const perBackend = new Map<string, Semaphore>();

@@ -17,7 +17,7 @@ export { XendClient, XendRefusal, LIBVIRT_HEADERS, libvirtGet, libvirtPost } fro
 export type { NodeInfo, DomainInfo, DomainOp } from "./client.js";
 export { parseForm, parseFormPairs, unquotePlus, compareForms, compareSxprValues, SXPR_FIELDS } from "./form.js";
 export type { FormPair, MatchResult } from "./form.js";
-export { redact, redactForm, redactBody, redactRequest, redactResponse, redactControlReply, redactDeep, isSecretKey, REDACTED } from "./redact.js";
+export { redact, redactForm, redactBody, redactRequest, redactResponse, redactControlReply, redactDeep, isSecretKey, REDACTED, registerSecrets, forgetSecrets, secretsInXml, pyReprBody, MIN_KNOWN_SECRET } from "./redact.js";
 export {
   RECORDING_FORMAT,
   splitCellId,

@@ -1,15 +1,29 @@
 /**
- * Secrets never reach a recording: the values of `vncpasswd`, `passwd` and `password` keys are
- * replaced by `REDACTED` wherever they appear: SXPR elements `(vncpasswd secret)` (bare or quoted),
- * XML attributes `passwd='secret'` and elements `<password>secret</password>`, form fields named so,
- * and SXPR/XML inside form-encoded fields (such a field is decoded, redacted and re-encoded; every
- * other field keeps its bytes).
+ * Secrets never reach a recording, a golden, a report or a log line. Two nets, applied in this order:
+ *
+ * 1. **By value.** The secrets a run uses are known: the `passwd`/`vncpasswd`/`password` values of
+ *    the domain XMLs it sends (registerSecrets, called by the runner for every cell). Every
+ *    occurrence of such a value, and of the forms it takes on the way (XML-escaped, libvirt's URI
+ *    encoding, the pre-0.9.5 raw wire as xend decodes it, Python repr one and two levels deep, JSON),
+ *    is replaced by `REDACTED`, whatever surrounds it. This is what holds for a secret with any
+ *    characters (quotes, `&`, `;`, parentheses, backslashes), where no syntax can tell where it ends.
+ *    Values shorter than MIN_KNOWN_SECRET characters are left to the second net (replacing them
+ *    everywhere would blank ordinary words).
+ * 2. **By key.** The value after a secret key is replaced in every syntax it is written in: SXPR
+ *    `(vncpasswd value)` (bare or quoted, also with backslash-escaped quotes inside a quoted string,
+ *    and with `%20`/`+` separators of a raw-wire body), XML attributes `passwd='value'` and elements
+ *    `<password>value</password>`, Python repr as xend quotes a config in its errors
+ *    (`['vncpasswd', 'value']`, `{'vncpasswd': 'value'}`, nested in another repr as `\'vncpasswd\'`),
+ *    URI-encoded SXPR (`%28vncpasswd%20…%29`), and form fields `vncpasswd=value`. A form-encoded body
+ *    is redacted as raw text first (libvirt before 0.9.5 sends the define unescaped: an `&` or `;` in
+ *    the secret would otherwise split it into fields), then field-wise (a field is decoded, redacted
+ *    and re-encoded; every other field keeps its bytes).
  *
  * Replay applies the same redaction to what it is sent before comparing, so a recording with a
  * redacted password still matches the request that carried the real one.
  */
 import type { ControlReply, HttpRequest, HttpResponse } from "./types.js";
-import { parseFormPairs } from "./form.js";
+import { parseFormPairs, unquotePlus } from "./form.js";
 
 export const REDACTED = "REDACTED";
 
@@ -17,29 +31,200 @@ const KEYS = "vncpasswd|passwd|password";
 const SECRET_KEY = new RegExp(`^(?:${KEYS})$`, "i");
 const MAYBE_SECRET = new RegExp(KEYS, "i");
 
-/** SXPR: `(key value` where value is bare, '...' or "..." (backslash escapes allowed inside). */
-const SXPR_RE = new RegExp(`\\((\\s*)(${KEYS})(\\s+)('(?:[^'\\\\]|\\\\[^])*'|"(?:[^"\\\\]|\\\\[^])*"|[^\\s()'"]+)`, "gi");
-/** XML attribute `key='value'` / `key="value"`. */
-const XML_ATTR_RE = new RegExp(`(\\s)(${KEYS})(\\s*=\\s*)('[^']*'|"[^"]*")`, "gi");
-/** XML element `<key ...>value</key>`. */
-const XML_ELEM_RE = new RegExp(`<(${KEYS})(\\s[^>]*)?>[^<]*</\\1\\s*>`, "gi");
+/** Known secrets shorter than this are redacted by key only. */
+export const MIN_KNOWN_SECRET = 4;
+
+/** Every form of every registered secret, longest first. */
+let knownForms: string[] = [];
+const known = new Set<string>();
+
+const XML_QUOTE_STYLES: [string, string][] = [
+  ["'", '"'],
+  ["&apos;", "&quot;"],
+  ["&#39;", "&#34;"],
+  ["&apos;", '"'],
+  ["'", "&quot;"],
+];
+
+function xmlEscape(s: string, [apos, quot]: [string, string]): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/'/g, apos).replace(/"/g, quot);
+}
+
+/** The body of Python 2's repr of a byte string (UTF-8 bytes), quoted with `q`. */
+export function pyReprBody(s: string, q: "'" | '"'): string {
+  let out = "";
+  for (const b of Buffer.from(s, "utf8")) {
+    const c = String.fromCharCode(b);
+    if (c === "\\") out += "\\\\";
+    else if (c === q) out += "\\" + q;
+    else if (c === "\n") out += "\\n";
+    else if (c === "\r") out += "\\r";
+    else if (c === "\t") out += "\\t";
+    else if (b < 0x20 || b >= 0x7f) out += "\\x" + b.toString(16).padStart(2, "0");
+    else out += c;
+  }
+  return out;
+}
+
+/** The forms a secret takes on its way through libvirt, the wire, xend and the reports. */
+function formsOf(secret: string): string[] {
+  const out = new Set<string>();
+  const bases = new Set([secret, unquotePlus(secret)]);
+  for (const b of bases) {
+    out.add(b);
+    for (const style of XML_QUOTE_STYLES) out.add(xmlEscape(b, style));
+    const uri = uriEncode(b);
+    out.add(uri);
+    out.add(uri.replace(/%[0-9a-f]{2}/g, (m) => m.toUpperCase()));
+    out.add(b.replace(/[ \n&]/g, (c) => "%" + c.charCodeAt(0).toString(16).padStart(2, "0")));
+    out.add(JSON.stringify(b).slice(1, -1));
+    for (const q1 of ["'", '"'] as const) {
+      const once = pyReprBody(b, q1);
+      out.add(once);
+      for (const q2 of ["'", '"'] as const) out.add(pyReprBody(once, q2));
+    }
+  }
+  return [...out].filter((f) => f.length >= MIN_KNOWN_SECRET && f !== REDACTED);
+}
+
+/**
+ * Remember secrets to redact by value from now on (the passwords of the domain XMLs a run sends).
+ * Process-wide: a secret seen once stays redacted in every later output of the process.
+ */
+export function registerSecrets(values: Iterable<string>): void {
+  let changed = false;
+  for (const v of values) {
+    if (v.length < MIN_KNOWN_SECRET || known.has(v)) continue;
+    known.add(v);
+    changed = true;
+  }
+  if (!changed) return;
+  const forms = new Set<string>();
+  for (const v of known) for (const f of formsOf(v)) forms.add(f);
+  knownForms = [...forms].sort((a, b) => b.length - a.length);
+}
+
+/** Forget every registered secret (tests). */
+export function forgetSecrets(): void {
+  known.clear();
+  knownForms = [];
+}
+
+function xmlUnescape(s: string): string {
+  return s.replace(/&(?:#(\d+)|#x([0-9a-fA-F]+)|(amp|lt|gt|apos|quot));/g, (m, dec?: string, hex?: string, name?: string) => {
+    if (dec) return String.fromCodePoint(Number(dec));
+    if (hex) return String.fromCodePoint(parseInt(hex, 16));
+    return { amp: "&", lt: "<", gt: ">", apos: "'", quot: '"' }[name as "amp"] ?? m;
+  });
+}
+
+/** The secret values a domain XML holds (`passwd`/`vncpasswd`/`password` attributes and elements), unescaped. */
+export function secretsInXml(xml: string): string[] {
+  if (!MAYBE_SECRET.test(xml)) return [];
+  const out: string[] = [];
+  for (const m of xml.matchAll(new RegExp(`\\s(?:${KEYS})\\s*=\\s*(?:'([^']*)'|"([^"]*)")`, "gi"))) out.push(xmlUnescape(m[1] ?? m[2] ?? ""));
+  for (const m of xml.matchAll(new RegExp(`<(${KEYS})(?:\\s[^>]*)?>([^<]*)</\\1\\s*>`, "gi"))) out.push(xmlUnescape(m[2]));
+  return out.filter((v) => v !== "");
+}
+
+function scrubKnown(text: string): string {
+  for (const f of knownForms) if (text.includes(f)) text = text.split(f).join(REDACTED);
+  return text;
+}
 
 /** Is this key's value a secret? */
 export function isSecretKey(name: string): boolean {
   return SECRET_KEY.test(name);
 }
 
-/** Redact secrets in SXPR or XML text (anything that is not form-encoded). */
-export function redact(text: string): string {
+/**
+ * Where a quoted value that starts at `i` ends (the index after its closing quote), or the text's
+ * length when it never closes. The value is `bs` backslashes and a quote `q`, as written by a repr
+ * nested `log2(bs+1)` levels deep: its closing quote is the one whose run of backslashes r has
+ * r mod 2(bs+1) = bs (at the top level: an even run, i.e. not escaped). -1 when no quote starts at i.
+ */
+function quotedEnd(text: string, i: number): number {
+  let j = i;
+  while (text[j] === "\\") j++;
+  const bs = j - i;
+  const q = text[j];
+  if (q !== "'" && q !== '"') return -1;
+  const mod = 2 * (bs + 1);
+  for (let k = j + 1; k < text.length; k++) {
+    if (text[k] !== q) continue;
+    let r = 0;
+    while (k - 1 - r > j && text[k - 1 - r] === "\\") r++;
+    if (r % mod === bs) return k + 1;
+  }
+  return text.length;
+}
+
+/** `…key<sep>` then a value: quoted (with escapes, any nesting) or bare up to white space or a parenthesis. */
+function redactAfter(text: string, keyRe: RegExp, bare: RegExp, quoted: (prefix: string, q: string) => string, bareOut: string): string {
+  let out = "";
+  let last = 0;
+  keyRe.lastIndex = 0;
+  for (let m = keyRe.exec(text); m; m = keyRe.exec(text)) {
+    const v = m.index + m[0].length;
+    let i = v;
+    if (/[uUbB]/.test(text[i] ?? "") && /[\\'"]/.test(text[i + 1] ?? "")) i++;
+    const end = quotedEnd(text, i);
+    let stop: number;
+    let repl: string;
+    if (end >= 0) {
+      let j = i;
+      while (text[j] === "\\") j++;
+      const prefix = text.slice(i, j);
+      if (end === j + 2 + prefix.length && text.slice(j + 1, end) === prefix + text[j]) {
+        keyRe.lastIndex = end; // an empty string: nothing to hide
+        continue;
+      }
+      stop = end;
+      repl = text.slice(v, i) + quoted(prefix, text[j]);
+    } else {
+      bare.lastIndex = v;
+      const b = bare.exec(text);
+      if (!b || b.index !== v || b[0] === "") continue;
+      stop = v + b[0].length;
+      repl = bareOut;
+    }
+    out += text.slice(last, v) + repl;
+    last = stop;
+    keyRe.lastIndex = Math.max(stop, keyRe.lastIndex);
+  }
+  return last === 0 ? text : out + text.slice(last);
+}
+
+const SEP = "(?:\\s|%20|%0[aA]|%09|\\+)";
+/** SXPR: `(key value` (also `(key%20value` and `(key+value` in a raw-wire body). */
+const SXPR_KEY = new RegExp(`\\((?:\\s|%20|%0[aA]|%09)*(?:${KEYS})${SEP}+`, "gi");
+const SXPR_BARE = /[^\s()]+/y;
+/** XML attribute `key='value'` / `key="value"` (also with the quotes backslash-escaped inside a repr). */
+const XML_ATTR_KEY = new RegExp(`(?<=[\\s<])(?:${KEYS})\\s*=\\s*(?=\\\\*['"])`, "gi");
+/** XML element `<key ...>value</key>`. */
+const XML_ELEM_RE = new RegExp(`<(${KEYS})(\\s[^>]*)?>[^<]*</\\1\\s*>`, "gi");
+/** Python repr: `'key', value` (list or tuple) or `'key': value` (dict), the key's quotes escaped as deep as they are nested. */
+const PY_KEY = new RegExp(`(\\\\*)(['"])(?:${KEYS})\\1\\2\\s*[,:]\\s*(?=[uUbB]?\\\\*['"])`, "gi");
+/** URI-encoded SXPR: `%28key%20value` up to the next `%29`, `&` or `;`. */
+const URI_SXPR_RE = new RegExp(`(%28(?:${KEYS})(?:%20|%0[aA]|%09|\\+)+)(?!%29)((?:(?!%29)[^&;\\s])+)`, "gi");
+/** A form field `key=value` in running text (not a quoted XML attribute). */
+const FORM_FIELD_RE = new RegExp(`(^|[&;?\\s])(${KEYS})=(?![\\\\'"]|${REDACTED}(?:[&;\\s]|$))([^&;\\s]+)`, "gi");
+
+function redactKeys(text: string): string {
   if (!MAYBE_SECRET.test(text)) return text;
-  return text
-    .replace(SXPR_RE, (m, sp1: string, key: string, sp2: string, value: string) =>
-      value === "''" || value === '""' ? m : `(${sp1}${key}${sp2}${REDACTED}`,
-    )
-    .replace(XML_ATTR_RE, (m, sp: string, key: string, eq: string, quoted: string) =>
-      quoted.length === 2 ? m : `${sp}${key}${eq}${quoted[0]}${REDACTED}${quoted[0]}`,
-    )
-    .replace(XML_ELEM_RE, (m, key: string, attrs: string | undefined) => `<${key}${attrs ?? ""}>${REDACTED}</${key}>`);
+  let t = redactAfter(text, SXPR_KEY, SXPR_BARE, () => REDACTED, REDACTED);
+  t = redactAfter(t, XML_ATTR_KEY, /(?!)/y, (prefix, q) => `${prefix}${q}${REDACTED}${prefix}${q}`, REDACTED);
+  t = t.replace(XML_ELEM_RE, (_m, key: string, attrs: string | undefined) => `<${key}${attrs ?? ""}>${REDACTED}</${key}>`);
+  t = redactAfter(t, PY_KEY, /(?!)/y, (prefix, q) => `${prefix}${q}${REDACTED}${prefix}${q}`, REDACTED);
+  t = t.replace(URI_SXPR_RE, (_m, head: string) => `${head}${REDACTED}`);
+  t = t.replace(FORM_FIELD_RE, (_m, lead: string, key: string) => `${lead}${key}=${REDACTED}`);
+  return t;
+}
+
+/** Redact secrets in SXPR, XML, Python repr or any other text (anything that is not form-encoded). */
+export function redact(text: string): string {
+  if (knownForms.length) text = scrubKnown(text);
+  return redactKeys(text);
 }
 
 /** libvirt's URI encoding (every byte but ASCII letters and digits as %xx). */
@@ -56,7 +241,10 @@ function uriEncode(s: string): string {
  * Redact a form-encoded body: a field named like a secret gets the value REDACTED; a field whose
  * decoded value holds a secret is redacted and re-encoded; all other bytes stay as they were.
  */
-export function redactForm(body: string): string {
+export function redactForm(body0: string): string {
+  // Values first, then the raw text (a raw-wire define keeps its SXPR readable: its secret may hold
+  // the & or ; that splits fields), then field by field.
+  const body = redactKeys(knownForms.length ? scrubKnown(body0) : body0);
   if (!MAYBE_SECRET.test(body) && !body.includes("%")) return body;
   const pairs = parseFormPairs(body, "utf8");
   if (!pairs.some((p) => MAYBE_SECRET.test(p.name) || MAYBE_SECRET.test(p.value))) return body;
