@@ -7,6 +7,7 @@ import { DEFAULT_MATRIX, type Cell } from "../matrix/index.js";
 import { makeReport, render, REPORTER_NAMES, summaryLine } from "../report/index.js";
 import { asExpected, execute, progressReporter, wholeNumber, type Progress } from "../run/index.js";
 import { writeFileAtomic } from "../fsutil.js";
+import { redact } from "../xend/index.js";
 import { parseCommandArgs } from "./args.js";
 import { addShardToJson, parseShard, shardInfo, sliceCells } from "../shard/index.js";
 
@@ -74,7 +75,8 @@ export function stderrProgress(io: CliIO, backend: string): { onProgress: (p: Pr
   return progressReporter({
     isTTY: tty,
     backend,
-    write: (s) => (tty ? process.stderr.write(s) : io.err(s.replace(/\n$/, ""))),
+    // On a terminal the line is rewritten in place, bypassing io.err: redacted here as io.err is.
+    write: (s) => (tty ? process.stderr.write(redact(s)) : io.err(s.replace(/\n$/, ""))),
   });
 }
 

@@ -198,7 +198,6 @@ function redactAfter(text: string, keyRe: RegExp, bare: RegExp, quoted: (prefix:
 const SEP = "(?:\\s|%20|%0[aA]|%09|\\+)";
 /** SXPR: `(key value` (also `(key%20value` and `(key+value` in a raw-wire body). */
 const SXPR_KEY = new RegExp(`\\((?:\\s|%20|%0[aA]|%09)*(?:${KEYS})${SEP}+`, "gi");
-const SXPR_BARE = /[^\s()]+/y;
 /** XML attribute `key='value'` / `key="value"` (also with the quotes backslash-escaped inside a repr). */
 const XML_ATTR_KEY = new RegExp(`(?<=[\\s<])(?:${KEYS})\\s*=\\s*(?=\\\\*['"])`, "gi");
 /** XML element `<key ...>value</key>`. */
@@ -210,9 +209,46 @@ const URI_SXPR_RE = new RegExp(`(%28(?:${KEYS})(?:%20|%0[aA]|%09|\\+)+)(?!%29)((
 /** A form field `key=value` in running text (not a quoted XML attribute). */
 const FORM_FIELD_RE = new RegExp(`(^|[&;?\\s])(${KEYS})=(?![\\\\'"]|${REDACTED}(?:[&;\\s]|$))([^&;\\s]+)`, "gi");
 
+/**
+ * SXPR: everything inside `(key …)` after the key, up to the element's closing parenthesis (quoted
+ * strings skipped whole, nested lists counted). libvirt writes a password unescaped between single
+ * quotes, so one with a quote in it reaches xend as several atoms: all of them are the secret. An
+ * element that never closes is redacted to the end of the text. `(key '')` is left as it is.
+ */
+function redactSxprElements(text: string): string {
+  let out = "";
+  let last = 0;
+  SXPR_KEY.lastIndex = 0;
+  for (let m = SXPR_KEY.exec(text); m; m = SXPR_KEY.exec(text)) {
+    const v = m.index + m[0].length;
+    let k = v;
+    let depth = 0;
+    while (k < text.length) {
+      const c = text[k];
+      if (c === "'" || c === '"' || (c === "\\" && /^\\+['"]/.test(text.slice(k, k + 8)))) {
+        const end = quotedEnd(text, k);
+        k = end < 0 ? k + 1 : end;
+      } else if (c === "(") {
+        depth++;
+        k++;
+      } else if (c === ")") {
+        if (depth === 0) break;
+        depth--;
+        k++;
+      } else k++;
+    }
+    const value = text.slice(v, k).trim();
+    if (value === "" || value === "''" || value === '""') continue;
+    out += text.slice(last, v) + REDACTED;
+    last = k;
+    SXPR_KEY.lastIndex = Math.max(k, SXPR_KEY.lastIndex);
+  }
+  return last === 0 ? text : out + text.slice(last);
+}
+
 function redactKeys(text: string): string {
   if (!MAYBE_SECRET.test(text)) return text;
-  let t = redactAfter(text, SXPR_KEY, SXPR_BARE, () => REDACTED, REDACTED);
+  let t = redactSxprElements(text);
   t = redactAfter(t, XML_ATTR_KEY, /(?!)/y, (prefix, q) => `${prefix}${q}${REDACTED}${prefix}${q}`, REDACTED);
   t = t.replace(XML_ELEM_RE, (_m, key: string, attrs: string | undefined) => `<${key}${attrs ?? ""}>${REDACTED}</${key}>`);
   t = redactAfter(t, PY_KEY, /(?!)/y, (prefix, q) => `${prefix}${q}${REDACTED}${prefix}${q}`, REDACTED);

@@ -49,6 +49,8 @@ export interface FaultRule {
   fault: FaultKind;
   /** xend-err: the message inside `(xend.err '…')`. */
   message?: string;
+  /** xend-err: the whole reply body instead (e.g. a message quoted the way real xend's sxp.show does). */
+  body?: string;
   method?: "GET" | "POST";
   /** Matches when the path (with query) includes this text. */
   pathIncludes?: string;
@@ -307,7 +309,7 @@ export async function startFaultXend(opts: FaultXendOptions = {}): Promise<Fault
         sock.end(reply(500, "Internal Server Error", ""));
         return;
       case "xend-err":
-        sock.end(xendErr(rule.message ?? "Error creating domain: injected failure"));
+        sock.end(rule.body !== undefined ? reply(500, "Internal Server Error", rule.body) : xendErr(rule.message ?? "Error creating domain: injected failure"));
         return;
       case "hold":
         held.push({ log, go: () => sock.end(answer(method, path, body, log)) });
