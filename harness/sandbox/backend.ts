@@ -156,6 +156,7 @@ export class SandboxBackend implements Backend {
       "fakes (xend-compat): xen.lowlevel.xc (hypervisor), xen.lowlevel.xs (xenstore), recorder modules acm/flask/scf/process/checkpoint/netlink/ptsname; balloon stat stub; createDeviceModel recorder (no qemu-dm runs); no host PCI devices",
       `generated modules: ${r.generatedModules.length ? r.generatedModules.join(", ") : "none needed"}`,
       `placeholder files (${ph.mode}${ph.mode === "namespace" ? ", overlays on " + (ph.overlays.join(" ") || "nothing yet") + " in a private mount namespace" : ""}): ${ph.provided.length ? ph.provided.join(" ") : "none"}`,
+      ...(r.privateMounts?.length ? [`private to the sandbox (tmpfs in its mount namespace): ${r.privateMounts.join(" ")}; temporary files in its state directory`] : []),
       ...(ph.refused.length ? [`placeholder paths not provided: ${ph.refused.map((x) => `${x.path} (${x.reason})`).join("; ")}`] : []),
       ...(this.init.placeholderNote ? [this.init.placeholderNote] : []),
     ];

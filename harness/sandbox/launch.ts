@@ -26,6 +26,8 @@ export interface ReadyInfo {
   placeholders: PlaceholderInfo;
   generatedModules: string[];
   stateDir: string;
+  /** What sandbox_main.py mounted private for xend before it started (/run, /tmp; empty outside a private mount namespace). */
+  privateMounts?: string[];
   pid: number;
 }
 

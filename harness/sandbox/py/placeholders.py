@@ -28,6 +28,10 @@ import sandbox_state
 OVERLAY_TOPS = ('/usr', '/boot', '/opt', '/var', '/etc', '/srv', '/lib', '/lib64', '/lib32', '/xen', '/root',
                 '/home', '/mnt', '/media')
 
+# Top directories xend writes into (logs, lock and state files under /var; /etc/xen), overlaid as
+# soon as the sandbox starts in a private mount namespace, whether or not a placeholder is needed.
+WRITTEN_TOPS = ('/var', '/etc')
+
 # What xend itself falls back to when a config names no loader / device model
 # (3.x: auxbin under /usr/lib64/xen/bin; 4.1: xen.util.path LIBEXEC and firmware dir),
 # plus the x86_64 paths libvirt's own test configs use.
@@ -141,6 +145,17 @@ class Placeholders(object):
             if not self._overlay(top):
                 return self._refuse(path, 'could not mount an overlay on %s' % top)
         return self._create(path, real)
+
+    def overlay_top(self, top):
+        """Overlay `top` now (namespace mode only; not a link, not holding the state dir). True if overlaid."""
+        with self.lock:
+            if self.mode != 'namespace' or top in self.overlays:
+                return top in self.overlays
+            if os.path.islink(top) or not os.path.isdir(top):
+                return False
+            if self.state_dir == top or self.state_dir.startswith(top + '/'):
+                return False
+            return self._overlay(top)
 
     def _overlay(self, top):
         if private_mount_namespace() is not None:

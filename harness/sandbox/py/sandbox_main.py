@@ -117,6 +117,21 @@ def main(argv):
         path = os.path.join(a.state_dir, d)
         if not os.path.isdir(path):
             os.makedirs(path)
+
+    # The sandbox owns nothing of the host: /run (/var/run), /tmp private before any mount or
+    # import of xend; temporary files in the state directory in every mode (private_fs.py).
+    import private_fs
+    private_mounts = []
+    if a.placeholders == 'namespace':
+        private_mounts = private_fs.make_private(a.state_dir)
+    elif a.placeholders == 'none' and os.geteuid() == 0:
+        emit('XEND-COMPAT-FAILED', {'error': "as root without a private mount namespace xend would write the "
+                                    "host's /run, /var/run and /tmp (boot loader and qemu fifos, device model "
+                                    "sentinels): start the sandbox through `unshare --mount --propagation private` "
+                                    "(util-linux's unshare; the harness does when it finds it), or as a user "
+                                    "who cannot write them"})
+        return 1
+    private_fs.private_tmpdir(a.state_dir)
     family = a.family or family_of(tree)
     if not re.match(r'^\d+\.\d+$', family):
         emit('XEND-COMPAT-FAILED', {'error': "bad --family '%s': expected the Xen series as M.m" % family})
@@ -146,6 +161,9 @@ def main(argv):
     import placeholders as ph_mod
 
     ph = ph_mod.Placeholders(a.placeholders, a.state_dir)
+    # Every tree xend writes into is overlaid from the start (writes land in the sandbox's tmpfs).
+    for top in ph_mod.WRITTEN_TOPS:
+        ph.overlay_top(top)
     for path in list(ph_mod.DEFAULT_PATHS) + a.placeholder:
         ph.provide(path)
 
@@ -286,6 +304,7 @@ def main(argv):
             'placeholders': ph.describe(),
             'generatedModules': list(gen.made),
             'stateDir': a.state_dir,
+            'privateMounts': private_mounts,
             'pid': os.getpid(),
         }
     ctl = control.Controller({'tz': tz, 'domains_path': os.path.join(a.state_dir, 'domains'),
