@@ -23,7 +23,7 @@ options:
   --matrix F         matrix file (default ${DEFAULT_MATRIX} of the package)
   --backend B        recorded (default: replay fixtures/recordings), sandbox, container, live
                      sandbox/container take the Xen tree from XEND_COMPAT_XEN_SRC_<V> (e.g. _4_1_2),
-                     live the xend from XEND_COMPAT_LIVE_URL; container without a tree replays
+                     live the xend from XEND_COMPAT_LIVE_URL; without a tree, container replays
                      the recordings in a container (a replay server, no real xend; counted as
                      "replayed (in a container)"). A xend version the backend does not have (no
                      recordings, no tree, no live xend named, a live xend of another version) is
