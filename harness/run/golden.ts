@@ -250,6 +250,7 @@ export function checkGolden(r: CellResult, opts: GoldenOptions, raceOutcomes?: (
     try {
       writeAtomic(file, now);
     } catch (e) {
+      if (e instanceof HarnessError) throw e; // the one writer's own error already names the path (exit 2)
       const err = e as NodeJS.ErrnoException;
       throw new HarnessError("input.golden", `cannot write golden ${shown}: ${err.code ? `${err.code} (${err.message.replace(/^[A-Z]+: /, "").replace(/, \w+ '.*'$/, "")})` : String(e)}`, { cause: e });
     }
