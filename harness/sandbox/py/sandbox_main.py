@@ -118,6 +118,16 @@ def main(argv):
         if not os.path.isdir(path):
             os.makedirs(path)
 
+    family = a.family or family_of(tree)
+    if not re.match(r'^\d+\.\d+$', family):
+        emit('XEND-COMPAT-FAILED', {'error': "bad --family '%s': expected the Xen series as M.m" % family})
+        return 1
+    import tree_needs
+    needs = tree_needs.scan(tree)
+    if needs['missing']:
+        emit('XEND-COMPAT-FAILED', {'error': 'the sandbox cannot run the xend of %s: %s'
+                                    % (tree, '; '.join(needs['missing']))})
+        return 1
     # The sandbox owns nothing of the host: /run (/var/run), /tmp private before any mount or
     # import of xend; temporary files in the state directory in every mode (private_fs.py).
     import private_fs
@@ -132,16 +142,6 @@ def main(argv):
                                     "who cannot write them"})
         return 1
     private_fs.private_tmpdir(a.state_dir)
-    family = a.family or family_of(tree)
-    if not re.match(r'^\d+\.\d+$', family):
-        emit('XEND-COMPAT-FAILED', {'error': "bad --family '%s': expected the Xen series as M.m" % family})
-        return 1
-    import tree_needs
-    needs = tree_needs.scan(tree)
-    if needs['missing']:
-        emit('XEND-COMPAT-FAILED', {'error': 'the sandbox cannot run the xend of %s: %s'
-                                    % (tree, '; '.join(needs['missing']))})
-        return 1
     tz = os.environ.get('TZ', '')
     time.tzset()
 
