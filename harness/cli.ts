@@ -8,22 +8,11 @@ import { HarnessError } from "./errors.js";
 import { redact } from "./xend/redact.js";
 import { oneLine, quietOnClosedPipe, safeText } from "./terminal.js";
 
-export interface Command {
-  name: string;
-  /** One line for the command list. */
-  summary: string;
-  /** Full `--help` text. */
-  help: string;
-  run(argv: string[], io: CliIO): Promise<number>;
-}
+import type { Command, CliIO } from "./cli/types.js";
+import { VERSION } from "./version.js";
 
-export interface CliIO {
-  out: (s: string) => void;
-  err: (s: string) => void;
-  isTTY: boolean;
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-}
+export type { Command, CliIO };
+export { VERSION };
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
   run: { summary: "run the matrix: every cell's round trip, verdict and outcome", load: () => import("./cli/run.js") },
@@ -36,8 +25,6 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   merge: { summary: "join the JSON results of sharded runs into one report", load: () => import("./cli/merge.js") },
   doctor: { summary: "what this machine can run (engine, Python 2.7, Xen trees)", load: () => import("./cli/doctor.js") },
 };
-
-export const VERSION = "0.1.0";
 
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));

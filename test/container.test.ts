@@ -313,7 +313,7 @@ describe("replay server (recordings of a real xend)", () => {
     expect(line).toContain(` 0 in a container, ${played} replayed (in a container), 0 replayed,`);
     expect(summaryLine(inProcess)).not.toContain("(in a container)");
     // The JSON report keeps it, and so does a merge of shards (which rebuilds cells from the JSON).
-    const jsonText = render("json", makeReport({ name: "m", file: DEFAULT_MATRIX }, "container", viaServer));
+    const jsonText = await render("json", makeReport({ name: "m", file: DEFAULT_MATRIX }, "container", viaServer));
     const merged = mergeShards([
       readShardReport("shard.json", addShardToJson(jsonText, shardInfo(parseShard("1/1"), viaServer.map((r) => r.id), fromRoot(DEFAULT_MATRIX)))),
     ]);

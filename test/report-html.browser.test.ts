@@ -21,7 +21,8 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main, type CliIO } from "../harness/cli.js";
 import { DEFAULT_MATRIX, expandCells, fromRoot, loadMatrix, projectRoot, RECORDINGS_DIR } from "../harness/matrix/index.js";
-import { makeReport, renderHtml, storyText, type RunReport, type ScenarioInfo } from "../harness/report/index.js";
+import { makeReport, type RunReport } from "../harness/report/index.js";
+import { renderHtml, storyText, type ScenarioInfo } from "../harness/report/html.js";
 import { runCells, type CellResult } from "../harness/run/index.js";
 import { redactDeep } from "../harness/xend/redact.js";
 import { FakeXend, HOSTILE } from "./report-html.fake-xend.js";

@@ -12,7 +12,8 @@ import { describe, expect, it } from "vitest";
 import { renderExplain } from "../harness/report/index.js";
 import { main } from "../harness/cli.js";
 import { DEFAULT_MATRIX, expandCells, fromRoot, loadMatrix, projectRoot } from "../harness/matrix/index.js";
-import { htmlEscape, makeReport, render, renderHtml } from "../harness/report/index.js";
+import { makeReport, render } from "../harness/report/index.js";
+import { esc as htmlEscape, renderHtml } from "../harness/report/html.js";
 import { runCells } from "../harness/run/index.js";
 import { FakeXend, HOSTILE } from "./report-html.fake-xend.js";
 
@@ -96,7 +97,7 @@ describe("HTML reporter", () => {
     expect(html).toMatch(/^<!DOCTYPE html>/);
     expect(html).toContain('data-libvirt="0.9.11" data-xend="4.1.2"');
     expect(out.join("\n")).toContain("report written to");
-    expect(render("html", makeReport({ name: "x", file: "x" }, "recorded", []))).toContain("This report holds no cells.");
+    expect(await render("html", makeReport({ name: "x", file: "x" }, "recorded", []))).toContain("This report holds no cells.");
     const { readdirSync } = await import("node:fs");
     expect(readdirSync(dir)).toEqual(["page.html"]);
   });

@@ -2,7 +2,7 @@
 import { oneLine } from "../terminal.js";
 import { readTextFile } from "../fsutil.js";
 import { resolve } from "node:path";
-import type { Command } from "../cli.js";
+import type { Command } from "./types.js";
 import { HarnessError, isHarnessError } from "../errors.js";
 import { resolveProfile } from "../libvirt/index.js";
 import { readSxpr } from "../sxp/index.js";

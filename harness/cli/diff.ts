@@ -1,12 +1,12 @@
 /** `xend-compat diff --from A --to B`: patch impact, only the cells whose verdict or observation differs. */
 import { safeText } from "../terminal.js";
-import type { Command, CliIO } from "../cli.js";
+import type { Command, CliIO } from "./types.js";
 import { changesBetween, has, resolveProfile } from "../libvirt/index.js";
 import { HarnessError } from "../errors.js";
 import { wrap } from "../report/index.js";
 import { execute, signed, supportAnswers, type CellResult } from "../run/index.js";
 import { parseCommandArgs } from "./args.js";
-import { listArg, stderrProgress } from "./run.js";
+import { listArg, stderrProgress } from "./common.js";
 import { summaryLine } from "../report/index.js";
 
 const HELP = `usage: xend-compat diff --from V --to V [--xend V] [--scenario GLOB]

@@ -13,7 +13,7 @@ import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { spawnSync } from "node:child_process";
-import type { Command, CliIO } from "../cli.js";
+import type { Command, CliIO } from "./types.js";
 import { parseCommandArgs } from "./args.js";
 import { XEND_SERIES, xenSrcEnvName } from "../xend/index.js";
 

@@ -1,6 +1,6 @@
 /** `xend-compat explain CELL-ID`: the whole story of one cell. */
 import { redactDeep } from "../xend/index.js";
-import type { Command, CliIO } from "../cli.js";
+import type { Command, CliIO } from "./types.js";
 import { HarnessError } from "../errors.js";
 import { safeText } from "../terminal.js";
 import { resolveProfile } from "../libvirt/index.js";

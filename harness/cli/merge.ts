@@ -1,6 +1,6 @@
 /** `xend-compat merge F1.json F2.json ...`: join the JSON reports of sharded runs into one report. */
 import * as path from "node:path";
-import type { Command, CliIO } from "../cli.js";
+import type { Command, CliIO } from "./types.js";
 import { HarnessError } from "../errors.js";
 import { oneLine } from "../terminal.js";
 import { readTextFile, writeFileAtomic } from "../fsutil.js";
@@ -8,7 +8,7 @@ import { render, REPORTER_NAMES, summaryLine } from "../report/index.js";
 import { asExpected } from "../run/index.js";
 import { mergeShards, readShardReport } from "../shard/index.js";
 import { parseCommandArgs } from "./args.js";
-import { useColor } from "./run.js";
+import { useColor } from "./common.js";
 
 const HELP = `usage: xend-compat merge F1.json F2.json ... [--reporter table|json|junit|markdown|html] [--out F]
 
@@ -42,7 +42,7 @@ export const command: Command = {
     const merged = mergeShards(shards);
     const results = merged.report.results;
     io.err(`merged ${merged.shards.length} shard(s): ${merged.shards.join(", ")}`);
-    const text = render(reporter, merged.report, { width: 80, color: reporter === "table" && !values.out && useColor(io) });
+    const text = await render(reporter, merged.report, { width: 80, color: reporter === "table" && !values.out && useColor(io) });
     if (values.out) {
       try {
         writeFileAtomic(path.resolve(io.cwd, values.out), text);

@@ -6,8 +6,8 @@
  */
 import { oneLine } from "../terminal.js";
 import * as path from "node:path";
-import type { Command, CliIO } from "../cli.js";
-import { VERSION } from "../cli.js";
+import type { Command, CliIO } from "./types.js";
+import { VERSION } from "../version.js";
 import { HarnessError } from "../errors.js";
 import { parseCommandArgs } from "./args.js";
 import { loadMatrix, expandCells, fromRoot, DEFAULT_MATRIX, RECORDINGS_DIR } from "../matrix/index.js";

@@ -1,11 +1,12 @@
 /** `xend-compat run`: run the matrix, compare goldens, report; exit 0 all as expected, 1 not, 2 bad input. */
 import * as path from "node:path";
-import type { Command, CliIO } from "../cli.js";
+import type { Command, CliIO } from "./types.js";
+import { listArg, stderrProgress, useColor } from "./common.js";
 import { HarnessError } from "../errors.js";
 import { oneLine } from "../terminal.js";
 import { DEFAULT_MATRIX, type Cell } from "../matrix/index.js";
 import { makeReport, render, REPORTER_NAMES, summaryLine } from "../report/index.js";
-import { asExpected, execute, progressReporter, wholeNumber, type Progress } from "../run/index.js";
+import { asExpected, execute, wholeNumber } from "../run/index.js";
 import { writeFileAtomic } from "../fsutil.js";
 import { redact } from "../xend/index.js";
 import { parseCommandArgs } from "./args.js";
@@ -60,26 +61,6 @@ NO_COLOR disables colour; colour is only used on a terminal.
 
 exit codes: 0 every cell as expected, 1 some cell not as expected, 2 bad input or usage`;
 
-export function listArg(v: string | string[] | undefined): string[] | undefined {
-  if (v === undefined) return undefined;
-  const arr = (Array.isArray(v) ? v : [v]).flatMap((x) => x.split(",")).map((x) => x.trim()).filter(Boolean);
-  return arr.length ? arr : undefined;
-}
-
-export function useColor(io: CliIO): boolean {
-  return io.isTTY && io.env.NO_COLOR === undefined && io.env.TERM !== "dumb";
-}
-
-export function stderrProgress(io: CliIO, backend: string): { onProgress: (p: Progress) => void; finish: () => void } {
-  const tty = io.isTTY && Boolean(process.stderr.isTTY);
-  return progressReporter({
-    isTTY: tty,
-    backend,
-    // On a terminal the line is rewritten in place, bypassing io.err: redacted here as io.err is.
-    write: (s) => (tty ? process.stderr.write(redact(s)) : io.err(s.replace(/\n$/, ""))),
-  });
-}
-
 export const command: Command = {
   name: "run",
   summary: "run the matrix: every cell's round trip, verdict and outcome",
@@ -131,7 +112,7 @@ export const command: Command = {
     });
     progress.finish();
     const report = makeReport({ name: ex.matrix.name, file: path.relative(io.cwd, ex.matrix.file) || ex.matrix.file }, ex.backend, ex.results, ex.obsoleteGoldens);
-    let text = render(reporter, report, { width: 80, color: reporter === "table" && !values.out && useColor(io) });
+    let text = await render(reporter, report, { width: 80, color: reporter === "table" && !values.out && useColor(io) });
     if (shard) {
       io.err(`shard ${shard.index}/${shard.count}: ${ex.cells.length} of the ${selection.length} selected cells`);
       if (reporter === "json") text = addShardToJson(text, shardInfo(shard, selection, ex.matrix.file));

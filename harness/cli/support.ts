@@ -1,10 +1,10 @@
 /** `xend-compat support`: which xend versions each libvirt version supports, scenario by scenario, and why not. */
 import { safeDeep } from "../terminal.js";
-import type { Command, CliIO } from "../cli.js";
+import type { Command, CliIO } from "./types.js";
 import { wrap } from "../report/index.js";
 import { execute, groupedAnswers, groupSupport, supportAnswers, type SupportAnswer } from "../run/index.js";
 import { parseCommandArgs } from "./args.js";
-import { listArg, stderrProgress } from "./run.js";
+import { listArg, stderrProgress } from "./common.js";
 import pc from "picocolors";
 import { summaryLine } from "../report/index.js";
 import { existsSync } from "node:fs";

@@ -20,7 +20,7 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { renderExplain } from "./story.js";
-import { VERSION } from "../cli.js";
+import { VERSION } from "../version.js";
 import { fromRoot, loadMatrix, type Matrix } from "../matrix/index.js";
 import type { CellResult, SupportAnswer, SupportStatus } from "../run/index.js";
 import { VERDICTS } from "../matrix/index.js";

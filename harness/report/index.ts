@@ -1,10 +1,9 @@
-/** Reporters: terminal table, JSON, JUnit XML, Markdown; the README's generated blocks. */
+/** Reporters: terminal table, JSON, JUnit XML, Markdown, HTML (loaded on demand); the README's generated blocks. */
 import { HarnessError } from "../errors.js";
 import { safeDeep } from "../terminal.js";
 import { redactDeep } from "../xend/index.js";
 import { renderJson } from "./json.js";
 import { renderJunit } from "./junit.js";
-import { renderHtml } from "./html.js";
 import { renderMarkdown } from "./markdown.js";
 import type { RunReport } from "./model.js";
 import { renderTable, type TableOptions } from "./table.js";
@@ -14,7 +13,7 @@ export type { RunReport, RunCounts } from "./model.js";
 export { renderTable, wrap, cellLines } from "./table.js";
 export type { TableOptions } from "./table.js";
 export { renderJson } from "./json.js";
-export { renderHtml, esc as htmlEscape, scenariosFromMatrix, storyText, STATUS_TEXT } from "./html.js";
+// The HTML reporter (./html.ts) is loaded only when asked for: a table or JSON run never reads it.
 export type { HtmlOptions, ScenarioInfo } from "./html.js";
 export { renderJunit, xmlEscape } from "./junit.js";
 export { renderMarkdown, renderSupportMarkdown } from "./markdown.js";
@@ -24,7 +23,7 @@ export type { Finding } from "./readme.js";
 export type ReporterName = "table" | "json" | "junit" | "markdown" | "html";
 export const REPORTER_NAMES: readonly ReporterName[] = ["table", "json", "junit", "markdown", "html"];
 
-export type Renderer = (report: RunReport, opts: TableOptions) => string;
+export type Renderer = (report: RunReport, opts: TableOptions) => string | Promise<string>;
 
 /** The reporter registry; another module may add `html` with registerReporter. */
 const REPORTERS = new Map<ReporterName, Renderer>([
@@ -32,14 +31,14 @@ const REPORTERS = new Map<ReporterName, Renderer>([
   ["json", (r) => renderJson(r)],
   ["junit", (r) => renderJunit(r)],
   ["markdown", (r) => renderMarkdown(r)],
-  ["html", (r) => renderHtml(r)],
+  ["html", async (r) => (await import("./html.js")).renderHtml(r)],
 ]);
 
 export function registerReporter(name: ReporterName, render: Renderer): void {
   REPORTERS.set(name, render);
 }
 
-export function render(name: string, report: RunReport, opts: TableOptions = {}): string {
+export async function render(name: string, report: RunReport, opts: TableOptions = {}): Promise<string> {
   const r = REPORTERS.get(name as ReporterName);
   if (!r) {
     if ((REPORTER_NAMES as readonly string[]).includes(name)) throw new HarnessError("input.usage", `--reporter ${name}: not yet available in this version`);

@@ -2,7 +2,7 @@
  * The JSON report (a contract, see DESIGN.md "Command line"): one object with `cells[]` and
  * `support[]`. Field names are stable; new fields may be added.
  */
-import { VERSION } from "../cli.js";
+import { VERSION } from "../version.js";
 import { countRun, type RunReport } from "./model.js";
 
 export function renderJson(report: RunReport): string {

@@ -227,16 +227,45 @@ export function definesThroughXmFiles(profile: Pick<Profile, "first">, xendConfi
   return xendConfigFormat < 3 && compareVersions(profile.first, "1.3.1") < 0;
 }
 
-/** Run one cell against an open backend. Never throws, except HarnessError input.* (bad input: the run stops). */
+/** What one cell's run carries from step to step. */
+interface CellState {
+  readonly cell: Cell;
+  readonly backend: Backend;
+  readonly profile: Profile;
+  readonly session: LoggedSession;
+  readonly client: XendClient;
+  readonly obs: Observation;
+  /** The domain's name on xend (the cell's instance). */
+  readonly name: string;
+  /** What xend's node says (GET /xend/node/), once asked. */
+  xendConfigFormat: number;
+  /** The SXPR libvirt formats, once formatted. */
+  sxpr: string;
+  /** Whether xend holds the domain: "unknown" after a define whose answer was not a refusal. */
+  defined: "no" | "yes" | "unknown";
+  running: boolean;
+  /** What the cell was doing (for the reason of a verdict decided by a fault). */
+  during: string;
+  verdict: Verdict | null;
+  reason: string;
+  /** setTimeOffset calls seen: at the define baseline, and at the last effective-clock question. */
+  baselineCalls: number | null;
+  lastCalls: number | null;
+  /** The sum of the guest's RTC changes so far. */
+  rtcDeltas: number;
+}
+
+/**
+ * Run one cell against an open backend: a short pipeline of the named steps below. Never throws,
+ * except HarnessError input.* (bad input: the run stops).
+ */
 export async function runCell(cell: Cell, backend: Backend, opts: { profile?: Profile } = {}): Promise<CellRun> {
-  const s = cell.scenario;
   // The domain's passwords are redacted by value from here on, in every form they take (redact.ts).
-  registerSecrets(secretsInXml(s.xml));
-  const xmlIn = inputXml(s.xml, cell.instance.name, cell.instance.uuid);
+  registerSecrets(secretsInXml(cell.scenario.xml));
+  const xmlIn = inputXml(cell.scenario.xml, cell.instance.name, cell.instance.uuid);
   const obs = emptyObservation(cell, xmlIn);
   const missing = missingCapability(cell, backend);
   if (missing) return { verdict: "skipped", reason: missing, observation: obs };
-
   let profile: Profile;
   try {
     profile = opts.profile ?? resolveProfile(cell.libvirt);
@@ -244,193 +273,247 @@ export async function runCell(cell: Cell, backend: Backend, opts: { profile?: Pr
     return { verdict: "error", reason: `profile: ${errText(e)}`, observation: obs };
   }
   // A release that cannot talk to xend at all (1.2.1): libvirt fails loudly at its first request.
-  if (profile.unusable) {
-    return { verdict: "rejected", reason: profile.unusable.reason, observation: obs };
+  if (profile.unusable) return { verdict: "rejected", reason: profile.unusable.reason, observation: obs };
+  const opened = await openSession(cell, backend, obs);
+  if (!(opened instanceof LoggedSession)) return { ...opened, observation: obs };
+  const st = newState(cell, backend, profile, opened, obs);
+  try {
+    await askNode(st);
+    formatDomain(st);
+    for (let i = 0; i < cell.scenario.steps.length; i++) await doStep(st, cell.scenario.steps[i], `${i + 1}-${cell.scenario.steps[i].kind}`);
+  } catch (e) {
+    fail(st, e);
+  } finally {
+    await cleanUp(st);
   }
+  return judge(st);
+}
 
+/** Open the backend's session for the cell, logged; a fault is the cell's verdict (bad input stops the run). */
+async function openSession(cell: Cell, backend: Backend, obs: Observation): Promise<LoggedSession | { verdict: Verdict; reason: string }> {
   let raw: BackendSession;
   try {
-    raw = await backend.open(cell.id);
+    raw = await backend.open(cell.id, cell.instance);
   } catch (e) {
     // Bad input behind the backend (e.g. a corrupt recording file) stops the run: exit 2 naming the file.
     if (isHarnessError(e, "input")) throw e;
-    return { ...verdictForError(e, "opening the backend session"), observation: obs };
+    return verdictForError(e, "opening the backend session");
   }
-  const session = new LoggedSession(raw);
   obs.notes.push(...(raw.notes?.() ?? []));
-  const client = new XendClient(session);
-  const name = cell.instance.name;
-  let defined: "no" | "yes" | "unknown" = "no";
-  let running = false;
-  let during = "GET /xend/node/";
-  let verdict: Verdict | null = null;
-  let reason = "";
-  let lastCalls: number | null = null;
-  const deltasSoFar = { sum: 0 };
+  return new LoggedSession(raw);
+}
 
-  const effectiveAt = async (label: string): Promise<void> => {
-    if (!backend.guestControl) return;
-    let reply: ControlReply;
+function newState(cell: Cell, backend: Backend, profile: Profile, session: LoggedSession, obs: Observation): CellState {
+  return {
+    cell,
+    backend,
+    profile,
+    session,
+    client: new XendClient(session),
+    obs,
+    name: cell.instance.name,
+    xendConfigFormat: 0,
+    sxpr: "",
+    defined: "no",
+    running: false,
+    during: "GET /xend/node/",
+    verdict: null,
+    reason: "",
+    baselineCalls: null,
+    lastCalls: null,
+    rtcDeltas: 0,
+  };
+}
+
+/** GET /xend/node/: which SXPR dialect (xend_config_format) xend speaks, and whether libvirt defines through xend at all. */
+async function askNode(st: CellState): Promise<void> {
+  const node = await st.client.getNode("0-node");
+  st.xendConfigFormat = node.xendConfigFormat;
+  st.obs.xendConfigFormat = node.xendConfigFormat;
+  const p = st.profile;
+  if (st.cell.scenario.steps.some((t) => t.kind === "define") && definesThroughXmFiles(p, node.xendConfigFormat))
+    throw new Stop(
+      "skipped",
+      `${NOT_THROUGH_XEND}: xend reports xend_config_format ${node.xendConfigFormat} (below 3, xend before 3.0.4), so libvirt ${p.first}-${p.last} defines it through its xm-file driver (/etc/xen/<name>) and never posts op=new; the round trip through xend does not exist here`,
+    );
+}
+
+/** libvirt formats the cell's domain XML into SXPR for that dialect. */
+function formatDomain(st: CellState): void {
+  st.during = "formatting the domain XML";
+  const s = st.cell.scenario;
+  let formatted;
+  try {
+    formatted = st.profile.format(st.obs.xmlIn, { xendConfigVersion: st.xendConfigFormat, file: s.domainFile });
+  } catch (e) {
+    if (isHarnessError(e, "libvirt")) st.obs.libvirt.error = e.message;
+    throw e;
+  }
+  st.sxpr = formatted.sxpr;
+  st.obs.sxprSent = formatted.sxpr;
+  st.obs.libvirt.warnings.push(...formatted.warnings);
+}
+
+/** One step of the scenario. */
+async function doStep(st: CellState, step: Cell["scenario"]["steps"][number], label: string): Promise<void> {
+  st.during = `step ${label}`;
+  switch (step.kind) {
+    case "define":
+      return defineStep(st, label);
+    case "start":
+      await st.client.startDomain(st.name, label);
+      st.running = true;
+      return effectiveAt(st, `${label}/effective-clock`);
+    case "guest-set-rtc":
+    case "guest-poweroff":
+      return guestStep(st, step, label);
+    case "read":
+      return readStep(st, label);
+  }
+}
+
+/** POST op=new with libvirt's wire encoding; then the effective-clock baseline when the scenario starts the guest. */
+async function defineStep(st: CellState, label: string): Promise<void> {
+  const body = encodeForm(st.profile.wire, [
+    ["op", "new"],
+    ["config", st.sxpr],
+  ]);
+  st.obs.wireBody = body;
+  st.defined = "unknown";
+  try {
+    await st.client.defineDomain(body, label);
+  } catch (e) {
+    if (isHarnessError(e, "backend.xend")) st.defined = "no";
+    throw e;
+  }
+  st.defined = "yes";
+  if (st.backend.guestControl && st.cell.scenario.steps.some((t) => t.kind === "start")) {
     try {
-      reply = await session.control({ kind: "effective-clock", domain: name }, label);
+      const r = await st.session.control({ kind: "effective-clock", domain: st.name }, `${label}/clock-baseline`);
+      if (r.ok && r.clock) st.baselineCalls = r.clock.setTimeOffsetCalls.length;
     } catch (e) {
-      if (isHarnessError(e, "backend.unavailable")) {
-        obs.notes.push(`${label}: effective clock unknown: ${e.message}`);
-        return;
-      }
-      throw e;
+      if (!isHarnessError(e, "backend.unavailable")) throw e;
     }
-    if (!reply.ok || !reply.clock) {
-      obs.notes.push(`${label}: effective clock unknown: ${reply.detail ?? "no clock in the reply"}`);
+  }
+}
+
+/** The guest sets its RTC or powers off (the backend imitates it). */
+async function guestStep(st: CellState, step: { kind: "guest-set-rtc"; delta: number } | { kind: "guest-poweroff" }, label: string): Promise<void> {
+  const ctl: ControlStep = step.kind === "guest-set-rtc" ? { kind: "guest-set-rtc", domain: st.name, delta: step.delta } : { kind: "guest-poweroff", domain: st.name };
+  const reply = await st.session.control(ctl, label);
+  if (!reply.ok) throw new HarnessError("backend.refused", `the backend could not do ${step.kind}: ${reply.detail ?? "no detail"}`);
+  if (step.kind === "guest-set-rtc") st.rtcDeltas += step.delta;
+  else st.running = false;
+}
+
+/** GET the domain back; where xend put localtime and rtc_timeoffset; libvirt parses it; the clock and command line it shows. */
+async function readStep(st: CellState, label: string): Promise<void> {
+  const obs = st.obs;
+  const dom = await st.client.getDomain(st.name, label);
+  if (!dom) throw new Stop("changed", `xend no longer knows the domain at ${label} (404)`);
+  obs.sxprReturned = dom.raw;
+  obs.localtimePaths = pathValues(dom.sxpr, "localtime");
+  obs.rtcTimeoffsetPaths = pathValues(dom.sxpr, "rtc_timeoffset");
+  st.during = `parsing the read-back (${label})`;
+  let parsed;
+  try {
+    parsed = st.profile.parse(dom.raw, { xendConfigVersion: st.xendConfigFormat, file: `GET /xend/domain/${st.name}` });
+  } catch (e) {
+    if (isHarnessError(e, "libvirt")) obs.libvirt.error = e.message;
+    throw e;
+  }
+  obs.libvirt.warnings.push(...parsed.warnings);
+  obs.xmlOut = parsed.xml;
+  const back = readBack(parsed.xml);
+  obs.clockAfter = back.clock;
+  obs.cmdlineAfter = back.cmdline;
+}
+
+/** Ask the backend which clock the guest really runs at, and note what it means. */
+async function effectiveAt(st: CellState, label: string): Promise<void> {
+  if (!st.backend.guestControl) return;
+  const obs = st.obs;
+  let reply: ControlReply;
+  try {
+    reply = await st.session.control({ kind: "effective-clock", domain: st.name }, label);
+  } catch (e) {
+    if (isHarnessError(e, "backend.unavailable")) {
+      obs.notes.push(`${label}: effective clock unknown: ${e.message}`);
       return;
     }
-    return recordEffective(label, reply.clock);
-  };
-  let baselineCalls: number | null = null;
-  const recordEffective = (label: string, clock: EffectiveClock) => {
-    const prev = lastCalls ?? baselineCalls ?? 0;
-    const newCalls = clock.setTimeOffsetCalls.slice(Math.min(prev, clock.setTimeOffsetCalls.length));
-    lastCalls = clock.setTimeOffsetCalls.length;
-    const eff = effectiveOffset(clock, s.guest, newCalls);
-    // obs.clockBefore is clockView(xmlIn), read once for the cell.
-    const intendedClock: ClockMeaning = { ...obs.clockBefore.meaning };
-    intendedClock.adjustment += deltasSoFar.sum;
-    const entry: EffectiveObservation = {
-      step: label.replace(/\/effective-clock$/, ""),
-      raw: clock,
-      newCalls,
-      utcOffset: eff.utcOffset,
-      rule: eff.rule,
-      intendedOffset: intendedOffset(intendedClock, clock.hostUtcOffset),
-    };
-    obs.effective.push(entry);
-  };
-
-  try {
-    const node = await client.getNode("0-node");
-    obs.xendConfigFormat = node.xendConfigFormat;
-    if (s.steps.some((t) => t.kind === "define") && definesThroughXmFiles(profile, node.xendConfigFormat))
-      throw new Stop(
-        "skipped",
-        `${NOT_THROUGH_XEND}: xend reports xend_config_format ${node.xendConfigFormat} (below 3, xend before 3.0.4), so libvirt ${profile.first}-${profile.last} defines it through its xm-file driver (/etc/xen/<name>) and never posts op=new; the round trip through xend does not exist here`,
-      );
-
-    during = "formatting the domain XML";
-    let formatted;
-    try {
-      formatted = profile.format(xmlIn, { xendConfigVersion: node.xendConfigFormat, file: s.domainFile });
-    } catch (e) {
-      if (isHarnessError(e, "libvirt")) obs.libvirt.error = e.message;
-      throw e;
-    }
-    obs.sxprSent = formatted.sxpr;
-    obs.libvirt.warnings.push(...formatted.warnings);
-
-    for (let i = 0; i < s.steps.length; i++) {
-      const step = s.steps[i];
-      const label = `${i + 1}-${step.kind}`;
-      during = `step ${label}`;
-      switch (step.kind) {
-        case "define": {
-          const body = encodeForm(profile.wire, [
-            ["op", "new"],
-            ["config", formatted.sxpr],
-          ]);
-          obs.wireBody = body;
-          defined = "unknown";
-          try {
-            await client.defineDomain(body, label);
-          } catch (e) {
-            if (isHarnessError(e, "backend.xend")) defined = "no";
-            throw e;
-          }
-          defined = "yes";
-          if (backend.guestControl && s.steps.some((t) => t.kind === "start")) {
-            try {
-              const r = await session.control({ kind: "effective-clock", domain: name }, `${label}/clock-baseline`);
-              if (r.ok && r.clock) baselineCalls = r.clock.setTimeOffsetCalls.length;
-            } catch (e) {
-              if (!isHarnessError(e, "backend.unavailable")) throw e;
-            }
-          }
-          break;
-        }
-        case "start":
-          await client.startDomain(name, label);
-          running = true;
-          await effectiveAt(`${label}/effective-clock`);
-          break;
-        case "guest-set-rtc":
-        case "guest-poweroff": {
-          const ctl: ControlStep = step.kind === "guest-set-rtc" ? { kind: "guest-set-rtc", domain: name, delta: step.delta } : { kind: "guest-poweroff", domain: name };
-          const reply = await session.control(ctl, label);
-          if (!reply.ok) throw new HarnessError("backend.refused", `the backend could not do ${step.kind}: ${reply.detail ?? "no detail"}`);
-          if (step.kind === "guest-set-rtc") deltasSoFar.sum += step.delta;
-          else running = false;
-          break;
-        }
-        case "read": {
-          const dom = await client.getDomain(name, label);
-          if (!dom) throw new Stop("changed", `xend no longer knows the domain at ${label} (404)`);
-          obs.sxprReturned = dom.raw;
-          obs.localtimePaths = pathValues(dom.sxpr, "localtime");
-          obs.rtcTimeoffsetPaths = pathValues(dom.sxpr, "rtc_timeoffset");
-          during = `parsing the read-back (${label})`;
-          let parsed;
-          try {
-            parsed = profile.parse(dom.raw, { xendConfigVersion: node.xendConfigFormat, file: `GET /xend/domain/${name}` });
-          } catch (e) {
-            if (isHarnessError(e, "libvirt")) obs.libvirt.error = e.message;
-            throw e;
-          }
-          obs.libvirt.warnings.push(...parsed.warnings);
-          obs.xmlOut = parsed.xml;
-          const back = readBack(parsed.xml);
-          obs.clockAfter = back.clock;
-          obs.cmdlineAfter = back.cmdline;
-          break;
-        }
-      }
-    }
-  } catch (e) {
-    const v = verdictForError(e, during);
-    verdict = v.verdict;
-    reason = v.reason;
-    if (isHarnessError(e, "backend.xend")) obs.xendError = oneLineOf(e.message);
-  } finally {
-    // Cleanup: destroy if running, then delete if (maybe) defined. Failures are notes, not verdicts.
-    if (running) {
-      try {
-        await client.destroyDomain(name, "cleanup-destroy");
-      } catch (e) {
-        obs.notes.push(`cleanup: destroy failed: ${oneLineOf(errText(e))}`);
-      }
-    }
-    if (defined !== "no") {
-      try {
-        await client.deleteDomain(name, "cleanup-delete");
-      } catch (e) {
-        obs.notes.push(`cleanup: delete failed: ${oneLineOf(errText(e))}`);
-      }
-    }
-    try {
-      await session.end();
-    } catch (e) {
-      // The backend says the session did not go as it should (e.g. a replay that left recorded
-      // exchanges unused): a backend fault, so the cell is an error whatever it looked like.
-      if (verdict !== "error") {
-        const v = verdictForError(e, "ending the backend session");
-        obs.notes.push(`verdict before the session ended: ${verdict ?? "(checks not yet judged)"}${reason ? `: ${reason}` : ""}`);
-        verdict = v.verdict === "skipped" ? "error" : v.verdict === "rejected" ? "error" : v.verdict;
-        reason = v.reason;
-      }
-    }
-    obs.exchanges = session.log;
+    throw e;
   }
+  if (!reply.ok || !reply.clock) {
+    obs.notes.push(`${label}: effective clock unknown: ${reply.detail ?? "no clock in the reply"}`);
+    return;
+  }
+  recordEffective(st, label, reply.clock);
+}
 
-  if (verdict) return { verdict, reason, observation: obs };
-  obs.checks = judgeChecks(cell, obs, backend.kind);
-  return { ...verdictOfChecks(obs.checks), observation: obs };
+function recordEffective(st: CellState, label: string, clock: EffectiveClock): void {
+  const prev = st.lastCalls ?? st.baselineCalls ?? 0;
+  const newCalls = clock.setTimeOffsetCalls.slice(Math.min(prev, clock.setTimeOffsetCalls.length));
+  st.lastCalls = clock.setTimeOffsetCalls.length;
+  const eff = effectiveOffset(clock, st.cell.scenario.guest, newCalls);
+  // obs.clockBefore is clockView(xmlIn), read once for the cell.
+  const intendedClock: ClockMeaning = { ...st.obs.clockBefore.meaning };
+  intendedClock.adjustment += st.rtcDeltas;
+  const entry: EffectiveObservation = {
+    step: label.replace(/\/effective-clock$/, ""),
+    raw: clock,
+    newCalls,
+    utcOffset: eff.utcOffset,
+    rule: eff.rule,
+    intendedOffset: intendedOffset(intendedClock, clock.hostUtcOffset),
+  };
+  st.obs.effective.push(entry);
+}
+
+/** A fault during the steps decides the verdict. */
+function fail(st: CellState, e: unknown): void {
+  const v = verdictForError(e, st.during);
+  st.verdict = v.verdict;
+  st.reason = v.reason;
+  if (isHarnessError(e, "backend.xend")) st.obs.xendError = oneLineOf(e.message);
+}
+
+/** Destroy if running, then delete if (maybe) defined (failures are notes, not verdicts); end the session. */
+async function cleanUp(st: CellState): Promise<void> {
+  const obs = st.obs;
+  if (st.running) {
+    try {
+      await st.client.destroyDomain(st.name, "cleanup-destroy");
+    } catch (e) {
+      obs.notes.push(`cleanup: destroy failed: ${oneLineOf(errText(e))}`);
+    }
+  }
+  if (st.defined !== "no") {
+    try {
+      await st.client.deleteDomain(st.name, "cleanup-delete");
+    } catch (e) {
+      obs.notes.push(`cleanup: delete failed: ${oneLineOf(errText(e))}`);
+    }
+  }
+  try {
+    await st.session.end();
+  } catch (e) {
+    // The backend says the session did not go as it should (e.g. a replay that left recorded
+    // exchanges unused): a backend fault, so the cell is an error whatever it looked like.
+    if (st.verdict !== "error") {
+      const v = verdictForError(e, "ending the backend session");
+      obs.notes.push(`verdict before the session ended: ${st.verdict ?? "(checks not yet judged)"}${st.reason ? `: ${st.reason}` : ""}`);
+      st.verdict = v.verdict === "skipped" ? "error" : v.verdict === "rejected" ? "error" : v.verdict;
+      st.reason = v.reason;
+    }
+  }
+  obs.exchanges = st.session.log;
+}
+
+/** The verdict: the one a fault decided, else the scenario's checks against the observation. */
+function judge(st: CellState): CellRun {
+  if (st.verdict) return { verdict: st.verdict, reason: st.reason, observation: st.obs };
+  st.obs.checks = judgeChecks(st.cell, st.obs, st.backend.kind);
+  return { ...verdictOfChecks(st.obs.checks), observation: st.obs };
 }
 
 /**

@@ -84,6 +84,12 @@ export interface BackendSession {
   notes?(): string[];
 }
 
+/** The name and uuid a cell gives its domain on xend. */
+export interface DomainInstance {
+  name: string;
+  uuid: string;
+}
+
 export interface Backend {
   readonly kind: BackendKind;
   readonly xendVersion: string;
@@ -94,8 +100,11 @@ export interface Backend {
   /** True when this backend plays xend from recordings although its kind is not `recorded` (the container backend without a Xen tree). */
   readonly replays?: boolean;
   provenance(): Provenance;
-  /** Open the session for one cell. `cellId` is e.g. `4.1.2/0.9.11/hvm-utc`. */
-  open(cellId: string): Promise<BackendSession>;
+  /**
+   * Open the session for one cell. `cellId` is e.g. `4.1.2/0.9.11/hvm-utc`; `instance` is the domain
+   * name and uuid the cell will use (a replay matches recordings up to them).
+   */
+  open(cellId: string, instance?: DomainInstance): Promise<BackendSession>;
   /** Stop whatever the backend started (processes, containers); idempotent. */
   close(): Promise<void>;
 }
