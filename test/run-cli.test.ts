@@ -170,7 +170,7 @@ describe("support: an error cell is not an answer", () => {
       const r = await support();
       expect(r.exitCode, r.stderr).toBe(1);
       expect(r.stdout).toMatch(/error: hvm-utc\n/);
-      expect(r.stdout).toMatch(/- hvm-utc: error: [^]*no recording at/);
+      expect(r.stdout).toMatch(/- hvm-utc: error: [^]*no\s+recording\s+at/);
     } finally {
       project.remove();
     }

@@ -136,6 +136,9 @@ class LoggedSession implements BackendSession {
   end(): Promise<void> {
     return this.inner.end();
   }
+  notes(): string[] {
+    return this.inner.notes?.() ?? [];
+  }
 }
 
 /** A verdict decided before the end of the steps. */
@@ -506,6 +509,8 @@ async function cleanUp(st: CellState): Promise<void> {
       st.reason = v.reason;
     }
   }
+  // What the backend can only say at the end (e.g. which recording answered a replay).
+  for (const n of st.session.notes()) if (!obs.notes.includes(n)) obs.notes.push(n);
   obs.exchanges = st.session.log;
 }
 

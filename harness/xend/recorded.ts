@@ -1,25 +1,23 @@
 /**
- * The recorded backend: replays one recording per cell. Each request a cell sends must match the
- * recording's next exchange by method, path, the headers xend reads the body by (the same
- * Content-Type media type; a Content-Length equal to the body's UTF-8 byte length) and the meaning of
- * its body (form fields decoded as xend decodes them, `config` compared as an SXPR tree); control
- * steps match by kind, domain and
- * delta. Anything else is HarnessError `backend.unmatched`, naming the recording file and the
- * `xend-compat record` command that makes it.
- *
- * Parsed recordings are cached per file (invalidated when the file's size or mtime changes), so
- * replaying a matrix parses each file once.
+ * The recorded backend: replays the recordings of a directory, compiled into one pack (./pack.ts).
+ * A recording answers every cell that sends the same conversation: the same requests up to the
+ * domain's name and uuid, which the pack holds as placeholders and the session puts back as the
+ * cell's own. A cell is answered by its own recording when it has one; otherwise by the recording of
+ * the same xend version whose requests are the cell's (the first, in cell order, of those with the same
+ * scenario first). Each request must match the next exchange by method, path, the headers xend reads
+ * the body by (the same Content-Type media type; a Content-Length equal to the body's UTF-8 byte
+ * length) and its body (bytes, else meaning: form fields decoded as xend decodes them, `config`
+ * compared as an SXPR tree); control steps match by kind, domain and delta. Anything else is
+ * HarnessError `backend.unmatched`, naming the recording and the `xend-compat record` command.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
-import { HarnessError, isHarnessError } from "../errors.js";
-import type { Backend, BackendSession, ControlReply, ControlStep, HttpRequest, HttpResponse, Provenance } from "./types.js";
-import { xendDir } from "../safepath.js";
-import { kindOf } from "../fsutil.js";
-import { loadRecording, recordCommand, recordingPath, splitCellId, safeSegment, type RecordedExchange, type Recording } from "./recording.js";
+import { HarnessError } from "../errors.js";
+import type { Backend, BackendSession, ControlReply, ControlStep, DomainInstance, HttpRequest, HttpResponse, Provenance } from "./types.js";
+import { recordCommand, recordingPath, splitCellId } from "./recording.js";
 import { compareForms } from "./form.js";
 import { redactBody } from "./redact.js";
 import { replyOverCap } from "./transport.js";
+import { controlKey, denormalise, loadPack, normalise, packIsFresh, packCacheDir, packErrorToHarness, requestKey, type Conversation, type Pack, type PackedExchange, type PackError } from "./pack.js";
 import type { Sx } from "../sxp/index.js";
 
 export interface RecordedBackendOptions {
@@ -31,66 +29,85 @@ export interface RecordedBackendOptions {
   /** Complain at end() when the cell made fewer requests than recorded (default true). */
   requireAllExchanges?: boolean;
   /**
-   * What a libvirt version sends to xend in a scenario (undefined when it cannot tell): two versions
-   * with the same key for a scenario send the same requests, so a cell with no recording of its own
-   * replays the recording of the same xend and scenario under another libvirt version with the same
-   * key. The session's notes say which recording was used. (Called with the scenario id; a key of
-   * the libvirt version alone, e.g. its profile id, works too.)
+   * The profile a libvirt version resolves to (undefined when none). A cell without a recording of
+   * its own first tries the recordings of the same scenario under libvirt versions of its profile,
+   * and its notes name the profile when one of them answered.
    */
-  profileOf?: (libvirt: string, scenario: string) => string | undefined | Promise<string | undefined>;
+  profileOf?: (libvirt: string) => string | undefined;
+  /** Where compiled packs are cached; null compiles in memory; default packCacheDir() (XDG cache, none under CI). */
+  packCache?: string | null;
 }
 
-interface CachedRecording {
-  size: number;
-  mtimeMs: number;
-  rec: Recording;
-  /** Per exchange index: parsed config trees of the recorded form body (filled lazily). */
-  trees: Map<number, Map<string, Sx[] | null>>;
+/** Conversations of one xend version, as a tree of their match keys (first request at the root). */
+interface TrieNode {
+  /** Conversations that pass through this node, in preference order. */
+  convs: number[];
+  /** Conversations whose last exchange is the step into this node. */
+  ends: number[];
+  next: Map<string, TrieNode>;
 }
 
-const cache = new Map<string, CachedRecording>();
+interface PackIndex {
+  dir: string;
+  pack: Pack;
+  byCell: Map<string, number>;
+  errors: Map<string, PackError>;
+  /** Per xend version: the conversation tree (built on first use). */
+  tries: Map<string, TrieNode>;
+  /** Per (conversation, exchange): parsed config trees of the recorded form body (filled lazily by compareForms). */
+  trees: Map<string, Map<string, Sx[] | null>>;
+}
 
-/** Forget every cached recording (tests; after re-recording in the same process). */
+/** Loaded packs per recordings directory (each backend checks its sources once). */
+const packs = new Map<string, PackIndex>();
+
+/** Forget every loaded pack (tests; after re-recording in the same process). */
 export function clearRecordingCache(): void {
-  cache.clear();
+  packs.clear();
 }
 
-/** Where `key:` is in a recording file (its value's line and column), for messages about that key. */
-function keyPos(file: string, key: string): { file: string; line?: number; column?: number } {
-  try {
-    const lines = fs.readFileSync(file, "utf8").split("\n");
-    const re = new RegExp(`^(\\s*${key}:\\s*)\\S`);
-    for (let i = 0; i < lines.length; i++) {
-      const m = re.exec(lines[i]);
-      if (m) return { file: displayPath(file), line: i + 1, column: m[1].length + 1 };
+function packOf(dir: string, cacheDir: string | null | undefined): PackIndex {
+  const had0 = packs.get(dir);
+  if (had0 && packIsFresh(dir, had0.pack)) return had0;
+  const loaded = loadPack(dir, cacheDir === undefined ? packCacheDir() : cacheDir);
+  const had = packs.get(dir);
+  if (had && had.pack.contentHash === loaded.pack.contentHash) return had;
+  const byCell = new Map<string, number>();
+  loaded.pack.conversations.forEach((c, i) => byCell.set(c.cell, i));
+  const idx: PackIndex = { dir, pack: loaded.pack, byCell, errors: new Map(loaded.pack.errors.map((e) => [e.cell, e])), tries: new Map(), trees: new Map() };
+  packs.set(dir, idx);
+  return idx;
+}
+
+function trieOf(idx: PackIndex, xend: string): TrieNode {
+  let root = idx.tries.get(xend);
+  if (root) return root;
+  root = { convs: [], ends: [], next: new Map() };
+  const order = idx.pack.conversations
+    .map((c, i) => ({ c, i }))
+    .filter(({ c }) => c.xend === xend)
+    .sort((a, b) => a.c.cell.localeCompare(b.c.cell, "en", { numeric: true }));
+  for (const { c, i } of order) {
+    let n = root;
+    n.convs.push(i);
+    for (const x of c.exchanges) {
+      let k = n.next.get(x.key);
+      if (!k) {
+        k = { convs: [], ends: [], next: new Map() };
+        n.next.set(x.key, k);
+      }
+      n = k;
+      n.convs.push(i);
     }
-  } catch {
-    /* the file name alone */
+    n.ends.push(i);
   }
-  return { file: displayPath(file) };
+  idx.tries.set(xend, root);
+  return root;
 }
 
 function displayPath(file: string): string {
   const rel = path.relative(process.cwd(), file);
   return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : file;
-}
-
-async function loadCached(file: string): Promise<CachedRecording | undefined> {
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(file);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new HarnessError("input.file", `cannot read recording ${displayPath(file)}: ${(e as Error).message}`, { cause: e });
-  }
-  // A directory or a FIFO where a recording belongs: one line, exit 2 (reading a FIFO would hang).
-  if (!st.isFile()) throw new HarnessError("input.file", `cannot read recording ${displayPath(file)}: it is ${kindOf(st)}, not a regular file`);
-  const hit = cache.get(file);
-  if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) return hit;
-  const rec = await loadRecording(file);
-  const entry: CachedRecording = { size: st.size, mtimeMs: st.mtimeMs, rec, trees: new Map() };
-  cache.set(file, entry);
-  return entry;
 }
 
 function describeRequest(r: HttpRequest): string {
@@ -101,7 +118,7 @@ function describeControl(c: ControlStep): string {
   return c.kind === "guest-set-rtc" ? `control ${c.kind} ${c.domain} delta ${c.delta}` : `control ${c.kind} ${c.domain}`;
 }
 
-function describeExchange(x: RecordedExchange): string {
+function describeExchange(x: PackedExchange): string {
   return x.channel === "xend" ? describeRequest(x.request) : describeControl(x.control);
 }
 
@@ -137,99 +154,200 @@ function headerMismatch(recorded: HttpRequest, sent: HttpRequest): string | null
 }
 
 class RecordedSession implements BackendSession {
-  private next = 0;
+  /** How many exchanges were answered; where the cell is in the conversation tree. */
+  private depth = 0;
+  private node: TrieNode;
+  /** The conversation answering now (undefined before the first request of a cell without its own). */
+  private cur: number | undefined;
+  /** The conversations that answered, in order. */
+  private readonly used: number[] = [];
   private failed = false;
+  private readonly name: string;
+  private readonly uuid: string;
+
   constructor(
+    private readonly idx: PackIndex,
+    root: TrieNode,
     private readonly cellId: string,
-    private readonly file: string,
-    private readonly entry: CachedRecording,
+    private readonly own: number | undefined,
+    private readonly guess: number | undefined,
+    instance: DomainInstance | undefined,
     private readonly requireAll: boolean,
-    private readonly sessionNotes: string[] = [],
-  ) {}
+    private readonly profileNote: (conv: Conversation) => string | undefined,
+  ) {
+    this.node = root;
+    this.cur = own ?? guess;
+    const c = this.cur === undefined ? undefined : idx.pack.conversations[this.cur];
+    this.name = instance?.name ?? c?.name ?? "";
+    this.uuid = instance?.uuid ?? c?.uuid ?? "";
+  }
+
+  private conv(i: number): Conversation {
+    return this.idx.pack.conversations[i];
+  }
+
+  private file(i: number | undefined): string {
+    return i === undefined ? recordingPath(this.idx.dir, this.cellId) : path.join(this.idx.dir, this.conv(i).file);
+  }
 
   provenance(): Provenance {
-    return this.entry.rec.provenance;
+    const i = this.cur ?? this.node.convs[0];
+    return i === undefined ? { xendVersion: "", tree: "none", commit: "none", tz: "none" } : this.conv(i).provenance;
   }
 
   notes(): string[] {
-    return [...this.sessionNotes];
+    // A failed replay says which recording was closest in its error.
+    if (this.failed || !this.used.length || (this.used.length === 1 && this.used[0] === this.own)) return [];
+    const out: string[] = [];
+    for (const i of new Set(this.used)) {
+      if (i === this.own) continue;
+      const c = this.conv(i);
+      const file = displayPath(this.file(i));
+      const prof = this.profileNote(c);
+      out.push(
+        prof
+          ? `replayed from the ${splitCellId(c.cell).libvirt} recording: same profile ${prof} (${file}; this cell has no recording of its own)`
+          : `replayed from the recording of ${c.cell}: the same requests up to the domain's name and uuid (${file}; ${this.own === undefined ? "this cell has no recording of its own" : "its own recording differs"})`,
+      );
+    }
+    if (new Set(this.used).size > 1) out.push(`answers came from ${new Set(this.used).size} recordings that share the cell's requests up to where they differ`);
+    return out;
   }
 
   private unmatched(what: string): HarnessError {
     this.failed = true;
+    if (this.own === undefined)
+      return new HarnessError(
+        "backend.unmatched",
+        `${this.cellId}: no recording at ${displayPath(this.file(undefined))}, and no recording of xend ${this.conv(this.cur ?? this.node.convs[0] ?? 0)?.xend ?? "?"} sends the same requests: ${what}${this.cur !== undefined ? ` (closest: ${displayPath(this.file(this.cur))})` : ""}. Record this cell with: ${recordCommand(this.cellId)}`,
+      );
     return new HarnessError(
       "backend.unmatched",
-      `${this.cellId}: ${what} (recording ${displayPath(this.file)}). Re-record this cell with: ${recordCommand(this.cellId)}`,
+      `${this.cellId}: ${what} (recording ${displayPath(this.file(this.cur))}). Re-record this cell with: ${recordCommand(this.cellId)}`,
     );
   }
 
-  private take(sent: string, stepLabel: string): RecordedExchange {
-    const ex = this.entry.rec.exchanges;
-    if (this.failed) throw this.unmatched(`${sent} at step '${stepLabel}' after an earlier mismatch`);
-    if (this.next >= ex.length)
-      throw this.unmatched(`${sent} at step '${stepLabel}' comes after the last of the ${ex.length} recorded exchanges`);
-    return ex[this.next];
+  /** What the answering conversation expects next, for messages. */
+  private expected(): { x: PackedExchange | undefined; total: number } {
+    let i = this.cur ?? this.node.convs[0];
+    // The answering recording ends here: another that shares the way so far and goes on, if any.
+    if (i !== undefined && this.conv(i).exchanges.length <= this.depth) i = this.node.convs.find((c) => this.conv(c).exchanges.length > this.depth) ?? i;
+    const ex = i === undefined ? [] : this.conv(i).exchanges;
+    return { x: ex[this.depth], total: ex.length };
+  }
+
+  /**
+   * Step into the child of the current node for `key` (or `alt`, a child found by meaning), keeping
+   * the answering conversation when it goes on, else taking the first that does.
+   */
+  private advance(child: TrieNode): PackedExchange {
+    if (this.cur === undefined || !child.convs.includes(this.cur)) this.cur = child.convs[0];
+    const x = this.conv(this.cur).exchanges[this.depth];
+    if (this.used[this.used.length - 1] !== this.cur) this.used.push(this.cur);
+    this.node = child;
+    this.depth++;
+    return x;
+  }
+
+  private where(x: PackedExchange, total: number): string {
+    return `exchange ${this.depth + 1} of ${total}, recorded at step '${x.step}'`;
   }
 
   async send(req: HttpRequest, stepLabel: string): Promise<HttpResponse> {
-    const x = this.take(describeRequest(req), stepLabel);
-    const n = this.next + 1;
-    const total = this.entry.rec.exchanges.length;
-    const where = `exchange ${n} of ${total}, recorded at step '${x.step}'`;
-    if (x.channel !== "xend")
-      throw this.unmatched(`sent ${describeRequest(req)} at step '${stepLabel}' but the recording expects ${describeExchange(x)} (${where})`);
-    const r = x.request;
-    if (r.method !== req.method || r.path !== req.path)
-      throw this.unmatched(`sent ${describeRequest(req)} at step '${stepLabel}' but the recording expects ${describeRequest(r)} (${where})`);
-    const headerWhy = headerMismatch(r, req);
-    if (headerWhy) throw this.unmatched(`the headers of ${describeRequest(req)} at step '${stepLabel}' do not match the recording (${where}): ${headerWhy}`);
-    const recBody = r.body ?? "";
-    const sentBody = req.body ?? "";
-    if (recBody !== sentBody) {
-      const sentRedacted = redactBody(sentBody, req.headers) ?? "";
-      let trees = this.entry.trees.get(this.next);
-      if (!trees) {
-        trees = new Map();
-        this.entry.trees.set(this.next, trees);
-      }
-      const m = compareForms(recBody, sentRedacted, trees);
-      if (!m.ok)
-        throw this.unmatched(`the body of ${describeRequest(req)} at step '${stepLabel}' does not match the recording (${where}): ${m.why}`);
+    const sent = describeRequest(req);
+    if (this.failed) throw this.unmatched(`${sent} at step '${stepLabel}' after an earlier mismatch`);
+    const sentBody = req.body === undefined ? undefined : normalise(req.body, this.name, this.uuid);
+    const sentPath = normalise(req.path, this.name, this.uuid);
+    const { x: exp, total } = this.expected();
+    // The headers xend reads the body by, first (as xend would: before it reads the body).
+    if (exp?.channel === "xend" && exp.request.method === req.method && exp.request.path === sentPath) {
+      const headerWhy = headerMismatch(exp.request, req);
+      if (headerWhy) throw this.unmatched(`the headers of ${sent} at step '${stepLabel}' do not match the recording (${this.where(exp, total)}): ${headerWhy}`);
     }
-    this.next++;
+    let child = this.node.next.get(requestKey(req.method, sentPath, sentBody));
+    if (!child) {
+      if (!exp) throw this.unmatched(`${sent} at step '${stepLabel}' comes after the last of the ${total} recorded exchanges`);
+      // Not byte for byte: a recorded request of the same method and path whose body means the same
+      // (form fields decoded as xend decodes them, the config compared as an SXPR tree).
+      const sentRedacted = redactBody(req.body ?? "", req.headers) ?? "";
+      let why: string | undefined;
+      const order = [...this.node.next.values()].sort((a, b) => (a.convs.includes(this.cur ?? -1) ? -1 : b.convs.includes(this.cur ?? -1) ? 1 : 0));
+      for (const n of order) {
+        const i = n.convs.includes(this.cur ?? -1) ? this.cur! : n.convs[0];
+        const x = this.conv(i).exchanges[this.depth];
+        if (x.channel !== "xend" || x.request.method !== req.method || x.request.path !== sentPath) continue;
+        const treesKey = `${i}/${this.depth}/${this.name}/${this.uuid}`;
+        let trees = this.idx.trees.get(treesKey);
+        if (!trees) this.idx.trees.set(treesKey, (trees = new Map()));
+        const m = compareForms(denormalise(x.request.body ?? "", this.name, this.uuid), sentRedacted, trees);
+        if (m.ok) {
+          child = n;
+          break;
+        }
+        if (i === (this.cur ?? this.node.convs[0])) why = m.why;
+      }
+      if (!child) {
+        if (exp.channel !== "xend") throw this.unmatched(`sent ${sent} at step '${stepLabel}' but the recording expects ${describeExchange(exp)} (${this.where(exp, total)})`);
+        const r = exp.request;
+        if (r.method !== req.method || r.path !== sentPath)
+          throw this.unmatched(`sent ${sent} at step '${stepLabel}' but the recording expects ${describeRequest({ ...r, path: denormalise(r.path, this.name, this.uuid) })} (${this.where(exp, total)})`);
+        throw this.unmatched(`the body of ${sent} at step '${stepLabel}' does not match the recording (${this.where(exp, total)}): ${why ?? "no recorded body means the same"}`);
+      }
+    }
+    const next = this.conv(this.cur !== undefined && child.convs.includes(this.cur) ? this.cur : child.convs[0]);
+    const peek = next.exchanges[this.depth];
+    if (peek.channel !== "xend") throw new Error("unreachable: a request key led to a control exchange");
+    const headerWhy = headerMismatch(peek.request, req);
+    if (headerWhy) throw this.unmatched(`the headers of ${sent} at step '${stepLabel}' do not match the recording (${this.where(peek, next.exchanges.length)}): ${headerWhy}`);
+    const where = this.where(peek, next.exchanges.length);
+    const x = this.advance(child);
+    if (x.channel !== "xend") throw new Error("unreachable: a request key led to a control exchange");
     // libvirt reads at most 256 KiB of a reply; over the wire a longer one fails, so it fails here too.
     const over = replyOverCap(x.response);
-    if (over) throw new HarnessError(over.code, `${over.message} (recorded reply, exchange ${n} of ${total}, recording ${displayPath(this.file)})`);
-    return x.response;
+    if (over) throw new HarnessError(over.code, `${over.message} (recorded reply, ${where}, recording ${displayPath(this.file(this.cur))})`);
+    return denormaliseResponse(x.response, this.name, this.uuid);
   }
 
   async control(step: ControlStep, stepLabel: string): Promise<ControlReply> {
-    const x = this.take(describeControl(step), stepLabel);
-    const n = this.next + 1;
-    const total = this.entry.rec.exchanges.length;
-    const where = `exchange ${n} of ${total}, recorded at step '${x.step}'`;
-    if (x.channel !== "control")
-      throw this.unmatched(`asked ${describeControl(step)} at step '${stepLabel}' but the recording expects ${describeExchange(x)} (${where})`);
-    const c = x.control;
-    const same =
-      c.kind === step.kind &&
-      c.domain === step.domain &&
-      (c.kind !== "guest-set-rtc" || (step.kind === "guest-set-rtc" && c.delta === step.delta));
-    if (!same)
-      throw this.unmatched(`asked ${describeControl(step)} at step '${stepLabel}' but the recording expects ${describeControl(c)} (${where})`);
-    this.next++;
-    return x.reply;
+    const asked = describeControl(step);
+    if (this.failed) throw this.unmatched(`${asked} at step '${stepLabel}' after an earlier mismatch`);
+    const child = this.node.next.get(controlKey({ ...step, domain: normalise(step.domain, this.name, this.uuid) }));
+    if (!child) {
+      const { x, total } = this.expected();
+      if (!x) throw this.unmatched(`${asked} at step '${stepLabel}' comes after the last of the ${total} recorded exchanges`);
+      if (x.channel !== "control") throw this.unmatched(`asked ${asked} at step '${stepLabel}' but the recording expects ${describeExchange(x)} (${this.where(x, total)})`);
+      throw this.unmatched(`asked ${asked} at step '${stepLabel}' but the recording expects ${describeControl({ ...x.control, domain: denormalise(x.control.domain, this.name, this.uuid) })} (${this.where(x, total)})`);
+    }
+    const x = this.advance(child);
+    if (x.channel !== "control") throw new Error("unreachable: a control key led to an HTTP exchange");
+    const reply: ControlReply = { ...x.reply };
+    if (reply.detail !== undefined) reply.detail = denormalise(reply.detail, this.name, this.uuid);
+    return reply;
   }
 
   async end(): Promise<void> {
-    const total = this.entry.rec.exchanges.length;
-    if (this.requireAll && !this.failed && this.next < total) {
-      const x = this.entry.rec.exchanges[this.next];
-      throw this.unmatched(
-        `the cell ended after ${this.next} of ${total} recorded exchanges; next recorded: ${describeExchange(x)} at step '${x.step}' (the recording is obsolete)`,
-      );
+    if (!this.requireAll || this.failed) return;
+    if (this.cur !== undefined && this.node.ends.includes(this.cur)) return;
+    if (this.node.ends.length) {
+      this.cur = this.node.ends[0];
+      if (this.used[this.used.length - 1] !== this.cur) this.used.push(this.cur);
+      return;
     }
+    const { x, total } = this.expected();
+    if (x)
+      throw this.unmatched(
+        `the cell ended after ${this.depth} of ${total} recorded exchanges; next recorded: ${describeExchange(x)} at step '${x.step}' (the recording is obsolete)`,
+      );
   }
+}
+
+function denormaliseResponse(r: HttpResponse, name: string, uuid: string): HttpResponse {
+  return {
+    status: r.status,
+    reason: denormalise(r.reason, name, uuid),
+    headers: r.headers.map(([k, v]) => [k, denormalise(v, name, uuid)]),
+    body: denormalise(r.body, name, uuid),
+  };
 }
 
 export class RecordedBackend implements Backend {
@@ -239,9 +357,9 @@ export class RecordedBackend implements Backend {
   readonly guestControl = true;
   readonly dir: string;
   private readonly requireAll: boolean;
-  private readonly profileOf?: (libvirt: string, scenario: string) => string | undefined | Promise<string | undefined>;
-  /** Per xend directory: the libvirt versions that have a recordings folder (read once). */
-  private readonly libvirtDirs = new Map<string, string[]>();
+  private readonly profileOf?: (libvirt: string) => string | undefined;
+  private readonly packCache: string | null | undefined;
+  private idx: PackIndex | undefined;
 
   constructor(opts: RecordedBackendOptions) {
     this.dir = path.resolve(opts.dir);
@@ -249,46 +367,11 @@ export class RecordedBackend implements Backend {
     this.concurrency = opts.concurrency ?? 64;
     this.requireAll = opts.requireAllExchanges ?? true;
     if (opts.profileOf) this.profileOf = opts.profileOf;
+    this.packCache = opts.packCache;
   }
 
-  private libvirtVersions(xend: string): string[] {
-    let vs = this.libvirtDirs.get(xend);
-    if (!vs) {
-      vs = [];
-      try {
-        for (const d of fs.readdirSync(xendDir(this.dir, xend, "recordings", safeSegment), { withFileTypes: true })) {
-          if (!d.isDirectory()) continue;
-          try {
-            vs.push(decodeURIComponent(d.name));
-          } catch {
-            /* not a folder recordingPath would write */
-          }
-        }
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-      }
-      vs.sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
-      this.libvirtDirs.set(xend, vs);
-    }
-    return vs;
-  }
-
-  /**
-   * A recording of the same xend and scenario under another libvirt version that sends the same
-   * (same key), for a cell that has none of its own; the first such version in version order.
-   */
-  private async substitute(cellId: string): Promise<{ cellId: string; libvirt: string } | undefined> {
-    if (!this.profileOf) return undefined;
-    const { xend, libvirt, scenario } = splitCellId(cellId);
-    const key = await this.profileOf(libvirt, scenario);
-    if (key === undefined) return undefined;
-    for (const other of this.libvirtVersions(xend)) {
-      if (other === libvirt) continue;
-      const id = `${xend}/${other}/${scenario}`;
-      if (!fs.existsSync(recordingPath(this.dir, id))) continue;
-      if ((await this.profileOf(other, scenario)) === key) return { cellId: id, libvirt: other };
-    }
-    return undefined;
+  private index(): PackIndex {
+    return (this.idx ??= packOf(this.dir, this.packCache));
   }
 
   provenance(): Provenance {
@@ -306,46 +389,40 @@ export class RecordedBackend implements Backend {
     return recordingPath(this.dir, cellId);
   }
 
-  async open(cellId: string): Promise<BackendSession> {
-    const own = this.fileFor(cellId);
-    let file = own;
-    let recordedCell = cellId;
-    const notes: string[] = [];
-    const load = async (f: string): Promise<CachedRecording | undefined> => {
-      try {
-        return await loadCached(f);
-      } catch (e) {
-        if (isHarnessError(e)) throw e;
-        throw new HarnessError("input.recording", `cannot load recording ${displayPath(f)}: ${String(e)}`, { cause: e });
-      }
-    };
-    let entry = await load(file);
-    if (!entry) {
-      const sub = await this.substitute(cellId);
-      if (sub) {
-        file = this.fileFor(sub.cellId);
-        entry = await load(file);
-        recordedCell = sub.cellId;
-        notes.push(`replayed from the ${sub.libvirt} recording: libvirt ${sub.libvirt} sends the same requests in this scenario (${displayPath(file)}; this cell has no recording of its own)`);
-      }
+  /**
+   * A first guess for a cell without its own recording (so that one recording answers all of it when
+   * it can): one recorded with the same domain name, else of the same scenario and profile, else of
+   * the same scenario, in version order. The requests decide in the end.
+   */
+  private guess(idx: PackIndex, root: TrieNode, cellId: string, instance: DomainInstance | undefined): number | undefined {
+    if (instance) for (const i of root.convs) if (idx.pack.conversations[i].name === instance.name) return i;
+    const { libvirt, scenario } = splitCellId(cellId);
+    const profile = this.profileOf?.(libvirt);
+    let any: number | undefined;
+    for (const i of root.convs) {
+      const c = splitCellId(idx.pack.conversations[i].cell);
+      if (c.scenario !== scenario) continue;
+      if (profile !== undefined && this.profileOf!(c.libvirt) === profile) return i;
+      any ??= i;
     }
-    if (!entry)
-      throw new HarnessError(
-        "backend.unmatched",
-        `${cellId}: no recording at ${displayPath(own)}. Record this cell with: ${recordCommand(cellId)}`,
-      );
-    const rec = entry.rec;
-    if (rec.provenance.xendVersion !== this.xendVersion)
-      throw new HarnessError(
-        "input.recording",
-        `recording is for xend ${rec.provenance.xendVersion}, not ${this.xendVersion} (replay refuses a recording of another xend version)`,
-        { pos: keyPos(file, "xendVersion") },
-      );
-    if (rec.cell !== recordedCell)
-      throw new HarnessError("input.recording", `recording is for cell '${rec.cell}', not '${recordedCell}' (was the file moved?)`, {
-        pos: keyPos(file, "cell"),
-      });
-    return new RecordedSession(cellId, file, entry, this.requireAll, notes);
+    return any;
+  }
+
+  async open(cellId: string, instance?: DomainInstance): Promise<BackendSession> {
+    splitCellId(cellId);
+    const idx = this.index();
+    const bad = idx.errors.get(cellId);
+    if (bad) throw packErrorToHarness(this.dir, bad, displayPath);
+    const root = trieOf(idx, this.xendVersion);
+    const own = idx.byCell.get(cellId);
+    if (own === undefined && !root.convs.length)
+      throw new HarnessError("backend.unmatched", `${cellId}: no recording at ${displayPath(this.fileFor(cellId))}. Record this cell with: ${recordCommand(cellId)}`);
+    const profileNote = (c: Conversation): string | undefined => {
+      if (!this.profileOf) return undefined;
+      const mine = this.profileOf(splitCellId(cellId).libvirt);
+      return mine !== undefined && this.profileOf(splitCellId(c.cell).libvirt) === mine ? mine : undefined;
+    };
+    return new RecordedSession(idx, root, cellId, own, own === undefined ? this.guess(idx, root, cellId, instance) : undefined, instance, this.requireAll, profileNote);
   }
 
   async close(): Promise<void> {}

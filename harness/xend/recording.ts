@@ -28,7 +28,7 @@ import type { SourcePos } from "../errors.js";
 import type { BackendKind, ControlReply, ControlStep, HttpRequest, HttpResponse, Provenance } from "./types.js";
 import { redact, redactControlReply, redactRequest, redactResponse } from "./redact.js";
 import { parseFormPairs } from "./form.js";
-import { readFast, writeYaml } from "./yamltext.js";
+import { LineCounter, parse as parseYaml, parseDocument, stringify as stringifyYaml, YAMLParseError } from "yaml";
 import { readSxpr, valueAt } from "../sxp/index.js";
 import { writeFileAtomic as writeAtomicShared } from "../fsutil.js";
 import { cellFile } from "../safepath.js";
@@ -229,7 +229,7 @@ export function serializeRecording(rec0: Recording): string {
       };
     }),
   };
-  return HEADER_COMMENT + "\n" + writeYaml(doc as unknown as Parameters<typeof writeYaml>[0]);
+  return HEADER_COMMENT + "\n" + stringifyYaml(doc, { lineWidth: 0, minContentWidth: 0, aliasDuplicateObjects: false });
 }
 
 /** Write `text` to `file` atomically (the shared harness/fsutil.ts writer); errors name the recording. */
@@ -403,11 +403,10 @@ function toRecording(doc: unknown): Recording {
 }
 
 /** Best effort: the line and column of a schema path in the YAML text (only computed on errors). */
-async function positionOf(text: string, at: (string | number)[]): Promise<{ line: number; column: number } | undefined> {
+function positionOf(text: string, at: (string | number)[]): { line: number; column: number } | undefined {
   try {
-    const Y = await import("yaml");
-    const lc = new Y.LineCounter();
-    const doc = Y.parseDocument(text, { lineCounter: lc });
+    const lc = new LineCounter();
+    const doc = parseDocument(text, { lineCounter: lc });
     for (let n = at.length; n >= 0; n--) {
       const node = n === 0 ? doc.contents : doc.getIn(at.slice(0, n), true);
       const range = (node as { range?: [number, number, number] } | undefined)?.range;
@@ -420,27 +419,6 @@ async function positionOf(text: string, at: (string | number)[]): Promise<{ line
     /* no position */
   }
   return undefined;
-}
-
-/** Parse the text of a recording; errors are HarnessError input.recording with file:line:col. */
-export async function parseRecording(text: string, file: string): Promise<Recording> {
-  // The fast reader handles what writeYaml writes; anything else (hand edits) goes through js-yaml.
-  let doc: unknown = readFast(text);
-  if (doc !== undefined) return toRecordingOrThrow(doc, text, file);
-  // js-yaml is loaded only here: a run whose recordings are all in writeYaml's form never needs it.
-  const yaml = await import("js-yaml");
-  try {
-    doc = yaml.load(text, { filename: file });
-  } catch (e) {
-    const ye = e as { reason?: string; mark?: { line: number; column: number }; message?: string };
-    const pos: SourcePos = { file };
-    if (ye.mark) {
-      pos.line = ye.mark.line + 1;
-      pos.column = ye.mark.column + 1;
-    }
-    throw new HarnessError("input.recording", `recording is not valid YAML: ${ye.reason ?? ye.message ?? String(e)}`, { pos, cause: e });
-  }
-  return toRecordingOrThrow(doc, text, file);
 }
 
 /**
@@ -488,7 +466,28 @@ export function nodeContradiction(rec: Recording): { message: string; at: (strin
   return null;
 }
 
-async function toRecordingOrThrow(doc: unknown, text: string, file: string): Promise<Recording> {
+/**
+ * Parse the text of a recording with the YAML library (`yaml`, the one the matrix loader uses);
+ * errors are HarnessError input.recording with file:line:col. Synchronous: the pack compiler uses it.
+ */
+export function parseRecordingSync(text: string, file: string): Recording {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text, { prettyErrors: true, uniqueKeys: true, maxAliasCount: 0 });
+  } catch (e) {
+    const pos: SourcePos = { file };
+    let reason = e instanceof Error ? e.message : String(e);
+    if (e instanceof YAMLParseError) {
+      const lp = e.linePos?.[0];
+      if (lp) {
+        pos.line = lp.line;
+        pos.column = lp.col;
+      }
+      reason = reason.replace(/ at line \d+, column \d+:?[\s\S]*$/, "");
+    }
+    throw new HarnessError("input.recording", `recording is not valid YAML: ${reason}`, { pos, cause: e });
+  }
+
   try {
     const rec = toRecording(doc);
     const contradiction = nodeContradiction(rec);
@@ -496,9 +495,14 @@ async function toRecordingOrThrow(doc: unknown, text: string, file: string): Pro
     return rec;
   } catch (e) {
     if (!(e instanceof SchemaError)) throw e;
-    const p = await positionOf(text, e.at);
+    const p = positionOf(text, e.at);
     throw new HarnessError("input.recording", `bad recording: ${e.message}`, { pos: { file, ...(p ?? {}) } });
   }
+}
+
+/** parseRecordingSync, for callers that await. */
+export async function parseRecording(text: string, file: string): Promise<Recording> {
+  return parseRecordingSync(text, file);
 }
 
 /** Read and parse a recording file. A missing file throws HarnessError input.file with code ENOENT kept as cause. */
