@@ -14,7 +14,7 @@ import { HarnessError } from "../harness/errors.js";
 import { DEFAULT_MATRIX, fromRoot, projectRoot, RECORDINGS_DIR } from "../harness/matrix/index.js";
 import { makeReport, renderJson } from "../harness/report/index.js";
 import { execute } from "../harness/run/index.js";
-import { addShardToJson, jsonErrorOffset, mergeShards, parseShard, readShardReport, shardIds, shardInfo, sliceCells } from "../harness/shard/index.js";
+import { addShardToJson, jsonErrorOffset, lineColAt, offsetOfPath, mergeShards, parseShard, readShardReport, shardIds, shardInfo, sliceCells } from "../harness/shard/index.js";
 import { FakeXend } from "./report-html.fake-xend.js";
 
 function io(cwd = projectRoot()): CliIO & { stdout: string[]; stderr: string[] } {
@@ -91,6 +91,36 @@ describe("JSON error positions", () => {
     const at = jsonErrorOffset(text);
     expect(at === -1).toBe(ok);
     if (!ok) expect(at).toBeLessThanOrEqual(text.length);
+  });
+
+  it("points at the character JSON.parse stops at, also where V8's message names no position", () => {
+    expect(jsonErrorOffset('{"a":tru}')).toBe(8);
+    expect(jsonErrorOffset("x")).toBe(0);
+    expect(jsonErrorOffset('{"a":1,}')).toBe(7);
+    expect(jsonErrorOffset('{"a":1')).toBe(6);
+    expect(lineColAt('{\n  "a": tru}', jsonErrorOffset('{\n  "a": tru}'))).toEqual({ line: 2, column: 11 });
+  });
+
+  fcTest.prop([fc.json(), fc.array(fc.oneof(fc.string({ maxLength: 3 }), fc.nat(3)), { maxLength: 4 })])("finds the value at a path, as JSON.parse reads it", (text, path) => {
+    const data = JSON.parse(text) as unknown;
+    let v: unknown = data;
+    let deepest = 0;
+    for (const k of path) {
+      if (v === null || typeof v !== "object" || !(String(k) in (v as object)) || Array.isArray(v) !== (typeof k === "number")) break;
+      v = (v as Record<string, unknown>)[k as string];
+      deepest++;
+    }
+    const at = offsetOfPath(text, path);
+    if (deepest === path.length && (typeof v !== "object" || v === null)) {
+      expect(JSON.parse(text.slice(at).replace(/^(("(?:[^"\\]|\\.)*")|[^,\]}\s]+)[\s\S]*$/, "$1"))).toEqual(v);
+    }
+  });
+
+  it("a deeply nested file gets its position, no crash (JSON.parse and the position finders do not recurse)", () => {
+    const deep = "[".repeat(200_000) + "]".repeat(200_000);
+    expect(offsetOfPath(`{"cells": ${deep}, "x": 1}`, ["x"])).toBe(10 + deep.length + 7);
+    expect(jsonErrorOffset(deep + "]")).toBe(deep.length);
+    expect(jsonErrorOffset("[".repeat(200_000) + "x")).toBe(200_000);
   });
 });
 
@@ -218,5 +248,22 @@ describe(`run --shard and merge through the CLI (recorded backend${haveRecording
     expect(r.code).toBe(2);
     const line = JSON.stringify(s, null, 2).split("\n").findIndex((l) => l.includes('"verdict": "fine"')) + 1;
     expect(r.err).toMatch(new RegExp(`bad-verdict\\.json:${line}:\\d+: not a JSON report of 'xend-compat run --reporter json': cells\\[1\\]\\.verdict: `));
+  });
+
+  it("refuses a deeply nested shard at its line and column, exit 2, no crash", async () => {
+    const text = readFileSync(f("s1.json"), "utf8");
+    const deep = "[".repeat(100_000) + "]".repeat(100_000);
+    writeFileSync(f("deep.json"), text.replace(/"notes": \[[^\]]*\]/, `"notes": ${deep}`));
+    let r = await cli(["merge", f("deep.json"), f("s2.json"), f("s3.json")]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/deep\.json:\d+:\d+: not a report of xend-compat: nested deeper than 512 levels/);
+    writeFileSync(f("deep-broken.json"), "[".repeat(100_000) + "x");
+    r = await cli(["merge", f("deep-broken.json")]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/deep-broken\.json:1:513: not a report of xend-compat: nested deeper than 512 levels/);
+    writeFileSync(f("broken-x.json"), "[".repeat(100) + "x");
+    r = await cli(["merge", f("broken-x.json")]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/broken-x\.json:1:101: not valid JSON: unexpected "x"/);
   });
 });

@@ -3,4 +3,4 @@ export { parseShard, shardIds, sliceCells, shardInfo, addShardToJson, selectionD
 export type { ShardSpec, ShardInfo } from "./slice.js";
 export { readShardReport, mergeShards } from "./merge.js";
 export type { ShardFile, Merged } from "./merge.js";
-export { lineColAt, offsetOfPath, jsonErrorOffset } from "./json-pos.js";
+export { lineColAt, offsetOfPath, jsonErrorOffset } from "./json-where.js";

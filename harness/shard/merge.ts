@@ -12,7 +12,7 @@ import { HarnessError } from "../errors.js";
 import { OUTCOMES, type CellResult } from "../run/index.js";
 import { VERDICTS } from "../matrix/index.js";
 import { makeReport, type RunReport } from "../report/index.js";
-import { jsonErrorOffset, jsonTooDeep, lineColAt, MAX_JSON_DEPTH, offsetOfPath } from "./json-pos.js";
+import { jsonErrorOffset, jsonTooDeep, lineColAt, MAX_JSON_DEPTH, offsetOfPath } from "./json-where.js";
 import { selectionDigest, shardIds, type ShardInfo } from "./slice.js";
 
 const shardSchema = z.object({
@@ -68,14 +68,14 @@ function fileError(file: string, message: string, text?: string, path?: readonly
 
 /** Read and check one shard's JSON text; errors name the file (and line and column where known). */
 export function readShardReport(file: string, text: string): ShardFile {
-  // Too deep for the position finders below (recursive) and for any report of ours: one line, exit 2.
+  // Deeper than any report of ours, and than what walks the report after reading (redaction): one line, exit 2.
   const deep = jsonTooDeep(text);
   if (deep >= 0) throw new HarnessError("input.file", `not a report of xend-compat: nested deeper than ${MAX_JSON_DEPTH} levels`, { pos: { file, ...lineColAt(text, deep) } });
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (e) {
-    const found = jsonErrorOffset(text);
+    const found = jsonErrorOffset(text, e);
     const at = found < 0 ? 0 : found;
     const what = at >= text.length ? "the text ends too early" : `unexpected ${JSON.stringify(text[at])}`;
     throw new HarnessError("input.file", `not valid JSON: ${what}`, { pos: { file, ...lineColAt(text, at) }, cause: e });
