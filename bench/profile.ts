@@ -22,7 +22,7 @@ const gold = fromRoot(GOLDEN_DIR);
 const { cells } = defaultMatrix();
 const factor = Number(f ?? (what === "run" ? "20" : "48"));
 const e = enlarge(cells, what === "run" ? 1 : factor);
-const tmp = what === "run" ? null : await makeGoldens(e.cells, rec, e.alias);
+const tmp = what === "run" ? null : await makeGoldens(e.cells, rec);
 const reps = what === "run" ? factor : Number(r);
 const session = out ? new Session() : null;
 if (session) {
@@ -35,9 +35,9 @@ const t0 = performance.now();
 try {
   for (let i = 0; i < reps; i++) {
     freshProcessState();
-    if (what === "replay") await replay(e.cells, rec, tmp!.dir, e.alias);
+    if (what === "replay") await replay(e.cells, rec, tmp!.dir);
     else if (what === "run") await execute({ cwd: process.cwd(), env: {}, golden: { update: false }, recordingsDir: rec, goldenDir: gold });
-    else await floor(floorFiles(e.cells, rec, tmp!.dir, e.alias));
+    else await floor(floorFiles(e.cells, rec, tmp!.dir));
   }
 } finally {
   if (!session) tmp?.dispose();

@@ -3,10 +3,12 @@
  * (machine first). Figures are medians of interleaved repetitions; ratios are taken between
  * variants measured in the same run, because the machine is shared and noisy. Never a test.
  *
- *   replay      the default matrix and ≥ 10,000 cells (its scenarios repeated under new ids) replayed in-process
+ *   replay      the default matrix and ≥ 10,000 cells (its scenarios repeated under new ids) replayed in-process;
+ *               peak RSS of the enlarged run in a process of its own
  *   floor       only reading and parsing the same recordings and goldens; replay / floor
  *   cold        `node bin/xend-compat.mjs run` as a new process vs `node -e 0`
  *   conversion  profile format / parse over libvirt's conformance cases
+ *   full        every libvirt release × every xend series × every scenario, on 2 cores (2 processes)
  *   scaling     replay at 1×, 10×, 100× the default matrix: cost per cell
  *   sandbox     real xend under Python 2.7 (needs Xen trees)
  *
@@ -95,8 +97,8 @@ async function main(argv: string[]): Promise<number> {
 
   // Order: conversion (needs nothing), replay/floor/scaling, cold start (spawns processes), sandbox.
   if (want("conversion")) await guard("conversion", () => conversionFigure({ quick }));
-  if (want("replay") || want("floor") || want("scaling"))
-    await guard("replay", () => replayFigures({ quick, recordingsDir, goldenDir, want: { replay: want("replay"), floor: want("floor"), scaling: want("scaling") } }));
+  if (want("replay") || want("floor") || want("scaling") || want("full"))
+    await guard("replay", () => replayFigures({ quick, recordingsDir, goldenDir, want: { replay: want("replay"), floor: want("floor"), scaling: want("scaling"), full: want("full") } }));
   if (want("cold")) await guard("cold", () => coldFigure({ quick, build: !values["no-build"] }));
   if (want("sandbox")) await guard("sandbox", () => sandboxFigure({ quick, trees, ...(timeoutMs ? { timeoutMs } : {}) }));
 

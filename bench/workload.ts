@@ -1,16 +1,19 @@
 /**
  * What the replay figures run: the default matrix's cells, the same cells repeated under new
- * scenario ids (built in memory; the copies replay the original cells' recordings through an alias
- * backend, so nothing is written under fixtures/), golden directories, and the floor (only reading
- * and parsing the recordings and goldens a replay consumes).
+ * scenario ids (built in memory; the copies send the original cells' conversations, which the
+ * recorded backend matches up to the domain instance, so nothing is written under fixtures/), the full
+ * matrix (every libvirt release × every recorded xend series × every scenario), golden directories,
+ * and the floor (only reading the compiled recordings and the goldens a replay consumes).
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { cellId, DEFAULT_MATRIX, expandCells, fromRoot, loadMatrix, projectRoot, type Cell, type Matrix } from "../harness/matrix/index.js";
 import { forgetFormatted } from "../harness/libvirt/index.js";
-import { forgetInputs, forgetPretty, goldenPath, runCells, type CellResult, type GoldenOptions } from "../harness/run/index.js";
-import { clearRecordingCache, parseRecording, RecordedBackend, recordingPath, type Backend, type BackendSession } from "../harness/xend/index.js";
+import { backendFactory, forgetInputs, forgetPretty, goldenPath, runCells, type CellResult, type GoldenOptions } from "../harness/run/index.js";
+import { clearRecordingCache, recordingPath } from "../harness/xend/index.js";
+import { loadPack, packCacheDir } from "../harness/xend/index.js";
+import { LIBVIRT_RELEASES } from "./releases.js";
 
 /**
  * Before each timed replay: forget what the process remembers across cells (parsed recordings,
@@ -31,24 +34,21 @@ export function defaultMatrix(): { matrix: Matrix; cells: Cell[] } {
 
 export interface Enlarged {
   cells: Cell[];
-  /** New cell id → the original cell id whose recording it replays. */
-  alias: Map<string, string>;
 }
 
 /**
  * `factor` copies of `cells`: copy 0 is the original, copy k renames every scenario `<id>-r<k>`
  * (so cell ids, result ids and golden files are new) but keeps the domain instance, steps and XML,
- * so the requests are byte-identical to the original's and its recording answers them.
+ * so its requests are the original's and the original's recording answers them (conversation
+ * matching: the copy has no recording of its own).
  */
 export function enlarge(cells: Cell[], factor: number): Enlarged {
   const out: Cell[] = [];
-  const alias = new Map<string, string>();
   const renamed = new Map<string, Cell["scenario"]>();
   for (let k = 0; k < factor; k++) {
     for (const c of cells) {
       if (k === 0) {
         out.push(c);
-        alias.set(c.id, c.id);
         continue;
       }
       const sid = `${c.scenario.id}-r${k}`;
@@ -57,39 +57,10 @@ export function enlarge(cells: Cell[], factor: number): Enlarged {
         s = { ...c.scenario, id: sid };
         renamed.set(sid, s);
       }
-      const id = cellId(c.xend, c.libvirt, sid);
-      out.push({ ...c, id, scenario: s });
-      alias.set(id, c.id);
+      out.push({ ...c, id: cellId(c.xend, c.libvirt, sid), scenario: s });
     }
   }
-  return { cells: out, alias };
-}
-
-/** A recorded backend answering renamed cells with their original's recording. */
-export class AliasBackend implements Backend {
-  readonly kind = "recorded" as const;
-  constructor(
-    private readonly inner: RecordedBackend,
-    private readonly alias: Map<string, string>,
-  ) {}
-  get xendVersion(): string {
-    return this.inner.xendVersion;
-  }
-  get concurrency(): number {
-    return this.inner.concurrency;
-  }
-  get guestControl(): boolean {
-    return this.inner.guestControl;
-  }
-  provenance() {
-    return this.inner.provenance();
-  }
-  open(id: string): Promise<BackendSession> {
-    return this.inner.open(this.alias.get(id) ?? id);
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
+  return { cells: out };
 }
 
 export function goldenOptions(dir: string): GoldenOptions {
@@ -97,24 +68,21 @@ export function goldenOptions(dir: string): GoldenOptions {
 }
 
 /** Replay `cells` in-process (runCells, one recorded backend per xend version), comparing goldens in `goldenDir`. */
-export function replay(cells: Cell[], recordingsDir: string, goldenDir: string | null, alias?: Map<string, string>): Promise<CellResult[]> {
+export function replay(cells: Cell[], recordingsDir: string, goldenDir: string | null): Promise<CellResult[]> {
   return runCells(cells, {
-    backendFor: async (x) => {
-      const b = new RecordedBackend({ dir: recordingsDir, xendVersion: x });
-      return alias ? new AliasBackend(b, alias) : b;
-    },
+    backendFor: backendFactory("recorded", process.env, recordingsDir),
     ...(goldenDir ? { golden: goldenOptions(goldenDir) } : {}),
   });
 }
 
 /** A temporary golden directory holding the goldens these cells produce now (written by one replay with update). */
-export async function makeGoldens(cells: Cell[], recordingsDir: string, alias: Map<string, string>): Promise<{ dir: string; written: number; dispose: () => void }> {
+export async function makeGoldens(cells: Cell[], recordingsDir: string): Promise<{ dir: string; written: number; dispose: () => void }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "xend-compat-bench-golden-"));
   let written = 0;
   // In slices, so that the results of many thousand cells are never held at once (peak RSS is a figure).
   for (let k = 0; k < cells.length; k += 2000) {
     const results = await runCells(cells.slice(k, k + 2000), {
-      backendFor: async (x) => new AliasBackend(new RecordedBackend({ dir: recordingsDir, xendVersion: x }), alias),
+      backendFor: backendFactory("recorded", process.env, recordingsDir),
       golden: { dir, update: true, ci: false, displayRoot: projectRoot() },
     });
     written += results.filter((r) => r.golden?.status === "written").length;
@@ -141,42 +109,21 @@ export function anyRecordings(dir: string): boolean {
   }
 }
 
-/**
- * The floor: the files a replay of `cells` consumes. `perCell`: each cell's recording (a renamed
- * copy reads its original's) and each cell's golden. `distinct`: each distinct recording once and
- * each cell's golden, the least any replay must do (a replay may parse a shared recording once).
- */
-export function floorFiles(
-  cells: Cell[],
-  recordingsDir: string,
-  goldenDir: string | null,
-  alias?: Map<string, string>,
-  mode: "perCell" | "distinct" = "perCell",
-): { rec: string[]; golden: (string | null)[] } {
-  const rec: string[] = [];
-  const golden: (string | null)[] = [];
-  for (const c of cells) {
-    rec.push(recordingPath(recordingsDir, alias?.get(c.id) ?? c.id));
-    golden.push(goldenDir ? goldenPath(goldenDir, { xend: c.xend, libvirt: c.libvirt, scenario: c.scenario.id }) : null);
-  }
-  return { rec: mode === "distinct" ? [...new Set(rec)] : rec, golden };
+/** The files a replay of `cells` consumes: the recordings directory's compiled pack and each cell's golden. */
+export function floorFiles(cells: Cell[], recordingsDir: string, goldenDir: string | null): { pack: string; golden: (string | null)[] } {
+  const cache = packCacheDir();
+  // Make sure the pack is compiled and cached, so the floor reads what a warm run reads.
+  const pack = cache ? (loadPack(recordingsDir, cache).file ?? "") : "";
+  return { pack, golden: cells.map((c) => (goldenDir ? goldenPath(goldenDir, { xend: c.xend, libvirt: c.libvirt, scenario: c.scenario.id }) : null)) };
 }
 
 /**
- * Read and parse every recording exactly as the replay parses them (parseRecording: the harness's
- * YAML reader and schema check), read every golden; returns a count that keeps the work observable.
+ * The floor: read the compiled recordings (one JSON.parse of the pack, as replay does) and every
+ * golden; returns a count that keeps the work observable.
  */
-export async function floor(files: { rec: string[]; golden: (string | null)[] }): Promise<number> {
+export async function floor(files: { pack: string; golden: (string | null)[] }): Promise<number> {
   let n = 0;
-  for (const file of files.rec) {
-    let text: string | null = null;
-    try {
-      text = readFileSync(file, "utf8");
-    } catch {
-      text = null;
-    }
-    if (text !== null) n += (await parseRecording(text, file)).exchanges.length;
-  }
+  if (files.pack) n += (JSON.parse(readFileSync(files.pack, "utf8")) as { conversations: unknown[] }).conversations.length;
   for (const g of files.golden) {
     if (!g) continue;
     try {
@@ -213,4 +160,26 @@ export function summaryText(s: RunSummary): string {
     .map(([k, n]) => `${n} ${k}`)
     .join(", ");
   return `verdicts ${v}; goldens ${g}`;
+}
+
+/**
+ * The full matrix: every libvirt release (bench/releases.ts, and the default matrix's patch profiles)
+ * × every xend series with recordings × every scenario of the default matrix. Most releases have no
+ * recordings of their own: their cells send the conversation of their profile's recorded release,
+ * which answers them.
+ */
+export function fullMatrix(): Cell[] {
+  const { matrix } = defaultMatrix();
+  const patches = matrix.libvirt.filter((l) => l.includes("+"));
+  return expandCells(matrix, { libvirt: [...LIBVIRT_RELEASES, ...patches] });
+}
+
+/** A named set of cells for the worker and the figures. */
+export function cellSet(name: string): Cell[] {
+  const { cells } = defaultMatrix();
+  const m = /^(?:enlarged|x)(\d+)$/.exec(name);
+  if (name === "default") return cells;
+  if (name === "full") return fullMatrix();
+  if (m) return enlarge(cells, Number(m[1])).cells;
+  throw new Error(`unknown cell set '${name}' (default, full, x<factor>)`);
 }

@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import { rewriteIdentity } from "./cell.js";
 import * as fs from "node:fs";
 import { randomBytes } from "node:crypto";
-import { createBackend, RecordedBackend, safeSegment } from "../xend/index.js";
+import { createBackend, packCacheDir, RecordedBackend, safeSegment } from "../xend/index.js";
 import { xendDir } from "../safepath.js";
 import { oneLine } from "../terminal.js";
 import { compareVersions, resolveProfile } from "../libvirt/index.js";
@@ -142,8 +142,10 @@ export function backendFactory(kind: BackendKind, env: NodeJS.ProcessEnv, record
   return async (xend: string) => {
     switch (kind) {
       case "recorded":
-        // A libvirt release without recordings of its own replays those of a release that sends the same.
-        return new RecordedBackend({ dir: recordingsDir ?? fromRoot(RECORDINGS_DIR), xendVersion: xend, profileOf: (l, s) => keys(l, s, xend) });
+        // A cell without a recording of its own replays one of the same conversation: a release that
+        // sends the same requests in the scenario (computed key) first, else any recording whose
+        // requests are the cell's up to the domain's name and uuid (harness/xend/recorded.ts).
+        return new RecordedBackend({ dir: recordingsDir ?? fromRoot(RECORDINGS_DIR), xendVersion: xend, profileOf: (l, s) => keys(l, s, xend), packCache: packCacheDir(env) });
       case "sandbox":
       case "container": {
         const v = `XEND_COMPAT_XEN_SRC_${xend.replace(/\./g, "_")}`;

@@ -36,6 +36,8 @@ export {
 } from "./recording.js";
 export type { Recording, RecordedExchange, RecordingProvenance, CellIdParts } from "./recording.js";
 export { RecordedBackend, clearRecordingCache } from "./recorded.js";
+export { loadPack, packCacheDir, packFile, PACK_FORMAT } from "./pack.js";
+export type { Pack, Conversation, LoadedPack } from "./pack.js";
 export type { RecordedBackendOptions } from "./recorded.js";
 export { RecordingBackend } from "./recorder.js";
 export type { CollectedSession, RecordingBackendOptions } from "./recorder.js";
