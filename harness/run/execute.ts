@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import { rewriteIdentity } from "./cell.js";
 import * as fs from "node:fs";
 import { randomBytes } from "node:crypto";
-import { createBackend, packCacheDir, RecordedBackend, safeSegment } from "../xend/index.js";
+import { createBackend, packCacheDir, RecordedBackend, safeSegment, sharedPack } from "../xend/index.js";
 import { xendDir } from "../safepath.js";
 import { oneLine } from "../terminal.js";
 import { compareVersions, resolveProfile } from "../libvirt/index.js";
@@ -139,13 +139,15 @@ export function backendFactory(kind: BackendKind, env: NodeJS.ProcessEnv, record
   const retries = settings.retries ?? wholeNumber("XEND_COMPAT_RETRIES", env.XEND_COMPAT_RETRIES, 0, 10);
   // One run id for every xend version of this run (live domain names: xc-<run id>-<xend>-…).
   const runId = kind === "live" ? (settings.runId ?? liveRunId(env)) : undefined;
+  // One pack for all the xend versions of the run: the recordings directory is checked once.
+  const pack = kind === "recorded" ? sharedPack(recordingsDir ?? fromRoot(RECORDINGS_DIR), packCacheDir(env)) : undefined;
   return async (xend: string) => {
     switch (kind) {
       case "recorded":
         // A cell without a recording of its own replays one of the same conversation: a release that
         // sends the same requests in the scenario (computed key) first, else any recording whose
         // requests are the cell's up to the domain's name and uuid (harness/xend/recorded.ts).
-        return new RecordedBackend({ dir: recordingsDir ?? fromRoot(RECORDINGS_DIR), xendVersion: xend, profileOf: (l, s) => keys(l, s, xend), packCache: packCacheDir(env) });
+        return new RecordedBackend({ dir: recordingsDir ?? fromRoot(RECORDINGS_DIR), xendVersion: xend, profileOf: (l, s) => keys(l, s, xend), pack });
       case "sandbox":
       case "container": {
         const v = `XEND_COMPAT_XEN_SRC_${xend.replace(/\./g, "_")}`;

@@ -35,7 +35,8 @@ export {
   loadRecording,
 } from "./recording.js";
 export type { Recording, RecordedExchange, RecordingProvenance, CellIdParts } from "./recording.js";
-export { RecordedBackend, clearRecordingCache } from "./recorded.js";
+export { RecordedBackend, clearRecordingCache, sharedPack } from "./recorded.js";
+export type { SharedPack } from "./recorded.js";
 export { loadPack, packCacheDir, packFile, PACK_FORMAT } from "./pack.js";
 export type { Pack, Conversation, LoadedPack } from "./pack.js";
 export type { RecordedBackendOptions } from "./recorded.js";

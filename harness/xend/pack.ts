@@ -28,7 +28,7 @@ import { listRecordings, parseRecordingSync, type RecordingProvenance } from "./
 import type { ControlReply, ControlStep, HttpRequest, HttpResponse } from "./types.js";
 
 /** Bump when the pack's shape or the compiler's output changes: older packs are recompiled. */
-export const PACK_FORMAT = 2;
+export const PACK_FORMAT = 4;
 
 /**
  * Placeholders for the domain's name and uuid in a conversation (never in HTTP text xend or libvirt
@@ -40,27 +40,26 @@ export const UUID_MARK = "\u0000uuid\u0000";
 export const NAME_ENC_MARK = "\u0000name%\u0000";
 export const UUID_ENC_MARK = "\u0000uuid%\u0000";
 
-/** `s` with every character but letters and digits as %xx (libvirt's escaping), lower- or upper-case hex. */
+/** `s` with every character but letters and digits as %xx (libvirt's escaping, of UTF-8 bytes), lower- or upper-case hex. */
 function escapeAll(s: string, upper: boolean): string {
-  let out = "";
-  for (const b of Buffer.from(s, "utf8")) {
-    const c = String.fromCharCode(b);
-    if (/[A-Za-z0-9]/.test(c)) out += c;
-    else {
-      const h = b.toString(16).padStart(2, "0");
-      out += "%" + (upper ? h.toUpperCase() : h);
-    }
-  }
-  return out;
+  return s.replace(/[^A-Za-z0-9]/gu, (c) => {
+    let out = "";
+    for (const b of Buffer.from(c, "utf8")) out += "%" + (upper ? b.toString(16).toUpperCase() : b.toString(16)).padStart(2, "0");
+    return out;
+  });
 }
 
 function replaceAllOf(s: string, what: string, by: string): string {
   return what && s.includes(what) ? s.split(what).join(by) : s;
 }
 
+/**
+ * One exchange of a conversation. A request keeps only the header replay compares (Content-Type);
+ * its match key is exchangeKey(x), computed when the backend builds its tree.
+ */
 export type PackedExchange =
-  | { channel: "xend"; step: string; key: string; request: HttpRequest; response: HttpResponse }
-  | { channel: "control"; step: string; key: string; control: ControlStep; reply: ControlReply };
+  | { channel: "xend"; step: string; request: HttpRequest; response: HttpResponse }
+  | { channel: "control"; step: string; control: ControlStep; reply: ControlReply };
 
 export interface Conversation {
   /** The cell the recording was made for (its file's place). */
@@ -72,7 +71,8 @@ export interface Conversation {
   /** The recorded domain's name and uuid (what the placeholders stand for in this recording). */
   name: string;
   uuid: string;
-  provenance: RecordingProvenance;
+  /** Index into the pack's provenances (recordings of one session share theirs). */
+  provenance: number;
   exchanges: PackedExchange[];
 }
 
@@ -94,6 +94,7 @@ export interface Pack {
   /** sha256 of the file list (relative paths in order). */
   listHash: string;
   sources: { file: string; size: number; mtimeMs: number }[];
+  provenances: RecordingProvenance[];
   conversations: Conversation[];
   errors: PackError[];
 }
@@ -101,30 +102,59 @@ export interface Pack {
 // ---------------------------------------------------------------------------------------------
 // Normalising and the match keys
 
+/** Normalising and denormalising for one domain instance (the escaped forms computed once). */
+export class InstanceText {
+  private readonly enc: [string, string][] = [];
+  private readonly nameEnc: string;
+  private readonly uuidEnc: string;
+  constructor(
+    readonly name: string,
+    readonly uuid: string,
+  ) {
+    this.nameEnc = escapeAll(name, false);
+    this.uuidEnc = escapeAll(uuid, false);
+    for (const upper of [false, true]) {
+      const n = escapeAll(name, upper);
+      const u = escapeAll(uuid, upper);
+      if (n !== name && !this.enc.some(([w]) => w === n)) this.enc.push([n, NAME_ENC_MARK]);
+      if (u !== uuid && !this.enc.some(([w]) => w === u)) this.enc.push([u, UUID_ENC_MARK]);
+    }
+  }
+
+  /** `s` with every occurrence of the name and uuid (plain or URL-encoded) replaced by their placeholders. */
+  normalise(s: string): string {
+    let out = replaceAllOf(s, this.name, NAME_MARK);
+    out = replaceAllOf(out, this.uuid, UUID_MARK);
+    if (out.includes("%")) for (const [what, by] of this.enc) out = replaceAllOf(out, what, by);
+    return out;
+  }
+
+  /** `s` with the placeholders replaced by the name and uuid (encoded ones as libvirt encodes). */
+  denormalise(s: string): string {
+    if (!s.includes("\u0000")) return s;
+    let out = s.split(NAME_MARK).join(this.name).split(UUID_MARK).join(this.uuid);
+    if (out.includes("\u0000")) out = out.split(NAME_ENC_MARK).join(this.nameEnc).split(UUID_ENC_MARK).join(this.uuidEnc);
+    return out;
+  }
+}
+
 /** `s` with every occurrence of the name and uuid (plain or URL-encoded) replaced by their placeholders. */
 export function normalise(s: string, name: string, uuid: string): string {
-  let out = replaceAllOf(s, name, NAME_MARK);
-  out = replaceAllOf(out, uuid, UUID_MARK);
-  if (!out.includes("%")) return out;
-  for (const upper of [false, true]) {
-    const n = escapeAll(name, upper);
-    const u = escapeAll(uuid, upper);
-    if (n !== name) out = replaceAllOf(out, n, NAME_ENC_MARK);
-    if (u !== uuid) out = replaceAllOf(out, u, UUID_ENC_MARK);
-  }
-  return out;
+  return new InstanceText(name, uuid).normalise(s);
 }
 
 /** `s` with the placeholders replaced by this cell's name and uuid (encoded ones as libvirt encodes). */
 export function denormalise(s: string, name: string, uuid: string): string {
-  if (!s.includes("\u0000")) return s;
-  let out = s.split(NAME_MARK).join(name).split(UUID_MARK).join(uuid);
-  if (out.includes("\u0000")) out = out.split(NAME_ENC_MARK).join(escapeAll(name, false)).split(UUID_ENC_MARK).join(escapeAll(uuid, false));
-  return out;
+  return new InstanceText(name, uuid).denormalise(s);
 }
 
 export function requestKey(method: string, p: string, body: string | undefined): string {
   return `${method} ${p}\n${body ?? ""}`;
+}
+
+/** The match key of a recorded exchange: what a sent request or control step must equal (after normalising). */
+export function exchangeKey(x: PackedExchange): string {
+  return x.channel === "xend" ? requestKey(x.request.method, x.request.path, x.request.body) : controlKey(x.control);
 }
 
 export function controlKey(c: ControlStep): string {
@@ -154,15 +184,15 @@ function packExchanges(rec: ReturnType<typeof parseRecordingSync>, name: string,
   const nh = (h: [string, string][]): [string, string][] => h.map(([k, v]) => [k, n(v)]);
   return rec.exchanges.map((x): PackedExchange => {
     if (x.channel === "xend") {
-      const request: HttpRequest = { method: x.request.method, path: n(x.request.path), headers: nh(x.request.headers) };
+      const request: HttpRequest = { method: x.request.method, path: n(x.request.path), headers: nh(x.request.headers.filter(([k]) => k.toLowerCase() === "content-type")) };
       if (x.request.body !== undefined) request.body = n(x.request.body);
       const response: HttpResponse = { status: x.response.status, reason: n(x.response.reason), headers: nh(x.response.headers), body: n(x.response.body) };
-      return { channel: "xend", step: x.step, key: requestKey(request.method, request.path, request.body), request, response };
+      return { channel: "xend", step: x.step, request, response };
     }
     const control: ControlStep = { ...x.control, domain: n(x.control.domain) };
     const reply: ControlReply = { ...x.reply };
     if (x.reply.detail !== undefined) reply.detail = n(x.reply.detail);
-    return { channel: "control", step: x.step, key: controlKey(control), control, reply };
+    return { channel: "control", step: x.step, control, reply };
   });
 }
 
@@ -218,6 +248,8 @@ function compile(dir: string, src: Source[]): Pack {
   });
   const conversations: Conversation[] = [];
   const errors: PackError[] = [];
+  const provenances: RecordingProvenance[] = [];
+  const provIndex = new Map<string, number>();
   for (let i = 0; i < src.length; i++) {
     const s = src[i];
     const text = texts[i].bytes.toString("utf8");
@@ -257,14 +289,23 @@ function compile(dir: string, src: Source[]): Pack {
       continue;
     }
     const { name, uuid } = identityOf(rec.exchanges);
-    conversations.push({ cell: s.cellId, xend, file: s.file, name, uuid, provenance: rec.provenance, exchanges: packExchanges(rec, name, uuid) });
+    const pk = JSON.stringify(rec.provenance);
+    let provenance = provIndex.get(pk);
+    if (provenance === undefined) {
+      provenance = provenances.push(rec.provenance) - 1;
+      provIndex.set(pk, provenance);
+    }
+    conversations.push({ cell: s.cellId, xend, file: s.file, name, uuid, provenance, exchanges: packExchanges(rec, name, uuid) });
   }
+  // Cell order, versions compared as numbers: the order replay prefers conversations in.
+  conversations.sort((a, b) => a.cell.localeCompare(b.cell, "en", { numeric: true }));
   return {
     format: PACK_FORMAT,
     harnessVersion: VERSION,
     contentHash: contentHash(texts),
     listHash: listHash(src),
     sources: src.map((s) => ({ file: s.file, size: s.size, mtimeMs: s.mtimeMs })),
+    provenances,
     conversations,
     errors,
   };

@@ -17,7 +17,7 @@ import { recordCommand, recordingPath, splitCellId } from "./recording.js";
 import { compareForms } from "./form.js";
 import { redactBody } from "./redact.js";
 import { replyOverCap } from "./transport.js";
-import { controlKey, denormalise, loadPack, normalise, packIsFresh, packCacheDir, packErrorToHarness, requestKey, type Conversation, type Pack, type PackedExchange, type PackError } from "./pack.js";
+import { controlKey, exchangeKey, InstanceText, loadPack, packIsFresh, packCacheDir, packErrorToHarness, requestKey, type Conversation, type Pack, type PackedExchange, type PackError } from "./pack.js";
 import type { Sx } from "../sxp/index.js";
 
 export interface RecordedBackendOptions {
@@ -36,6 +36,8 @@ export interface RecordedBackendOptions {
   profileOf?: (libvirt: string) => string | undefined;
   /** Where compiled packs are cached; null compiles in memory; default packCacheDir() (XDG cache, none under CI). */
   packCache?: string | null;
+  /** The pack shared with the run's other recorded backends (sharedPack), instead of checking the directory again. */
+  pack?: SharedPack;
 }
 
 /** Conversations of one xend version, as a tree of their match keys (first request at the root). */
@@ -79,22 +81,32 @@ function packOf(dir: string, cacheDir: string | null | undefined): PackIndex {
   return idx;
 }
 
+/** The loaded pack of a recordings directory, shared by the backends of one run (its sources are checked once). */
+export type SharedPack = () => PackIndex;
+
+/** One check of a recordings directory's pack for all the backends of a run: the first open loads it. */
+export function sharedPack(dir: string, packCache?: string | null): SharedPack {
+  let idx: PackIndex | undefined;
+  return () => (idx ??= packOf(path.resolve(dir), packCache));
+}
+
 function trieOf(idx: PackIndex, xend: string): TrieNode {
   let root = idx.tries.get(xend);
   if (root) return root;
   root = { convs: [], ends: [], next: new Map() };
-  const order = idx.pack.conversations
-    .map((c, i) => ({ c, i }))
-    .filter(({ c }) => c.xend === xend)
-    .sort((a, b) => a.c.cell.localeCompare(b.c.cell, "en", { numeric: true }));
-  for (const { c, i } of order) {
+  // The pack holds its conversations in cell order (versions compared as numbers): the preference order.
+  const convs = idx.pack.conversations;
+  for (let i = 0; i < convs.length; i++) {
+    const c = convs[i];
+    if (c.xend !== xend) continue;
     let n = root;
     n.convs.push(i);
     for (const x of c.exchanges) {
-      let k = n.next.get(x.key);
+      const key = exchangeKey(x);
+      let k = n.next.get(key);
       if (!k) {
         k = { convs: [], ends: [], next: new Map() };
-        n.next.set(x.key, k);
+        n.next.set(key, k);
       }
       n = k;
       n.convs.push(i);
@@ -164,6 +176,7 @@ class RecordedSession implements BackendSession {
   private failed = false;
   private readonly name: string;
   private readonly uuid: string;
+  private readonly text: InstanceText;
 
   constructor(
     private readonly idx: PackIndex,
@@ -180,6 +193,7 @@ class RecordedSession implements BackendSession {
     const c = this.cur === undefined ? undefined : idx.pack.conversations[this.cur];
     this.name = instance?.name ?? c?.name ?? "";
     this.uuid = instance?.uuid ?? c?.uuid ?? "";
+    this.text = new InstanceText(this.name, this.uuid);
   }
 
   private conv(i: number): Conversation {
@@ -192,7 +206,7 @@ class RecordedSession implements BackendSession {
 
   provenance(): Provenance {
     const i = this.cur ?? this.node.convs[0];
-    return i === undefined ? { xendVersion: "", tree: "none", commit: "none", tz: "none" } : this.conv(i).provenance;
+    return i === undefined ? { xendVersion: "", tree: "none", commit: "none", tz: "none" } : this.idx.pack.provenances[this.conv(i).provenance];
   }
 
   notes(): string[] {
@@ -256,8 +270,8 @@ class RecordedSession implements BackendSession {
   async send(req: HttpRequest, stepLabel: string): Promise<HttpResponse> {
     const sent = describeRequest(req);
     if (this.failed) throw this.unmatched(`${sent} at step '${stepLabel}' after an earlier mismatch`);
-    const sentBody = req.body === undefined ? undefined : normalise(req.body, this.name, this.uuid);
-    const sentPath = normalise(req.path, this.name, this.uuid);
+    const sentBody = req.body === undefined ? undefined : this.text.normalise(req.body);
+    const sentPath = this.text.normalise(req.path);
     const { x: exp, total } = this.expected();
     // The headers xend reads the body by, first (as xend would: before it reads the body).
     if (exp?.channel === "xend" && exp.request.method === req.method && exp.request.path === sentPath) {
@@ -279,7 +293,7 @@ class RecordedSession implements BackendSession {
         const treesKey = `${i}/${this.depth}/${this.name}/${this.uuid}`;
         let trees = this.idx.trees.get(treesKey);
         if (!trees) this.idx.trees.set(treesKey, (trees = new Map()));
-        const m = compareForms(denormalise(x.request.body ?? "", this.name, this.uuid), sentRedacted, trees);
+        const m = compareForms(this.text.denormalise(x.request.body ?? ""), sentRedacted, trees);
         if (m.ok) {
           child = n;
           break;
@@ -290,7 +304,7 @@ class RecordedSession implements BackendSession {
         if (exp.channel !== "xend") throw this.unmatched(`sent ${sent} at step '${stepLabel}' but the recording expects ${describeExchange(exp)} (${this.where(exp, total)})`);
         const r = exp.request;
         if (r.method !== req.method || r.path !== sentPath)
-          throw this.unmatched(`sent ${sent} at step '${stepLabel}' but the recording expects ${describeRequest({ ...r, path: denormalise(r.path, this.name, this.uuid) })} (${this.where(exp, total)})`);
+          throw this.unmatched(`sent ${sent} at step '${stepLabel}' but the recording expects ${describeRequest({ ...r, path: this.text.denormalise(r.path) })} (${this.where(exp, total)})`);
         throw this.unmatched(`the body of ${sent} at step '${stepLabel}' does not match the recording (${this.where(exp, total)}): ${why ?? "no recorded body means the same"}`);
       }
     }
@@ -305,23 +319,23 @@ class RecordedSession implements BackendSession {
     // libvirt reads at most 256 KiB of a reply; over the wire a longer one fails, so it fails here too.
     const over = replyOverCap(x.response);
     if (over) throw new HarnessError(over.code, `${over.message} (recorded reply, ${where}, recording ${displayPath(this.file(this.cur))})`);
-    return denormaliseResponse(x.response, this.name, this.uuid);
+    return denormaliseResponse(x.response, this.text);
   }
 
   async control(step: ControlStep, stepLabel: string): Promise<ControlReply> {
     const asked = describeControl(step);
     if (this.failed) throw this.unmatched(`${asked} at step '${stepLabel}' after an earlier mismatch`);
-    const child = this.node.next.get(controlKey({ ...step, domain: normalise(step.domain, this.name, this.uuid) }));
+    const child = this.node.next.get(controlKey({ ...step, domain: this.text.normalise(step.domain) }));
     if (!child) {
       const { x, total } = this.expected();
       if (!x) throw this.unmatched(`${asked} at step '${stepLabel}' comes after the last of the ${total} recorded exchanges`);
       if (x.channel !== "control") throw this.unmatched(`asked ${asked} at step '${stepLabel}' but the recording expects ${describeExchange(x)} (${this.where(x, total)})`);
-      throw this.unmatched(`asked ${asked} at step '${stepLabel}' but the recording expects ${describeControl({ ...x.control, domain: denormalise(x.control.domain, this.name, this.uuid) })} (${this.where(x, total)})`);
+      throw this.unmatched(`asked ${asked} at step '${stepLabel}' but the recording expects ${describeControl({ ...x.control, domain: this.text.denormalise(x.control.domain) })} (${this.where(x, total)})`);
     }
     const x = this.advance(child);
     if (x.channel !== "control") throw new Error("unreachable: a control key led to an HTTP exchange");
     const reply: ControlReply = { ...x.reply };
-    if (reply.detail !== undefined) reply.detail = denormalise(reply.detail, this.name, this.uuid);
+    if (reply.detail !== undefined) reply.detail = this.text.denormalise(reply.detail);
     return reply;
   }
 
@@ -341,12 +355,12 @@ class RecordedSession implements BackendSession {
   }
 }
 
-function denormaliseResponse(r: HttpResponse, name: string, uuid: string): HttpResponse {
+function denormaliseResponse(r: HttpResponse, t: InstanceText): HttpResponse {
   return {
     status: r.status,
-    reason: denormalise(r.reason, name, uuid),
-    headers: r.headers.map(([k, v]) => [k, denormalise(v, name, uuid)]),
-    body: denormalise(r.body, name, uuid),
+    reason: t.denormalise(r.reason),
+    headers: r.headers.map(([k, v]) => [k, t.denormalise(v)]),
+    body: t.denormalise(r.body),
   };
 }
 
@@ -359,6 +373,7 @@ export class RecordedBackend implements Backend {
   private readonly requireAll: boolean;
   private readonly profileOf?: (libvirt: string) => string | undefined;
   private readonly packCache: string | null | undefined;
+  private readonly shared: SharedPack | undefined;
   private idx: PackIndex | undefined;
 
   constructor(opts: RecordedBackendOptions) {
@@ -368,10 +383,11 @@ export class RecordedBackend implements Backend {
     this.requireAll = opts.requireAllExchanges ?? true;
     if (opts.profileOf) this.profileOf = opts.profileOf;
     this.packCache = opts.packCache;
+    this.shared = opts.pack;
   }
 
   private index(): PackIndex {
-    return (this.idx ??= packOf(this.dir, this.packCache));
+    return (this.idx ??= this.shared ? this.shared() : packOf(this.dir, this.packCache));
   }
 
   provenance(): Provenance {
