@@ -8,7 +8,7 @@ import { existsSync, lstatSync } from "node:fs";
 import { readTextFile } from "../fsutil.js";
 import { confine } from "../safepath.js";
 import * as path from "node:path";
-import type { Element as XElement } from "@xmldom/xmldom";
+import type { XmlElement as XElement } from "../xml/index.js";
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from "yaml";
 import type { z } from "zod";
 import { HarnessError, type SourcePos } from "../errors.js";
@@ -201,8 +201,7 @@ interface DomainFacts {
 
 function domainFacts(xml: string): DomainFacts | string {
   let problem: string | undefined;
-  // Plain XML through the fast reader (xmldom accepts it without error and builds the same tree;
-  // test/xml-fast-reader.test.ts), anything else through xmldom for its errors.
+  // Well-formed XML in one pass; anything else again, for its first problem (harness/xml).
   const fast = parseSimpleXml(xml);
   if (fast) return factsOf(fast.documentElement as unknown as XElement);
   let doc;
@@ -213,11 +212,11 @@ function domainFacts(xml: string): DomainFacts | string {
       },
     }).parseFromString(xml, "text/xml");
   } catch (e) {
-    // xmldom throws on fatal errors (e.g. mismatched tags) after reporting them.
+    // The reader stops at the first problem when the callback throws; it does not here, but be safe.
     return `not well-formed XML: ${(problem ?? (e as Error).message).split("\n")[0]}`;
   }
   if (problem) return `not well-formed XML: ${problem.split("\n")[0]}`;
-  return factsOf(doc.documentElement);
+  return factsOf(doc.documentElement as unknown as XElement);
 }
 
 function factsOf(root: XElement | null): DomainFacts | string {

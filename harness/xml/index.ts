@@ -1,64 +1,194 @@
 /**
- * The DOM parser every XML reader of the harness uses: @xmldom/xmldom's, with one cost removed.
+ * The XML reader every part of the harness uses: saxes (a maintained, strict, non-validating XML 1.0
+ * parser, the one jsdom uses), through its public API, building the small read-only tree the harness
+ * reads: nodeType, nodeName, tagName, childNodes, firstChild, nextSibling, attributes (length, item,
+ * [i]), getAttribute, hasAttribute, textContent, data, documentElement. Parsing, entities,
+ * attribute-value normalisation and well-formedness are saxes's; this module only keeps what its
+ * events describe. Why saxes and not @xmldom/xmldom: DECISIONS.md beside this file (measured).
  *
- * xmldom 0.9 builds a new Unicode RegExp, from about 1 KB of pattern source joined anew, for every
- * end tag it reads (`g.reg('^', g.QName_group, g.S_OPT, '$')` in lib/sax.js). Profiled replays spent
- * a fifth of their CPU time there (see bench/ and DECISIONS.md beside this file). `reg` is a pure
- * function of its arguments, and the RegExps it returns have neither the `g` nor the `y` flag, so
- * they keep no state between uses (`exec`/`test` ignore lastIndex): the same RegExp can serve every
- * call with the same arguments. This module memoizes `reg` by argument identity, once, for the whole
- * process; what the parser accepts, rejects and builds is unchanged. If xmldom's internals ever look
- * different, nothing is patched and everything still works, only slower.
+ * `DOMParser` keeps the shape the callers were written against (xmldom's): `new DOMParser({ onError })
+ * .parseFromString(text, "text/xml")`, each problem given to `onError(level, message)`; a callback that
+ * throws stops the parse, and the thrown error carries `locator: { lineNumber, columnNumber }`. Without
+ * a throwing callback the parse goes on (saxes recovers) and returns what it built. `parseSimpleXml`
+ * returns the document of a text with no problem at all, else null.
  */
-import { createRequire } from "node:module";
+import { SaxesParser } from "saxes";
 
-export { DOMParser } from "@xmldom/xmldom";
+const ELEMENT_NODE = 1;
+const TEXT_NODE = 3;
+const COMMENT_NODE = 8;
+const DOCUMENT_NODE = 9;
 
-type RegFn = ((this: unknown, ...args: unknown[]) => RegExp) & { xendCompatMemo?: true };
+export type XmlNode = XmlElement | XmlText | XmlComment;
 
-/** Bound on memoized argument lists (xmldom passes a handful of module constants). */
-const MAX_ENTRIES = 256;
+const NO_CHILDREN: readonly XmlNode[] = Object.freeze([]);
 
-function memoizeReg(): boolean {
-  let grammar: { reg?: RegFn };
-  try {
-    grammar = createRequire(import.meta.url)("@xmldom/xmldom/lib/grammar.js") as { reg?: RegFn };
-  } catch {
-    return false;
+export class XmlText {
+  readonly nodeType = TEXT_NODE;
+  readonly nodeName = "#text";
+  readonly childNodes: readonly XmlNode[] = NO_CHILDREN;
+  readonly firstChild = null;
+  nextSibling: XmlNode | null = null;
+  constructor(public data: string) {}
+  get textContent(): string {
+    return this.data;
   }
-  const orig = grammar.reg;
-  if (typeof orig !== "function" || orig.xendCompatMemo) return false;
-  const END = Symbol("regexp");
-  const root = new Map<unknown, Map<unknown, unknown>>();
-  let entries = 0;
-  const memo: RegFn = function (this: unknown, ...args: unknown[]): RegExp {
-    let m: Map<unknown, unknown> = root;
-    for (const k of [this, ...args]) {
-      let n = m.get(k) as Map<unknown, unknown> | undefined;
-      if (!n) {
-        if (entries >= MAX_ENTRIES) return orig.apply(this, args);
-        n = new Map();
-        m.set(k, n);
-      }
-      m = n;
-    }
-    let r = m.get(END) as RegExp | undefined;
-    if (!r) {
-      r = orig.apply(this, args);
-      if (r instanceof RegExp && !r.global && !r.sticky) {
-        m.set(END, r);
-        entries++;
-      }
-    }
-    return r;
-  };
-  memo.xendCompatMemo = true;
-  grammar.reg = memo;
-  return true;
+  get nodeValue(): string {
+    return this.data;
+  }
 }
 
-/** Whether xmldom's `reg` is memoized in this process (false: its internals were not as expected). */
-export const XMLDOM_REG_MEMOIZED: boolean = memoizeReg();
+export class XmlComment {
+  readonly nodeType = COMMENT_NODE;
+  readonly nodeName = "#comment";
+  readonly childNodes: readonly XmlNode[] = NO_CHILDREN;
+  readonly firstChild = null;
+  nextSibling: XmlNode | null = null;
+  constructor(readonly data: string) {}
+  get textContent(): string {
+    return this.data;
+  }
+  get nodeValue(): string {
+    return this.data;
+  }
+}
 
-export { parseSimpleXml, FastElement, FastText } from "./fast.js";
-export type { FastDocument, FastNode, FastAttr } from "./fast.js";
+export interface XmlAttr {
+  readonly name: string;
+  readonly value: string;
+  readonly nodeName: string;
+  readonly nodeValue: string;
+}
+
+/** The attributes as a DOM NamedNodeMap is read: `length`, `item(i)` and `[i]`, in document order. */
+export interface XmlAttrList {
+  readonly length: number;
+  item(i: number): XmlAttr | null;
+  readonly [i: number]: XmlAttr;
+}
+
+export class XmlElement {
+  readonly nodeType = ELEMENT_NODE;
+  readonly childNodes: XmlNode[] = [];
+  nextSibling: XmlNode | null = null;
+  readonly attributes: XmlAttrList;
+  constructor(
+    readonly tagName: string,
+    private readonly attrs: Record<string, string>,
+  ) {
+    const list = Object.keys(attrs).map((name) => ({ name, value: attrs[name], nodeName: name, nodeValue: attrs[name] }));
+    this.attributes = Object.assign(list, { item: (i: number) => list[i] ?? null }) as unknown as XmlAttrList;
+  }
+  get nodeName(): string {
+    return this.tagName;
+  }
+  get firstChild(): XmlNode | null {
+    return this.childNodes[0] ?? null;
+  }
+  getAttribute(name: string): string | null {
+    return Object.prototype.hasOwnProperty.call(this.attrs, name) ? this.attrs[name] : null;
+  }
+  hasAttribute(name: string): boolean {
+    return Object.prototype.hasOwnProperty.call(this.attrs, name);
+  }
+  get textContent(): string {
+    let s = "";
+    for (const c of this.childNodes) if (c.nodeType !== COMMENT_NODE) s += c.textContent;
+    return s;
+  }
+}
+
+export interface XmlDocument {
+  readonly nodeType: typeof DOCUMENT_NODE;
+  readonly documentElement: XmlElement | null;
+}
+
+/** Where a problem is: 1-based line and column, as xmldom's locator named them. */
+export interface XmlLocator {
+  lineNumber: number;
+  columnNumber: number;
+}
+
+export interface DOMParserOptions {
+  /** Called with each problem ("error" or "fatalError"); throw to stop the parse. */
+  onError?: (level: string, message: string) => void;
+}
+
+function append(parent: XmlElement, node: XmlNode): void {
+  const kids = parent.childNodes;
+  const last = kids[kids.length - 1];
+  if (last) last.nextSibling = node;
+  kids.push(node);
+}
+
+/** Parse `text` into the tree; each problem goes to `onProblem` (which may throw to stop). */
+function build(text: string, onProblem: (message: string, at: XmlLocator) => void): XmlDocument {
+  const parser = new SaxesParser({ position: true });
+  const stack: XmlElement[] = [];
+  let root: XmlElement | null = null;
+  let problems = 0;
+  // saxes counts the column of the last character read (0 before any on the line): at least 1.
+  const where = (): XmlLocator => ({ lineNumber: parser.line, columnNumber: Math.max(1, parser.column) });
+  parser.on("error", (e: Error) => {
+    problems++;
+    onProblem(e.message.replace(/^\d+:\d+: /, ""), where());
+  });
+  parser.on("opentag", (tag) => {
+    // Without the xmlns option saxes gives every attribute as a plain string.
+    const el = new XmlElement(tag.name, tag.attributes as Record<string, string>);
+    const parent = stack[stack.length - 1];
+    if (parent) append(parent, el);
+    else if (!root) root = el;
+    stack.push(el);
+  });
+  parser.on("closetag", () => {
+    stack.pop();
+  });
+  const addText = (data: string) => {
+    const parent = stack[stack.length - 1];
+    if (!parent) return; // white space (or, after an error, text) outside the root
+    const last = parent.childNodes[parent.childNodes.length - 1];
+    if (last instanceof XmlText) last.data += data;
+    else append(parent, new XmlText(data));
+  };
+  parser.on("text", addText);
+  parser.on("cdata", addText);
+  parser.on("comment", (data: string) => {
+    const parent = stack[stack.length - 1];
+    if (parent) append(parent, new XmlComment(data));
+  });
+  parser.write(text).close();
+  if (!root && !problems) onProblem("missing root element", { lineNumber: 1, columnNumber: 1 });
+  return { nodeType: DOCUMENT_NODE, documentElement: root };
+}
+
+/** xmldom's DOMParser shape over saxes (see the head of this file). */
+export class DOMParser {
+  constructor(private readonly opts: DOMParserOptions = {}) {}
+  parseFromString(text: string, _mimeType = "text/xml"): XmlDocument {
+    const onError = this.opts.onError;
+    return build(text, (message, at) => {
+      if (!onError) return;
+      try {
+        onError("error", message);
+      } catch (e) {
+        if (e !== null && typeof e === "object") (e as { locator?: XmlLocator }).locator = at;
+        throw e;
+      }
+    });
+  }
+}
+
+class Problem extends Error {}
+
+/** The document of a text saxes reads without any problem; null for anything else (callers then report). */
+export function parseSimpleXml(text: string): XmlDocument | null {
+  try {
+    return build(text, (m) => {
+      throw new Problem(m);
+    });
+  } catch (e) {
+    if (e instanceof Problem) return null;
+    throw e;
+  }
+}
