@@ -1,3 +1,5 @@
+import * as os from "node:os";
+import * as path from "node:path";
 import { configDefaults, defineConfig } from "vitest/config";
 
 /**
@@ -16,5 +18,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 180_000,
     pool: "forks",
+    // Compiled recording packs of the tests' temporary directories go to a cache of their own, not
+    // the user's (harness/xend/pack.ts).
+    env: { XEND_COMPAT_CACHE_DIR: process.env.XEND_COMPAT_CACHE_DIR ?? path.join(os.tmpdir(), "xend-compat-test-cache") },
   },
 });

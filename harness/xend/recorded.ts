@@ -58,6 +58,8 @@ interface PackIndex {
   tries: Map<string, TrieNode>;
   /** Per (conversation, exchange): parsed config trees of the recorded form body (filled lazily by compareForms). */
   trees: Map<string, Map<string, Sx[] | null>>;
+  /** Per domain instance: its normaliser (the cells of every xend version share an instance). */
+  texts: Map<string, InstanceText>;
 }
 
 /** Loaded packs per recordings directory (each backend checks its sources once). */
@@ -76,7 +78,7 @@ function packOf(dir: string, cacheDir: string | null | undefined): PackIndex {
   if (had && had.pack.contentHash === loaded.pack.contentHash) return had;
   const byCell = new Map<string, number>();
   loaded.pack.conversations.forEach((c, i) => byCell.set(c.cell, i));
-  const idx: PackIndex = { dir, pack: loaded.pack, byCell, errors: new Map(loaded.pack.errors.map((e) => [e.cell, e])), tries: new Map(), trees: new Map() };
+  const idx: PackIndex = { dir, pack: loaded.pack, byCell, errors: new Map(loaded.pack.errors.map((e) => [e.cell, e])), tries: new Map(), trees: new Map(), texts: new Map() };
   packs.set(dir, idx);
   return idx;
 }
@@ -193,7 +195,13 @@ class RecordedSession implements BackendSession {
     const c = this.cur === undefined ? undefined : idx.pack.conversations[this.cur];
     this.name = instance?.name ?? c?.name ?? "";
     this.uuid = instance?.uuid ?? c?.uuid ?? "";
-    this.text = new InstanceText(this.name, this.uuid);
+    const tk = `${this.name}\n${this.uuid}`;
+    let text = idx.texts.get(tk);
+    if (!text) {
+      if (idx.texts.size >= 4096) idx.texts.clear();
+      idx.texts.set(tk, (text = new InstanceText(this.name, this.uuid)));
+    }
+    this.text = text;
   }
 
   private conv(i: number): Conversation {
