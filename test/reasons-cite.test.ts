@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import * as yaml from "js-yaml";
+import { parse as parseYaml } from "yaml";
 import { XEND_RACES } from "../harness/run/races.js";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
@@ -48,7 +48,7 @@ function problem(ref: string): string | undefined {
 describe("reasons cite what a user can follow", () => {
   for (const file of MATRICES) {
     it(`matrices/${file}: every expectation's fixedBy is a commit with its release and every report is public or shipped`, () => {
-      const doc = yaml.load(fs.readFileSync(path.join(ROOT, "matrices", file), "utf8")) as { expectations?: Array<Record<string, string>> };
+      const doc = parseYaml(fs.readFileSync(path.join(ROOT, "matrices", file), "utf8")) as { expectations?: Array<Record<string, string>> };
       for (const e of doc.expectations ?? []) {
         if (e.fixedBy) expect(e.fixedBy, `${file}: ${e.cells}`).toMatch(/^[0-9a-f]{7,40} \(\d+\.\d+\.\d+(\.\d+)?\)$/);
         if (e.report) expect(problem(e.report), `${file}: ${e.cells}: ${e.report}`).toBeUndefined();
