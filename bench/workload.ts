@@ -163,13 +163,15 @@ export function summaryText(s: RunSummary): string {
 }
 
 /**
- * The full matrix: every libvirt release (bench/releases.ts, and the default matrix's patch profiles)
- * × every xend series with recordings × every scenario of the default matrix. Most releases have no
+ * The full matrix: every libvirt release (bench/releases.ts, and the matrix's patch profiles) × every
+ * xend series of matrices/full.yaml × every scenario. Most releases have no
  * recordings of their own: their cells send the conversation of their profile's recorded release,
  * which answers them.
  */
 export function fullMatrix(): Cell[] {
-  const { matrix } = defaultMatrix();
+  // matrices/full.yaml: every xend series with recordings (the default matrix where there is none).
+  const file = fromRoot("matrices/full.yaml");
+  const matrix = existsSync(file) ? loadMatrix(file, { displayName: "matrices/full.yaml" }) : defaultMatrix().matrix;
   const patches = matrix.libvirt.filter((l) => l.includes("+"));
   return expandCells(matrix, { libvirt: [...LIBVIRT_RELEASES, ...patches] });
 }
