@@ -109,21 +109,21 @@ export function anyRecordings(dir: string): boolean {
   }
 }
 
-/** The files a replay of `cells` consumes: the recordings directory's compiled pack and each cell's golden. */
-export function floorFiles(cells: Cell[], recordingsDir: string, goldenDir: string | null): { pack: string; golden: (string | null)[] } {
+/** The files a replay of `cells` consumes: the compiled pack of each xend version and each cell's golden. */
+export function floorFiles(cells: Cell[], recordingsDir: string, goldenDir: string | null): { packs: string[]; golden: (string | null)[] } {
   const cache = packCacheDir();
-  // Make sure the pack is compiled and cached, so the floor reads what a warm run reads.
-  const pack = cache ? (loadPack(recordingsDir, cache).file ?? "") : "";
-  return { pack, golden: cells.map((c) => (goldenDir ? goldenPath(goldenDir, { xend: c.xend, libvirt: c.libvirt, scenario: c.scenario.id }) : null)) };
+  // Make sure the packs are compiled and cached, so the floor reads what a warm run reads.
+  const packs = cache ? [...new Set(cells.map((c) => c.xend))].map((x) => loadPack(recordingsDir, cache, x).file ?? "").filter(Boolean) : [];
+  return { packs, golden: cells.map((c) => (goldenDir ? goldenPath(goldenDir, { xend: c.xend, libvirt: c.libvirt, scenario: c.scenario.id }) : null)) };
 }
 
 /**
- * The floor: read the compiled recordings (one JSON.parse of the pack, as replay does) and every
+ * The floor: read the compiled recordings (one JSON.parse per pack, as replay does) and every
  * golden; returns a count that keeps the work observable.
  */
-export async function floor(files: { pack: string; golden: (string | null)[] }): Promise<number> {
+export async function floor(files: { packs: string[]; golden: (string | null)[] }): Promise<number> {
   let n = 0;
-  if (files.pack) n += (JSON.parse(readFileSync(files.pack, "utf8")) as { conversations: unknown[] }).conversations.length;
+  for (const p of files.packs) n += (JSON.parse(readFileSync(p, "utf8")) as { conversations: unknown[] }).conversations.length;
   for (const g of files.golden) {
     if (!g) continue;
     try {

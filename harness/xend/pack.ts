@@ -24,11 +24,11 @@ import { HarnessError } from "../errors.js";
 import type { SourcePos } from "../errors.js";
 import { VERSION } from "../version.js";
 import { parseFormPairs } from "./form.js";
-import { listRecordings, parseRecordingSync, type RecordingProvenance } from "./recording.js";
+import { cellIdOfPath, listRecordings, parseRecordingSync, safeSegment, type RecordingProvenance } from "./recording.js";
 import type { ControlReply, ControlStep, HttpRequest, HttpResponse } from "./types.js";
 
 /** Bump when the pack's shape or the compiler's output changes: older packs are recompiled. */
-export const PACK_FORMAT = 4;
+export const PACK_FORMAT = 5;
 
 /**
  * Placeholders for the domain's name and uuid in a conversation (never in HTTP text xend or libvirt
@@ -218,11 +218,41 @@ interface Source {
   mtimeMs: number;
 }
 
-function sources(dir: string): Source[] {
-  return listRecordings(dir).map(({ file, cellId }) => {
+/** The recording files under `dir` (only `dir/<xend>/` when `xend` is given), with their sizes and mtimes, in file order. */
+function sources(dir: string, xend?: string): Source[] {
+  const list = xend === undefined ? listRecordings(dir) : listRecordingsOf(dir, xend);
+  return list.map(({ file, cellId }) => {
     const st = fs.statSync(file);
     return { file: path.relative(dir, file), abs: file, cellId, size: st.size, mtimeMs: st.mtimeMs };
   });
+}
+
+/** listRecordings for one xend version: only `dir/<xend>/<libvirt>/<scenario>.yaml` is walked. */
+function listRecordingsOf(dir: string, xend: string): { file: string; cellId: string }[] {
+  const out: { file: string; cellId: string }[] = [];
+  const top = path.join(dir, safeSegment(xend));
+  let libvirts: fs.Dirent[];
+  try {
+    libvirts = fs.readdirSync(top, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const l of libvirts) {
+    if (!l.isDirectory()) continue;
+    let files: fs.Dirent[];
+    try {
+      files = fs.readdirSync(path.join(top, l.name), { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const f of files) {
+      if (!f.isFile() || !f.name.endsWith(".yaml") || f.name.startsWith(".")) continue;
+      const file = path.join(top, l.name, f.name);
+      const cellId = cellIdOfPath(dir, file);
+      if (cellId) out.push({ file, cellId });
+    }
+  }
+  return out.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
 }
 
 function listHash(src: Source[]): string {
@@ -324,15 +354,15 @@ export function packCacheDir(env: NodeJS.ProcessEnv = process.env): string | nul
   return path.join(base, "xend-compat", "packs");
 }
 
-/** The cache file of a recordings directory. */
-export function packFile(cacheDir: string, dir: string): string {
+/** The cache file of a recordings directory's pack (of one xend version's recordings when `xend` is given). */
+export function packFile(cacheDir: string, dir: string, xend?: string): string {
   let real = dir;
   try {
     real = fs.realpathSync(dir);
   } catch {
     /* the path as given */
   }
-  return path.join(cacheDir, createHash("sha256").update(real).digest("hex").slice(0, 32) + ".json");
+  return path.join(cacheDir, createHash("sha256").update(`${real}\n${xend ?? "*"}`).digest("hex").slice(0, 32) + ".json");
 }
 
 function readCached(file: string): Pack | undefined {
@@ -357,8 +387,8 @@ function sameStats(p: Pack, src: Source[]): "same" | "doubt" | "changed" {
 }
 
 /** Are the sources of `dir` still those `pack` was compiled from (file list, sizes, mtimes)? */
-export function packIsFresh(dir: string, pack: Pack): boolean {
-  return sameStats(pack, sources(path.resolve(dir))) === "same";
+export function packIsFresh(dir: string, pack: Pack, xend?: string): boolean {
+  return sameStats(pack, sources(path.resolve(dir), xend)) === "same";
 }
 
 export interface LoadedPack {
@@ -370,13 +400,14 @@ export interface LoadedPack {
 }
 
 /**
- * The pack of `dir`: the cached one when its sources are unchanged, else compiled (and cached when
- * `cacheDir` is given and writable).
+ * The pack of `dir` (of its recordings of one xend version when `xend` is given: a run reads only the
+ * packs of its xend versions): the cached one when its sources are unchanged, else compiled (and
+ * cached when `cacheDir` is given and writable).
  */
-export function loadPack(dir: string, cacheDir: string | null = packCacheDir()): LoadedPack {
+export function loadPack(dir: string, cacheDir: string | null = packCacheDir(), xend?: string): LoadedPack {
   const abs = path.resolve(dir);
-  const src = sources(abs);
-  const file = cacheDir ? packFile(cacheDir, abs) : undefined;
+  const src = sources(abs, xend);
+  const file = cacheDir ? packFile(cacheDir, abs, xend) : undefined;
   if (file) {
     const cached = readCached(file);
     if (cached) {

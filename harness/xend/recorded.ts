@@ -70,26 +70,32 @@ export function clearRecordingCache(): void {
   packs.clear();
 }
 
-function packOf(dir: string, cacheDir: string | null | undefined): PackIndex {
-  const had0 = packs.get(dir);
-  if (had0 && packIsFresh(dir, had0.pack)) return had0;
-  const loaded = loadPack(dir, cacheDir === undefined ? packCacheDir() : cacheDir);
-  const had = packs.get(dir);
+function packOf(dir: string, cacheDir: string | null | undefined, xend: string): PackIndex {
+  const key = `${dir}\n${xend}`;
+  const had0 = packs.get(key);
+  if (had0 && packIsFresh(dir, had0.pack, xend)) return had0;
+  const loaded = loadPack(dir, cacheDir === undefined ? packCacheDir() : cacheDir, xend);
+  const had = packs.get(key);
   if (had && had.pack.contentHash === loaded.pack.contentHash) return had;
   const byCell = new Map<string, number>();
   loaded.pack.conversations.forEach((c, i) => byCell.set(c.cell, i));
   const idx: PackIndex = { dir, pack: loaded.pack, byCell, errors: new Map(loaded.pack.errors.map((e) => [e.cell, e])), tries: new Map(), trees: new Map(), texts: new Map() };
-  packs.set(dir, idx);
+  packs.set(key, idx);
   return idx;
 }
 
-/** The loaded pack of a recordings directory, shared by the backends of one run (its sources are checked once). */
-export type SharedPack = () => PackIndex;
+/** The loaded packs of a recordings directory, shared by the backends of one run (each xend version's sources are checked once). */
+export type SharedPack = (xend: string) => PackIndex;
 
-/** One check of a recordings directory's pack for all the backends of a run: the first open loads it. */
+/** One check per xend version of a recordings directory's packs for all the backends of a run: the first open loads it. */
 export function sharedPack(dir: string, packCache?: string | null): SharedPack {
-  let idx: PackIndex | undefined;
-  return () => (idx ??= packOf(path.resolve(dir), packCache));
+  const abs = path.resolve(dir);
+  const loaded = new Map<string, PackIndex>();
+  return (xend) => {
+    let idx = loaded.get(xend);
+    if (!idx) loaded.set(xend, (idx = packOf(abs, packCache, xend)));
+    return idx;
+  };
 }
 
 function trieOf(idx: PackIndex, xend: string): TrieNode {
@@ -395,7 +401,7 @@ export class RecordedBackend implements Backend {
   }
 
   private index(): PackIndex {
-    return (this.idx ??= this.shared ? this.shared() : packOf(this.dir, this.packCache));
+    return (this.idx ??= this.shared ? this.shared(this.xendVersion) : packOf(this.dir, this.packCache, this.xendVersion));
   }
 
   provenance(): Provenance {
