@@ -119,4 +119,19 @@ describe("harness/xml", () => {
     expect(new DOMParser({ onError: (_l, m) => empty.push(m) }).parseFromString("").documentElement).toBeNull();
     expect(empty).toEqual(["document must contain a root element."]);
   });
+
+  it("parses correctly after a parse stopped half-way (the reused parser starts clean)", () => {
+    expect(parseSimpleXml("<a><b>")).toBeNull();
+    expect(parseSimpleXml("<a x='1'><b/>")).toBeNull();
+    expect(() =>
+      new DOMParser({
+        onError: () => {
+          throw new Error("stop");
+        },
+      }).parseFromString("<a><b></c></a>"),
+    ).toThrow("stop");
+    const doc = parseSimpleXml("<d><e f='g'>h</e></d>")!;
+    expect(doc.documentElement!.tagName).toBe("d");
+    expect(doc.documentElement!.textContent).toBe("h");
+  });
 });

@@ -121,31 +121,48 @@ function append(parent: XmlElement, node: XmlNode): void {
   kids.push(node);
 }
 
-/** Parse `text` into the tree; each problem goes to `onProblem` (which may throw to stop). */
-function build(text: string, onProblem: (message: string, at: XmlLocator) => void): XmlDocument {
+/** What one parse builds; the parser's handlers write into the current one. */
+interface Build {
+  stack: XmlElement[];
+  root: XmlElement | null;
+  problems: number;
+  onProblem: (message: string, at: XmlLocator) => void;
+}
+
+/**
+ * One saxes parser for the process, reused: saxes resets itself at close() (its documented way to
+ * parse again), which saves building a parser and its handlers per document. A parse stopped by a
+ * throwing problem callback leaves it mid-document, so it is dropped and the next parse makes another.
+ */
+let shared: { parser: SaxesParser<{ position: true }>; b: Build } | undefined;
+
+function sharedParser(b: Build): SaxesParser<{ position: true }> {
+  if (shared) {
+    shared.b = b;
+    return shared.parser;
+  }
   const parser = new SaxesParser({ position: true });
-  const stack: XmlElement[] = [];
-  let root: XmlElement | null = null;
-  let problems = 0;
+  const sh: { parser: SaxesParser<{ position: true }>; b: Build } = { parser, b };
   // saxes counts the column of the last character read (0 before any on the line): at least 1.
   const where = (): XmlLocator => ({ lineNumber: parser.line, columnNumber: Math.max(1, parser.column) });
   parser.on("error", (e: Error) => {
-    problems++;
-    onProblem(e.message.replace(/^\d+:\d+: /, ""), where());
+    sh.b.problems++;
+    sh.b.onProblem(e.message.replace(/^\d+:\d+: /, ""), where());
   });
   parser.on("opentag", (tag) => {
+    const cur = sh.b;
     // Without the xmlns option saxes gives every attribute as a plain string.
     const el = new XmlElement(tag.name, tag.attributes as Record<string, string>);
-    const parent = stack[stack.length - 1];
+    const parent = cur.stack[cur.stack.length - 1];
     if (parent) append(parent, el);
-    else if (!root) root = el;
-    stack.push(el);
+    else if (!cur.root) cur.root = el;
+    cur.stack.push(el);
   });
   parser.on("closetag", () => {
-    stack.pop();
+    sh.b.stack.pop();
   });
   const addText = (data: string) => {
-    const parent = stack[stack.length - 1];
+    const parent = sh.b.stack[sh.b.stack.length - 1];
     if (!parent) return; // white space (or, after an error, text) outside the root
     const last = parent.childNodes[parent.childNodes.length - 1];
     if (last instanceof XmlText) last.data += data;
@@ -154,12 +171,25 @@ function build(text: string, onProblem: (message: string, at: XmlLocator) => voi
   parser.on("text", addText);
   parser.on("cdata", addText);
   parser.on("comment", (data: string) => {
-    const parent = stack[stack.length - 1];
+    const parent = sh.b.stack[sh.b.stack.length - 1];
     if (parent) append(parent, new XmlComment(data));
   });
-  parser.write(text).close();
-  if (!root && !problems) onProblem("missing root element", { lineNumber: 1, columnNumber: 1 });
-  return { nodeType: DOCUMENT_NODE, documentElement: root };
+  shared = sh;
+  return parser;
+}
+
+/** Parse `text` into the tree; each problem goes to `onProblem` (which may throw to stop). */
+function build(text: string, onProblem: (message: string, at: XmlLocator) => void): XmlDocument {
+  const b: Build = { stack: [], root: null, problems: 0, onProblem };
+  const parser = sharedParser(b);
+  try {
+    parser.write(text).close();
+  } catch (e) {
+    shared = undefined;
+    throw e;
+  }
+  if (!b.root && !b.problems) onProblem("missing root element", { lineNumber: 1, columnNumber: 1 });
+  return { nodeType: DOCUMENT_NODE, documentElement: b.root };
 }
 
 /** xmldom's DOMParser shape over saxes (see the head of this file). */
