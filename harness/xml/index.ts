@@ -71,13 +71,19 @@ export class XmlElement {
   readonly nodeType = ELEMENT_NODE;
   readonly childNodes: XmlNode[] = [];
   nextSibling: XmlNode | null = null;
-  readonly attributes: XmlAttrList;
+  private attrList: XmlAttrList | undefined;
   constructor(
     readonly tagName: string,
     private readonly attrs: Record<string, string>,
-  ) {
-    const list = Object.keys(attrs).map((name) => ({ name, value: attrs[name], nodeName: name, nodeValue: attrs[name] }));
-    this.attributes = Object.assign(list, { item: (i: number) => list[i] ?? null }) as unknown as XmlAttrList;
+  ) {}
+  /** Built when first read (most elements are only asked getAttribute). */
+  get attributes(): XmlAttrList {
+    if (!this.attrList) {
+      const attrs = this.attrs;
+      const list = Object.keys(attrs).map((name) => ({ name, value: attrs[name], nodeName: name, nodeValue: attrs[name] }));
+      this.attrList = Object.assign(list, { item: (i: number) => list[i] ?? null }) as unknown as XmlAttrList;
+    }
+    return this.attrList;
   }
   get nodeName(): string {
     return this.tagName;
