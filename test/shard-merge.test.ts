@@ -116,6 +116,12 @@ describe("JSON error positions", () => {
     }
   });
 
+  it("finds values after a scalar that ends its container", () => {
+    expect(offsetOfPath('[{"":false},0]', [1])).toBe(12);
+    expect(offsetOfPath('{"a":{"b":1},"c":2}', ["c"])).toBe(17);
+    expect(offsetOfPath('[{"":false},0]', [0, 0])).toBe(1);
+  });
+
   it("a deeply nested file gets its position, no crash (JSON.parse and the position finders do not recurse)", () => {
     const deep = "[".repeat(200_000) + "]".repeat(200_000);
     expect(offsetOfPath(`{"cells": ${deep}, "x": 1}`, ["x"])).toBe(10 + deep.length + 7);

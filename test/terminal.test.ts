@@ -74,12 +74,12 @@ describe("one line, no terminal injection", () => {
     expect(results[0].reason).toContain(ESC); // the raw text is kept in the data (JSON, goldens)...
     const report = makeReport({ name: "t", file: "t.yaml" }, "sandbox", results);
     for (const color of [false, true]) {
-      const text = render("table", report, { width: 80, color });
+      const text = await render("table", report, { width: 80, color });
       const withoutColour = text.replace(/\x1b\[\d+(;\d+)*m/g, "");
       expect(withoutColour).not.toMatch(RAW); // ...never the terminal
       expect(withoutColour).toContain("\\x1b[2J");
     }
-    const json = JSON.parse(render("json", report));
+    const json = JSON.parse(await render("json", report));
     expect(JSON.stringify(json)).toContain("\\u001b[2J"); // machine formats keep the data as it is
   });
 

@@ -72,8 +72,9 @@ function skipValue(text: string, i: number): number {
       if (depth === 0) return i + 1;
     } else if (c === "{" || c === "[") depth++;
     else if (c === "}" || c === "]") {
+      if (depth === 0) return i; // the end of the container a scalar value sits in
       depth--;
-      if (depth <= 0) return i + 1;
+      if (depth === 0) return i + 1;
     } else if (depth === 0 && (c === "," || c === " " || c === "\n" || c === "\r" || c === "\t")) return i;
   }
   return i;

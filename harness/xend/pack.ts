@@ -19,7 +19,8 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { writeFileAtomic } from "../fsutil.js";
+import { kindOf, writeFileAtomic } from "../fsutil.js";
+import { xendDir } from "../safepath.js";
 import { HarnessError } from "../errors.js";
 import type { SourcePos } from "../errors.js";
 import { VERSION } from "../version.js";
@@ -216,6 +217,8 @@ interface Source {
   cellId: string;
   size: number;
   mtimeMs: number;
+  /** Set when the entry is not a regular file (a directory, a FIFO): its cell's error says so. */
+  kind?: string;
 }
 
 /** The recording files under `dir` (only `dir/<xend>/` when `xend` is given), with their sizes and mtimes, in file order. */
@@ -223,18 +226,21 @@ function sources(dir: string, xend?: string): Source[] {
   const list = xend === undefined ? listRecordings(dir) : listRecordingsOf(dir, xend);
   return list.map(({ file, cellId }) => {
     const st = fs.statSync(file);
-    return { file: path.relative(dir, file), abs: file, cellId, size: st.size, mtimeMs: st.mtimeMs };
+    return { file: path.relative(dir, file), abs: file, cellId, size: st.size, mtimeMs: st.mtimeMs, ...(st.isFile() ? {} : { kind: kindOf(st) }) };
   });
 }
 
 /** listRecordings for one xend version: only `dir/<xend>/<libvirt>/<scenario>.yaml` is walked. */
 function listRecordingsOf(dir: string, xend: string): { file: string; cellId: string }[] {
   const out: { file: string; cellId: string }[] = [];
-  const top = path.join(dir, safeSegment(xend));
   let libvirts: fs.Dirent[];
+  let top: string;
   try {
+    // The xend version checked as an identifier and its folder confined to `dir` (harness/safepath.ts).
+    top = xendDir(dir, xend, "recordings", safeSegment);
     libvirts = fs.readdirSync(top, { withFileTypes: true });
-  } catch {
+  } catch (e) {
+    if (e instanceof HarnessError) throw e;
     return out;
   }
   for (const l of libvirts) {
@@ -246,7 +252,8 @@ function listRecordingsOf(dir: string, xend: string): { file: string; cellId: st
       continue;
     }
     for (const f of files) {
-      if (!f.isFile() || !f.name.endsWith(".yaml") || f.name.startsWith(".")) continue;
+      // A directory or FIFO where a recording belongs is listed too: its cell gets the error (no read, no hang).
+      if (!f.name.endsWith(".yaml") || f.name.startsWith(".")) continue;
       const file = path.join(top, l.name, f.name);
       const cellId = cellIdOfPath(dir, file);
       if (cellId) out.push({ file, cellId });
@@ -270,6 +277,7 @@ function compile(dir: string, src: Source[]): Pack {
   const unreadable = new Map<string, string>();
   const texts = src.map((s) => {
     try {
+      if (s.kind) throw new Error(`it is ${s.kind}, not a regular file`);
       return { file: s.file, bytes: fs.readFileSync(s.abs) };
     } catch (e) {
       unreadable.set(s.file, (e as Error).message);
@@ -286,7 +294,7 @@ function compile(dir: string, src: Source[]): Pack {
     const xend = s.cellId.split("/")[0];
     const cannot = unreadable.get(s.file);
     if (cannot !== undefined) {
-      errors.push({ cell: s.cellId, file: s.file, code: "input.file", message: `cannot read recording ${s.abs}: ${cannot}` });
+      errors.push({ cell: s.cellId, file: s.file, code: "input.file", message: `cannot read recording ${path.relative(process.cwd(), s.abs) || s.abs}: ${cannot}` });
       continue;
     }
     let rec;

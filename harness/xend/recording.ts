@@ -471,6 +471,9 @@ export function nodeContradiction(rec: Recording): { message: string; at: (strin
  * errors are HarnessError input.recording with file:line:col. Synchronous: the pack compiler uses it.
  */
 export function parseRecordingSync(text: string, file: string): Recording {
+  // The YAML library composes recursively: refuse what nests deeper than any recording before it reads.
+  const deep = tooDeep(text);
+  if (deep) throw new HarnessError("input.recording", `recording is not valid YAML: nested deeper than ${MAX_RECORDING_NESTING} levels`, { pos: { file, ...deep } });
   let doc: unknown;
   try {
     doc = parseYaml(text, { prettyErrors: true, uniqueKeys: true, maxAliasCount: 0 });
@@ -485,6 +488,11 @@ export function parseRecordingSync(text: string, file: string): Recording {
       }
       reason = reason.replace(/ at line \d+, column \d+:?[\s\S]*$/, "");
     }
+    if (/Alias resolution is disabled/.test(reason)) {
+      // Recordings never hold aliases (the writer makes none): refused, at the first one.
+      const at = firstAlias(text);
+      throw new HarnessError("input.recording", "recording is not valid YAML: a recording holds no aliases (*name)", { pos: { file, ...(at ?? {}) }, cause: e });
+    }
     throw new HarnessError("input.recording", `recording is not valid YAML: ${reason}`, { pos, cause: e });
   }
 
@@ -498,6 +506,45 @@ export function parseRecordingSync(text: string, file: string): Recording {
     const p = positionOf(text, e.at);
     throw new HarnessError("input.recording", `bad recording: ${e.message}`, { pos: { file, ...(p ?? {}) } });
   }
+}
+
+/** Deeper than any recording nests (they nest about 6 levels). */
+export const MAX_RECORDING_NESTING = 100;
+
+/** Where the text first nests deeper than MAX_RECORDING_NESTING (by indentation or flow brackets), or undefined. */
+function tooDeep(text: string): { line: number; column: number } | undefined {
+  let line = 1;
+  let start = 0;
+  let flow = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (i === text.length || c === 10) {
+      line++;
+      start = i + 1;
+      continue;
+    }
+    if (i === start) {
+      let j = i;
+      while (text.charCodeAt(j) === 32) j++;
+      if (j - i > 2 * MAX_RECORDING_NESTING) return { line, column: j - i + 1 };
+    }
+    if (c === 34 /* " */) {
+      for (i++; i < text.length && text.charCodeAt(i) !== 34 && text.charCodeAt(i) !== 10; i++) if (text.charCodeAt(i) === 92) i++;
+    } else if (c === 91 || c === 123) {
+      if (++flow > MAX_RECORDING_NESTING) return { line, column: i - start + 1 };
+    } else if ((c === 93 || c === 125) && flow > 0) flow--;
+  }
+  return undefined;
+}
+
+/** The line and column of the first alias (`*name`) in a YAML text, or undefined. */
+function firstAlias(text: string): { line: number; column: number } | undefined {
+  const m = /(^|[\s[{,:-])\*[^\s,\]}]+/m.exec(text);
+  if (!m) return undefined;
+  const at = m.index + m[1].length;
+  const before = text.slice(0, at);
+  const line = before.split("\n").length;
+  return { line, column: at - before.lastIndexOf("\n") };
 }
 
 /** parseRecordingSync, for callers that await. */
