@@ -25,7 +25,7 @@ import { HarnessError } from "../errors.js";
 import type { SourcePos } from "../errors.js";
 import { VERSION } from "../version.js";
 import { parseFormPairs } from "./form.js";
-import { cellIdOfPath, listRecordings, parseRecordingSync, safeSegment, type RecordingProvenance } from "./recording.js";
+import { cellIdOfPath, listRecordings, parseRecordingSync, recordingPath, safeSegment, type RecordingProvenance } from "./recording.js";
 import type { ControlReply, ControlStep, HttpRequest, HttpResponse } from "./types.js";
 
 /** Bump when the pack's shape or the compiler's output changes: older packs are recompiled. */
@@ -217,7 +217,7 @@ interface Source {
   cellId: string;
   size: number;
   mtimeMs: number;
-  /** Set when the entry is not a regular file (a directory, a FIFO): its cell's error says so. */
+  /** Why the entry is not read (not a regular file, a link out of the folder): its cell's error says so. */
   kind?: string;
 }
 
@@ -225,8 +225,26 @@ interface Source {
 function sources(dir: string, xend?: string): Source[] {
   const list = xend === undefined ? listRecordings(dir) : listRecordingsOf(dir, xend);
   return list.map(({ file, cellId }) => {
-    const st = fs.statSync(file);
-    return { file: path.relative(dir, file), abs: file, cellId, size: st.size, mtimeMs: st.mtimeMs, ...(st.isFile() ? {} : { kind: kindOf(st) }) };
+    // A link that resolves outside the recordings folder is never read (harness/safepath.ts); the
+    // backend refuses its cell when it opens it.
+    let outside: string | undefined;
+    try {
+      recordingPath(dir, cellId);
+    } catch (e) {
+      if (!(e instanceof HarnessError)) throw e;
+      outside = e.message;
+    }
+    let st: fs.Stats | undefined;
+    if (!outside) {
+      try {
+        st = fs.statSync(file);
+      } catch (e) {
+        outside = (e as Error).message; // e.g. a link to nothing
+      }
+    }
+    st ??= fs.lstatSync(file);
+    const kind = outside ? { kind: outside } : st.isFile() ? {} : { kind: `it is ${kindOf(st)}, not a regular file` };
+    return { file: path.relative(dir, file), abs: file, cellId, size: st.size, mtimeMs: st.mtimeMs, ...kind };
   });
 }
 
@@ -277,7 +295,7 @@ function compile(dir: string, src: Source[]): Pack {
   const unreadable = new Map<string, string>();
   const texts = src.map((s) => {
     try {
-      if (s.kind) throw new Error(`it is ${s.kind}, not a regular file`);
+      if (s.kind) throw new Error(s.kind);
       return { file: s.file, bytes: fs.readFileSync(s.abs) };
     } catch (e) {
       unreadable.set(s.file, (e as Error).message);
@@ -447,6 +465,8 @@ function tryWrite(file: string, pack: Pack): boolean {
 
 /** The HarnessError a pack error stands for, its file shown relative to the working directory when inside it. */
 export function packErrorToHarness(dir: string, e: PackError, shown: (file: string) => string): HarnessError {
+  // A file that could not be read: the message names it already.
+  if (e.code === "input.file") return new HarnessError(e.code, e.message);
   const pos: SourcePos = { file: shown(path.join(dir, e.file)) };
   if (e.line !== undefined) pos.line = e.line;
   if (e.column !== undefined) pos.column = e.column;

@@ -439,7 +439,8 @@ export class RecordedBackend implements Backend {
   }
 
   async open(cellId: string, instance?: DomainInstance): Promise<BackendSession> {
-    splitCellId(cellId);
+    // The cell's own recording place, checked (ids, and confined to the folder after resolving links).
+    this.fileFor(cellId);
     const idx = this.index();
     const bad = idx.errors.get(cellId);
     if (bad) throw packErrorToHarness(this.dir, bad, displayPath);
