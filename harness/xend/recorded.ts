@@ -29,11 +29,14 @@ export interface RecordedBackendOptions {
   /** Complain at end() when the cell made fewer requests than recorded (default true). */
   requireAllExchanges?: boolean;
   /**
-   * The profile a libvirt version resolves to (undefined when none). A cell without a recording of
-   * its own first tries the recordings of the same scenario under libvirt versions of its profile,
-   * and its notes name the profile when one of them answered.
+   * What a libvirt version sends to xend in a scenario, as a key (undefined when it cannot tell; the
+   * runner computes it from the profiles: conversationKeys in harness/run/execute.ts). When given, a
+   * cell without a recording of its own, in a scenario this xend has recordings of, is answered by the
+   * first recording of that scenario (version order) whose libvirt has the same key, and by none when
+   * no libvirt does (open() refuses, naming the record command). Without it, or for a scenario with
+   * no recordings here, the requests alone decide (conversation matching).
    */
-  profileOf?: (libvirt: string) => string | undefined;
+  profileOf?: (libvirt: string, scenario: string) => string | undefined | Promise<string | undefined>;
   /** Where compiled packs are cached; null compiles in memory; default packCacheDir() (XDG cache, none under CI). */
   packCache?: string | null;
   /** The pack shared with the run's other recorded backends (sharedPack), instead of checking the directory again. */
@@ -192,9 +195,10 @@ class RecordedSession implements BackendSession {
     private readonly cellId: string,
     private readonly own: number | undefined,
     private readonly guess: number | undefined,
+    /** The recording a libvirt with the same key made (profileOf), when that chose the guess. */
+    private readonly keyedGuess: number | undefined,
     instance: DomainInstance | undefined,
     private readonly requireAll: boolean,
-    private readonly profileNote: (conv: Conversation) => string | undefined,
   ) {
     this.node = root;
     this.cur = own ?? guess;
@@ -225,20 +229,19 @@ class RecordedSession implements BackendSession {
 
   notes(): string[] {
     // A failed replay says which recording was closest in its error.
-    if (this.failed || !this.used.length || (this.used.length === 1 && this.used[0] === this.own)) return [];
-    const out: string[] = [];
-    for (const i of new Set(this.used)) {
-      if (i === this.own) continue;
-      const c = this.conv(i);
-      const file = displayPath(this.file(i));
-      const prof = this.profileNote(c);
-      out.push(
-        prof
-          ? `replayed from the ${splitCellId(c.cell).libvirt} recording: same profile ${prof} (${file}; this cell has no recording of its own)`
-          : `replayed from the recording of ${c.cell}: the same requests up to the domain's name and uuid (${file}; ${this.own === undefined ? "this cell has no recording of its own" : "its own recording differs"})`,
-      );
+    if (this.failed) return [];
+    const used = [...new Set(this.used)].filter((i) => i !== this.own);
+    const k = this.keyedGuess;
+    if (k !== undefined && used.every((i) => i === k)) {
+      const c = this.conv(k);
+      const l = splitCellId(c.cell).libvirt;
+      return [`replayed from the ${l} recording: libvirt ${l} sends the same requests in this scenario (${displayPath(this.file(k))}; this cell has no recording of its own)`];
     }
-    if (new Set(this.used).size > 1) out.push(`answers came from ${new Set(this.used).size} recordings that share the cell's requests up to where they differ`);
+    const out = used.map((i) => {
+      const c = this.conv(i);
+      return `replayed from the recording of ${c.cell}: the same requests up to the domain's name and uuid (${displayPath(this.file(i))}; ${this.own === undefined ? "this cell has no recording of its own" : "its own recording differs"})`;
+    });
+    if (new Set(this.used).size > 1 && out.length) out.push(`answers came from ${new Set(this.used).size} recordings that share the cell's requests up to where they differ`);
     return out;
   }
 
@@ -385,7 +388,7 @@ export class RecordedBackend implements Backend {
   readonly guestControl = true;
   readonly dir: string;
   private readonly requireAll: boolean;
-  private readonly profileOf?: (libvirt: string) => string | undefined;
+  private readonly profileOf?: (libvirt: string, scenario: string) => string | undefined | Promise<string | undefined>;
   private readonly packCache: string | null | undefined;
   private readonly shared: SharedPack | undefined;
   private idx: PackIndex | undefined;
@@ -426,16 +429,28 @@ export class RecordedBackend implements Backend {
    */
   private guess(idx: PackIndex, root: TrieNode, cellId: string, instance: DomainInstance | undefined): number | undefined {
     if (instance) for (const i of root.convs) if (idx.pack.conversations[i].name === instance.name) return i;
+    const { scenario } = splitCellId(cellId);
+    for (const i of root.convs) if (splitCellId(idx.pack.conversations[i].cell).scenario === scenario) return i;
+    return undefined;
+  }
+
+  /**
+   * With profileOf: the first recording of the cell's scenario (version order) whose libvirt sends the
+   * same (same key), "none" when the scenario has recordings here but no libvirt with the cell's key,
+   * undefined when the key cannot decide (no profileOf, no key, no recording of the scenario).
+   */
+  private async keyed(idx: PackIndex, root: TrieNode, cellId: string): Promise<number | "none" | undefined> {
+    if (!this.profileOf) return undefined;
     const { libvirt, scenario } = splitCellId(cellId);
-    const profile = this.profileOf?.(libvirt);
-    let any: number | undefined;
-    for (const i of root.convs) {
-      const c = splitCellId(idx.pack.conversations[i].cell);
-      if (c.scenario !== scenario) continue;
-      if (profile !== undefined && this.profileOf!(c.libvirt) === profile) return i;
-      any ??= i;
+    const same = root.convs.filter((i) => splitCellId(idx.pack.conversations[i].cell).scenario === scenario);
+    if (!same.length) return undefined;
+    const key = await this.profileOf(libvirt, scenario);
+    if (key === undefined) return undefined;
+    for (const i of same) {
+      const other = splitCellId(idx.pack.conversations[i].cell).libvirt;
+      if (other !== libvirt && (await this.profileOf(other, scenario)) === key) return i;
     }
-    return any;
+    return "none";
   }
 
   async open(cellId: string, instance?: DomainInstance): Promise<BackendSession> {
@@ -448,12 +463,16 @@ export class RecordedBackend implements Backend {
     const own = idx.byCell.get(cellId);
     if (own === undefined && !root.convs.length)
       throw new HarnessError("backend.unmatched", `${cellId}: no recording at ${displayPath(this.fileFor(cellId))}. Record this cell with: ${recordCommand(cellId)}`);
-    const profileNote = (c: Conversation): string | undefined => {
-      if (!this.profileOf) return undefined;
-      const mine = this.profileOf(splitCellId(cellId).libvirt);
-      return mine !== undefined && this.profileOf(splitCellId(c.cell).libvirt) === mine ? mine : undefined;
-    };
-    return new RecordedSession(idx, root, cellId, own, own === undefined ? this.guess(idx, root, cellId, instance) : undefined, instance, this.requireAll, profileNote);
+    let guess: number | undefined;
+    let keyed: number | undefined;
+    if (own === undefined) {
+      const k = await this.keyed(idx, root, cellId);
+      if (k === "none")
+        throw new HarnessError("backend.unmatched", `${cellId}: no recording at ${displayPath(this.fileFor(cellId))}. Record this cell with: ${recordCommand(cellId)}`);
+      keyed = k;
+      guess = k ?? this.guess(idx, root, cellId, instance);
+    }
+    return new RecordedSession(idx, root, cellId, own, guess, keyed, instance, this.requireAll);
   }
 
   async close(): Promise<void> {}
