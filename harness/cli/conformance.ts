@@ -1,7 +1,7 @@
 /** `xend-compat conformance`: a libvirt release's own sexpr2xml/xml2sexpr suite through that release's profile. */
 import { resolve } from "node:path";
 import pc from "picocolors";
-import type { Command } from "../cli.js";
+import type { Command } from "./types.js";
 import { countsOf, loadShippedSuite, loadSuiteDir, runShippedSuites, runSuite, shippedTags, suiteRunJson } from "../conformance/index.js";
 import { HarnessError } from "../errors.js";
 import { resolveProfile } from "../libvirt/index.js";
