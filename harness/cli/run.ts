@@ -8,7 +8,6 @@ import { DEFAULT_MATRIX, type Cell } from "../matrix/index.js";
 import { makeReport, render, REPORTER_NAMES, summaryLine } from "../report/index.js";
 import { asExpected, execute, wholeNumber } from "../run/index.js";
 import { writeFileAtomic } from "../fsutil.js";
-import { redact } from "../xend/index.js";
 import { parseCommandArgs } from "./args.js";
 import { addShardToJson, parseShard, shardInfo, sliceCells } from "../shard/index.js";
 
