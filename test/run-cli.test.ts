@@ -150,7 +150,63 @@ describe.skipIf(!haveRecordings)("CLI on the recordings (skipped: no recordings 
     expect(t).toContain("+ wire-uri-escape (b14e7d2a1, 0.9.5):");
     const same = io();
     expect(await main(["diff", "--from", "0.9.11", "--to", "1.3.1"], same)).toBe(0);
-    expect(same.stdout()).toMatch(/0 of 42 cells differ\n\nsupport: unchanged/);
+    expect(same.stdout()).toMatch(/0 of 42 cells differ\nverdicts: no cell changes verdict\n\nsupport: unchanged/);
+  });
+
+  it("diff leads with the verdict moves and groups the cells by cause", async () => {
+    const o = io();
+    expect(await main(["diff", "--from", "0.8.7", "--to", "0.9.10", "--xend", "4.1.2"], o)).toBe(0);
+    const lines = o.stdout().split("\n");
+    expect(lines[1]).toBe("verdicts: 4 cell(s) change verdict: 3 changed → preserved, 1 rejected → preserved; 0 differ only in what was observed");
+    // the groups, unwrapped: one line each
+    const start = lines.indexOf("by cause:") + 1;
+    const byCause: string[] = [];
+    for (const l of lines.slice(start, lines.indexOf("", start))) {
+      if (/^ {4}/.test(l)) byCause[byCause.length - 1] += ` ${l.trim()}`; // a wrapped continuation
+      else byCause.push(l.trim());
+    }
+    expect(byCause).toEqual([
+      "2 × changed → preserved (clock after differ): 4.1.2/pv-localtime, 4.1.2/pv-localtime-bootloader",
+      "1 × changed → preserved (cmdline after differ): 4.1.2/pv-args-plus-percent",
+      expect.stringMatching(/^1 × rejected → preserved \(.*\): 4\.1\.2\/pv-args-special$/),
+    ]);
+  });
+
+  it("diff --json is one object with the verdict moves, groups, cells and support moves", async () => {
+    const o = io();
+    expect(await main(["diff", "--from", "0.8.7", "--to", "0.9.10", "--xend", "4.1.2", "--json"], o)).toBe(0);
+    const j = JSON.parse(o.stdout());
+    expect(j).toMatchObject({ from: { libvirt: "0.8.7" }, to: { libvirt: "0.9.10" }, compared: 14, differ: 4, errors: [] });
+    expect(j.verdictMoves).toEqual([
+      { from: "changed", to: "preserved", cells: 3 },
+      { from: "rejected", to: "preserved", cells: 1 },
+    ]);
+    expect(j.cells.map((c: { cell: string }) => c.cell)).toContain("4.1.2/pv-args-special");
+    expect(j.failOn).toBeUndefined();
+  });
+
+  it("diff --fail-on: 'changed' and 'rejected' trip on cells newly silently changed or refused, 'any' on any difference", async () => {
+    // 0.9.10 → 0.8.7: the PV localtime cells become 'changed', pv-args-special becomes 'rejected'.
+    const c = io();
+    expect(await main(["diff", "--from", "0.9.10", "--to", "0.8.7", "--xend", "4.1.2", "--fail-on", "changed"], c)).toBe(1);
+    expect(c.stderr()).toMatch(/--fail-on changed: 3 cell\(s\): .*4\.1\.2\/pv-localtime/);
+    const r = io();
+    expect(await main(["diff", "--from", "0.9.10", "--to", "0.8.7", "--xend", "4.1.2", "--fail-on", "rejected"], r)).toBe(1);
+    expect(r.stderr()).toContain("--fail-on rejected: 1 cell(s): 4.1.2/pv-args-special");
+    // the other way round nothing gets worse
+    expect(await main(["diff", "--from", "0.8.7", "--to", "0.9.10", "--xend", "4.1.2", "--fail-on", "changed"], io())).toBe(0);
+    expect(await main(["diff", "--from", "0.8.7", "--to", "0.9.10", "--xend", "4.1.2", "--fail-on", "any"], io())).toBe(1);
+    expect(await main(["diff", "--from", "0.9.11", "--to", "1.3.1", "--fail-on", "any"], io())).toBe(0);
+    const bad = io();
+    expect(await main(["diff", "--from", "0.9.11", "--to", "1.3.1", "--fail-on", "worse"], bad)).toBe(2);
+    expect(bad.stderr()).toContain("--fail-on 'worse': expected one of changed, rejected, any");
+  });
+
+  it("--scenario takes comma-separated globs", async () => {
+    const o = io();
+    expect(await main(["run", "--xend", "4.1.2", "--libvirt", "0.9.11", "--scenario", "hvm-utc,pv-*", "--reporter", "json"], o)).toBe(0);
+    const ids = JSON.parse(o.stdout()).cells.map((c: { scenario: string }) => c.scenario).sort();
+    expect(ids).toEqual(["hvm-utc", "pv-args-plus-percent", "pv-args-special", "pv-localtime", "pv-localtime-bootloader", "pv-utc", "pv-utc-start"]);
   });
 });
 

@@ -4,66 +4,35 @@ import type { Command, CliIO } from "./types.js";
 import { changesBetween, has, resolveProfile } from "../libvirt/index.js";
 import { HarnessError } from "../errors.js";
 import { wrap } from "../report/index.js";
-import { execute, signed, supportAnswers, type CellResult } from "../run/index.js";
+import { diffJson, diffResults, execute, failingCells, FAIL_ON, type Diff, type FailOn } from "../run/index.js";
 import { parseCommandArgs } from "./args.js";
 import { listArg, stderrProgress } from "./common.js";
 import { summaryLine } from "../report/index.js";
 
-const HELP = `usage: xend-compat diff --from V --to V [--xend V] [--scenario GLOB]
+const HELP = `usage: xend-compat diff --from V --to V [--xend V] [--scenario GLOB] [--json]
+                       [--fail-on changed|rejected|any]
 
 Runs the default matrix's scenarios for two libvirt versions or profiles (e.g. 0.8.7 and
-0.8.7+rfc-localtime, or 0.9.10 and 0.9.11) on every xend version and shows only the cells where
-the two differ: the verdict, or what was observed (the clock libvirt shows, where xend returned
-localtime / rtc_timeoffset and with which value, the clock the guest really got, the kernel command
-line, libvirt's error). The SXPR each version sends is not compared (it is what a patch changes);
-'xend-compat explain' shows it. Ends with the support answers that change and, for two releases, the
-rows of libvirt's table of changes between them (docs/libvirt-releases.md): + for a change the --to
-release carries, - for one only the --from release carries.
+0.8.7+rfc-localtime, or 0.9.10 and 0.9.11) on every xend version and shows what differs, verdicts
+first: how many cells change verdict and from what to what, then the cells grouped by cause (the
+same verdict move and the same observations differing), then each cell's details: the clock libvirt
+shows, where xend returned localtime / rtc_timeoffset and with which value, the clock the guest
+really got, the kernel command line, libvirt's error. The SXPR each version sends is not compared
+(it is what a patch changes); 'xend-compat explain' shows it. Ends with the support answers that
+change and, for two releases, the rows of libvirt's table of changes between them
+(docs/libvirt-releases.md): + for a change the --to release carries, - for one only the --from
+release carries.
 
 options:
   --from V, --to V   the two libvirt versions (any release a profile covers, or a patch profile)
   --xend V           only this xend version (repeatable or comma-separated)
-  --scenario GLOB    only scenarios whose id matches
+  --scenario GLOB    only scenarios whose id matches (comma-separated globs: any of them)
+  --json             print the diff as one JSON object (verdictMoves, groups, cells, support)
+  --fail-on WHAT     exit 1 when some cell is newly 'changed' (silently different) with --to,
+                     newly 'rejected', or differs in 'any' way; the cells are named on stderr
 
-exit codes: 0 compared, 1 some cell could not be compared (error), 2 bad input or usage`;
-
-/** What `diff` compares of a cell, as labelled lines. */
-export function observed(r: CellResult): [string, string][] {
-  const o = r.observation;
-  return [
-    ["verdict", r.verdict],
-    ["clock after", o.clockAfter ? `${o.clockAfter.xml ?? "none"} (${o.clockAfter.description})` : "(none)"],
-    ["localtime returned", o.localtimePaths.map((p) => `${p.path} ${p.value}`).join(", ") || "nowhere"],
-    ["rtc_timeoffset returned", o.rtcTimeoffsetPaths.map((p) => `${p.path} ${p.value}`).join(", ") || "nowhere"],
-    ["guest clock", o.effective.map((e) => `${e.step} ${signed(e.utcOffset)}`).join(", ") || "unknown"],
-    ["cmdline after", o.cmdlineAfter === null ? "(none)" : JSON.stringify(o.cmdlineAfter)],
-    ["libvirt error", o.libvirt.error ?? "none"],
-    ["xend error", o.xendError ?? "none"],
-  ];
-}
-
-export interface CellDiff {
-  xend: string;
-  scenario: string;
-  from: CellResult;
-  to: CellResult;
-  changes: { what: string; from: string; to: string }[];
-}
-
-export function diffResults(from: CellResult[], to: CellResult[]): CellDiff[] {
-  const key = (r: CellResult) => `${r.xend}/${r.scenario}`;
-  const toBy = new Map(to.map((r) => [key(r), r]));
-  const out: CellDiff[] = [];
-  for (const a of from) {
-    const b = toBy.get(key(a));
-    if (!b) continue;
-    const oa = observed(a);
-    const ob = observed(b);
-    const changes = oa.flatMap(([what, va], i) => (va === ob[i][1] ? [] : [{ what, from: va, to: ob[i][1] }]));
-    if (changes.length) out.push({ xend: a.xend, scenario: a.scenario, from: a, to: b, changes });
-  }
-  return out;
-}
+exit codes: 0 compared (and nothing tripped --fail-on), 1 some cell could not be compared (error)
+or --fail-on tripped, 2 bad input or usage`;
 
 export const command: Command = {
   name: "diff",
@@ -75,43 +44,74 @@ export const command: Command = {
       to: { type: "string" },
       xend: { type: "string", multiple: true },
       scenario: { type: "string" },
+      json: { type: "boolean" },
+      "fail-on": { type: "string" },
     });
     if (!values.from || !values.to) throw new HarnessError("input.usage", "diff needs --from V and --to V (see 'xend-compat diff --help')");
     if (values.from === values.to) throw new HarnessError("input.usage", `--from and --to are the same (${values.from})`);
+    const failOn = values["fail-on"];
+    if (failOn !== undefined && !(FAIL_ON as readonly string[]).includes(failOn))
+      throw new HarnessError("input.usage", `--fail-on '${failOn}': expected one of ${FAIL_ON.join(", ")}`);
     const progress = stderrProgress(io, "recorded");
     const ex = await execute({ libvirt: [values.from, values.to], xend: listArg(values.xend), scenario: values.scenario, cwd: io.cwd, env: io.env, onProgress: progress.onProgress });
     progress.finish();
-    const from = ex.results.filter((r) => r.libvirt === values.from);
-    const to = ex.results.filter((r) => r.libvirt === values.to);
-    const diffs = diffResults(from, to);
-    const out: string[] = [`diff libvirt ${values.from} (${from[0]?.profileId}) → ${values.to} (${to[0]?.profileId}): ${diffs.length} of ${from.length} cells differ`];
-    for (const d of diffs) {
-      out.push("");
-      const v = d.from.verdict === d.to.verdict ? d.to.verdict : `${d.from.verdict} → ${d.to.verdict}`;
-      out.push(`xend ${d.xend} / ${d.scenario}: ${v}`);
-      for (const c of d.changes.filter((c) => c.what !== "verdict")) {
-        out.push(...wrap(`${c.what}: ${c.from} → ${c.to}`, 76, "    ").map((l) => `  ${l}`));
-      }
-      if (d.from.verdict !== d.to.verdict) out.push(...wrap(`now: ${d.to.reason}`, 76, "    ").map((l) => `  ${l}`));
-    }
-    const sa = supportAnswers(from);
-    const sb = new Map(supportAnswers(to).map((s) => [s.xend, s]));
-    const moved = sa.filter((s) => sb.get(s.xend) && sb.get(s.xend)!.status !== s.status);
-    out.push("");
-    out.push(moved.length ? `support: ${moved.map((s) => `xend ${s.xend} ${s.status} → ${sb.get(s.xend)!.status}`).join(", ")}` : "support: unchanged");
-    // What libvirt itself changed between the two releases: the rows of the table of changes.
-    const ra = resolveProfile(values.from);
-    const rb = resolveProfile(values.to);
-    if (ra.release && rb.release && !ra.patch && !rb.patch) {
-      const rows = changesBetween(ra.release, rb.release);
-      out.push(`libvirt changes between ${ra.release} and ${rb.release} (docs/libvirt-releases.md): ${rows.length ? "" : "none"}`.trimEnd());
-      for (const c of rows) {
-        const on = has(rb.release, c.gate);
-        out.push(...wrap(`${on ? "+" : "-"} ${c.gate} (${c.commit}, ${c.since}): ${c.what}`, 76, "    ").map((l) => `  ${l}`));
-      }
-    }
-    out.push(...wrap(summaryLine(ex.results), 80, "  "));
-    io.out(safeText(out.join("\n")));
-    return ex.results.some((r) => r.verdict === "error") ? 1 : 0;
+    const d = diffResults(values.from, values.to, ex.results);
+    const rows = libvirtChanges(values.from, values.to);
+    const failing = failOn ? failingCells(d, failOn as FailOn) : [];
+    if (values.json) io.out(JSON.stringify({ ...(diffJson(d, failOn as FailOn | undefined) as object), libvirtChanges: rows ?? null }, null, 2));
+    else io.out(safeText([...renderDiff(d), ...renderChanges(values.from, values.to, rows), ...wrap(summaryLine(ex.results), 80, "  ")].join("\n")));
+    if (failing.length) io.err(`diff: --fail-on ${failOn}: ${failing.length} cell(s): ${failing.join(", ")}`);
+    return d.errors.length || failing.length ? 1 : 0;
   },
 };
+
+interface ChangeRow {
+  sign: "+" | "-";
+  gate: string;
+  commit: string;
+  since: string;
+  what: string;
+}
+
+/** What libvirt itself changed between two releases (the rows of the table of changes); undefined for patches and trees. */
+function libvirtChanges(from: string, to: string): { from: string; to: string; rows: ChangeRow[] } | undefined {
+  const ra = resolveProfile(from);
+  const rb = resolveProfile(to);
+  if (!ra.release || !rb.release || ra.patch || rb.patch) return undefined;
+  const rows = changesBetween(ra.release, rb.release).map((c) => ({ sign: has(rb.release!, c.gate) ? ("+" as const) : ("-" as const), gate: c.gate, commit: c.commit, since: c.since, what: c.what }));
+  return { from: ra.release, to: rb.release, rows };
+}
+
+function renderChanges(_from: string, _to: string, c: ReturnType<typeof libvirtChanges>): string[] {
+  if (!c) return [];
+  const out = [`libvirt changes between ${c.from} and ${c.to} (docs/libvirt-releases.md): ${c.rows.length ? "" : "none"}`.trimEnd()];
+  for (const r of c.rows) out.push(...wrap(`${r.sign} ${r.gate} (${r.commit}, ${r.since}): ${r.what}`, 76, "    ").map((l) => `  ${l}`));
+  return out;
+}
+
+/** The human diff: verdicts first, then groups by cause, then each cell's details, then support. */
+export function renderDiff(d: Diff): string[] {
+  const out: string[] = [`diff libvirt ${d.from} (${d.fromProfile}) → ${d.to} (${d.toProfile}): ${d.differ} of ${d.compared} cells differ`];
+  const moved = d.verdictMoves.reduce((n, m) => n + m.cells, 0);
+  out.push(
+    moved
+      ? `verdicts: ${moved} cell(s) change verdict: ${d.verdictMoves.map((m) => `${m.cells} ${m.from} → ${m.to}`).join(", ")}; ${d.differ - moved} differ only in what was observed`
+      : `verdicts: no cell changes verdict${d.differ ? `; ${d.differ} differ only in what was observed` : ""}`,
+  );
+  if (d.groups.length) {
+    out.push("", "by cause:");
+    for (const g of d.groups) {
+      out.push(...wrap(`${g.cells.length} × ${g.verdict}${g.what.length ? ` (${g.what.join(", ")} differ)` : ""}: ${g.cells.join(", ")}`, 76, "    ").map((l) => `  ${l}`));
+    }
+  }
+  for (const c of d.cells) {
+    out.push("");
+    const v = c.from.verdict === c.to.verdict ? c.to.verdict : `${c.from.verdict} → ${c.to.verdict}`;
+    out.push(`xend ${c.xend} / ${c.scenario}: ${v}`);
+    for (const x of c.changes.filter((x) => x.what !== "verdict")) out.push(...wrap(`${x.what}: ${x.from} → ${x.to}`, 76, "    ").map((l) => `  ${l}`));
+    if (c.from.verdict !== c.to.verdict) out.push(...wrap(`now: ${c.to.reason}`, 76, "    ").map((l) => `  ${l}`));
+  }
+  out.push("");
+  out.push(d.support.length ? `support: ${d.support.map((s) => `xend ${s.xend} ${s.from} → ${s.to}`).join(", ")}` : "support: unchanged");
+  return out;
+}

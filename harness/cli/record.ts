@@ -30,7 +30,7 @@ options:
   --url U           live: http://host:port or unix:///path
   --matrix F        the matrix file (default ${DEFAULT_MATRIX})
   --libvirt V       only this libvirt version (default: the matrix's)
-  --scenario GLOB   only scenarios whose id matches
+  --scenario GLOB   only scenarios whose id matches (comma-separated globs: any of them)
   --out DIR         where recordings go (default ${RECORDINGS_DIR})
   --timeout-ms N    per-request deadline for the real xend (default $XEND_COMPAT_TIMEOUT_MS, else 30000)
   --retries N       live: retries of a GET after a transport fault, 0-10 (default $XEND_COMPAT_RETRIES,

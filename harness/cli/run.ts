@@ -32,7 +32,7 @@ options:
   --xend V           only this xend version (repeatable, or comma-separated)
   --libvirt V        only this libvirt version (repeatable, or comma-separated; any release a
                      profile covers, e.g. 0.9.12)
-  --scenario GLOB    only scenarios whose id matches (e.g. 'hvm-*')
+  --scenario GLOB    only scenarios whose id matches (e.g. 'hvm-*'; comma-separated globs: any)
   --reporter R       table (default), json, junit, markdown, html (one self-contained page:
                      the libvirt × xend support grid, each cell opening its scenarios and stories)
   --out F            write the report to F instead of standard output

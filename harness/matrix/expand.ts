@@ -81,12 +81,16 @@ export function expandCells(matrix: Matrix, filter: ExpandFilter = {}): Cell[] {
   }
   let scenarios = matrix.scenarios;
   if (filter.scenario) {
-    try {
-      compileGlob(filter.scenario);
-    } catch (e) {
-      throw usage(`--scenario: ${e instanceof Error ? e.message : String(e)}`);
+    // Commas outside braces separate globs: `hvm-*,pv-utc` selects scenarios matching either.
+    const globs = splitTopLevelCommas(filter.scenario);
+    for (const g of globs) {
+      try {
+        compileGlob(g);
+      } catch (e) {
+        throw usage(`--scenario: ${e instanceof Error ? e.message : String(e)}`);
+      }
     }
-    scenarios = scenarios.filter((s) => globMatch(filter.scenario!, s.id));
+    scenarios = scenarios.filter((s) => globs.some((g) => globMatch(g, s.id)));
     if (!scenarios.length) throw usage(`--scenario '${oneLine(filter.scenario)}' matches no scenario of ${matrix.name} (${matrix.scenarios.map((s) => s.id).join(", ")})`);
   }
   const cells: Cell[] = [];
@@ -147,4 +151,22 @@ export function parseCellId(id: string): { xend: string; libvirt: string; scenar
   checkId("libvirt version", parts[1]);
   checkId("scenario id", parts[2]);
   return { xend: parts[0], libvirt: parts[1], scenario: parts[2] };
+}
+
+/** `a,{b,c},d` → [`a`, `{b,c}`, `d`]: the commas inside braces belong to the glob's alternatives. */
+export function splitTopLevelCommas(pattern: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === "{") depth++;
+    else if (c === "}" && depth > 0) depth--;
+    else if (c === "," && depth === 0) {
+      out.push(pattern.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(pattern.slice(start));
+  return out.map((g) => g.trim()).filter(Boolean);
 }

@@ -18,3 +18,5 @@ export { OUTCOMES } from "./types.js";
 export { execute, backendFactory, conversationKeys, parseBackendKind, loadMatrixFor, BACKEND_KINDS, wholeNumber, liveRunId } from "./execute.js";
 export type { ExecuteOptions, Execution, BackendSettings } from "./execute.js";
 export { progressReporter } from "./progress.js";
+export { diffResults, diffJson, failingCells, observed, FAIL_ON } from "./diff.js";
+export type { Diff, CellDiff, DiffGroup, VerdictMove, SupportMove, Change, FailOn } from "./diff.js";
