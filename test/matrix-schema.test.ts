@@ -63,6 +63,13 @@ describe("matrix schema", () => {
     expect(e.message).toMatch(/expected a version string/);
   });
 
+  it("takes flaky: true on an expectation and refuses a non-boolean at its line", () => {
+    const exp = (v: string) => `${GOOD}expectations:\n  - cells: "*/0.9.10/hvm-utc"\n    verdict: changed\n    reason: a race\n    report: docs/clock.md#xend-32-race\n    flaky: ${v}\n`;
+    expect(load(exp("true")).expectations[0].flaky).toBe(true);
+    const e = errorOf(exp("sometimes"));
+    expect(e.oneLine()).toMatch(/^m\.yaml:\d+:12: expected true or false/);
+  });
+
   it("points a missing key at its mapping", () => {
     const e = errorOf(GOOD.replace("    description: HVM utc\n", ""));
     expect(e.pos).toMatchObject({ line: 5, column: 5 });

@@ -21,6 +21,14 @@ describe("outcome from verdict and expectation", () => {
     expect(outcomeOf("skipped", known("changed")).outcome).toBe("skip");
   });
 
+  it("expected failures are strict: an xpass fails the run, unless the expectation is flaky", () => {
+    expect(asExpected(outcomeOf("preserved", known("changed")).outcome)).toBe(false);
+    const flaky = { verdict: "changed" as const, reason: "a race", flaky: true };
+    expect(outcomeOf("preserved", flaky)).toEqual({ outcome: "pass", reason: "preserved this time; expected changed: a race (flaky: shows only sometimes)" });
+    expect(outcomeOf("changed", flaky).outcome).toBe("xfail");
+    expect(outcomeOf("rejected", flaky).outcome).toBe("fail");
+  });
+
   it("a golden mismatch fails a cell that would pass; a missing golden fails only under CI", () => {
     const mismatch = { status: "mismatch" as const, file: "g.txt", diff: "- a\n+ b" };
     const missing = { status: "missing" as const, file: "g.txt" };

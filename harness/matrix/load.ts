@@ -53,6 +53,8 @@ export interface Expectation {
   reason: string;
   fixedBy?: string;
   report?: string;
+  /** The problem shows only sometimes: `preserved` is as expected too (never an xpass). */
+  flaky?: boolean;
   pos: SourcePos;
 }
 

@@ -73,6 +73,8 @@ export const expectationSchema = z
     reason: z.string({ error: "expected the reason (one line)" }).min(1, "expected the reason (one line)"),
     fixedBy: z.string().regex(/^[0-9a-f]{7,40}( \(.+\))?$/, "expected a commit hash, optionally followed by ' (release)'").optional(),
     report: z.string().min(1).optional(),
+    /** The known problem shows only sometimes (e.g. a race in xend): a preserved cell is then not an xpass. */
+    flaky: z.boolean({ error: "expected true or false" }).optional(),
   })
   .refine((e) => e.verdict === "preserved" || e.fixedBy !== undefined || e.report !== undefined, {
     message: "an expectation of a non-preserved verdict needs fixedBy (commit) or report (reference)",

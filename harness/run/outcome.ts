@@ -4,14 +4,15 @@
  * No expectation means "preserved" is expected. A cell whose verdict equals the expected one passes
  * when that verdict is good (`preserved`, `skipped`) and is an `xfail` (a known problem, showing as
  * expected) otherwise. A known problem that did not show (`preserved` where something else was
- * expected) is an `xpass`: the expectation is out of date. A `skipped` cell that was not expected to
+ * expected) is an `xpass`: the expectation is out of date, and that fails the run (strict), unless the
+ * expectation says `flaky: true` (the problem shows only sometimes), where `preserved` passes. A `skipped` cell that was not expected to
  * skip is `skip` (nothing ran; counted, never a pass). Anything else is a `fail`. A golden mismatch
  * (or, under CI, a missing golden) turns pass/xfail into fail.
  */
 import type { Expectation, Verdict } from "../matrix/index.js";
 import type { GoldenResult, Outcome } from "./types.js";
 
-export function outcomeOf(verdict: Verdict, expectation: Pick<Expectation, "verdict" | "reason"> | null | undefined, golden?: GoldenResult | null, ci = false): { outcome: Outcome; reason: string } {
+export function outcomeOf(verdict: Verdict, expectation: Pick<Expectation, "verdict" | "reason" | "flaky"> | null | undefined, golden?: GoldenResult | null, ci = false): { outcome: Outcome; reason: string } {
   const expected: Verdict = expectation?.verdict ?? "preserved";
   const why = expectation ? `expected ${expected}: ${expectation.reason}` : "expected preserved (no expectation)";
   let outcome: Outcome;
@@ -22,6 +23,10 @@ export function outcomeOf(verdict: Verdict, expectation: Pick<Expectation, "verd
   } else if (verdict === "skipped") {
     outcome = "skip";
     reason = `skipped; ${why}`;
+  } else if (verdict === "preserved" && expectation?.flaky) {
+    // Strict expected failures, except where the matrix says the problem shows only sometimes.
+    outcome = "pass";
+    reason = `preserved this time; ${why} (flaky: shows only sometimes)`;
   } else if (verdict === "preserved") {
     outcome = "xpass";
     reason = `preserved although ${why} (update the expectation)`;
