@@ -23,6 +23,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   convert: { summary: "what a libvirt release makes of a domain XML or SXPR file", load: () => import("./cli/convert.js") },
   conformance: { summary: "run a libvirt release's own sexpr2xml/xml2sexpr suite through its profile", load: () => import("./cli/conformance.js") },
   merge: { summary: "join the JSON results of sharded runs into one report", load: () => import("./cli/merge.js") },
+  report: { summary: "render a run's JSON results again with other reporters", load: () => import("./cli/report.js") },
   doctor: { summary: "what this machine can run (engine, Python 2.7, Xen trees)", load: () => import("./cli/doctor.js") },
 };
 

@@ -202,6 +202,44 @@ describe.skipIf(!haveRecordings)("CLI on the recordings (skipped: no recordings 
     expect(bad.stderr()).toContain("--fail-on 'worse': expected one of changed, rejected, any");
   });
 
+  it("one run gives several reports: JUnit and HTML to files, the table to stdout; 'report' renders the JSON again", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "xc-rep-"));
+    const o = io({}, dir);
+    const code = await main(["run", "--xend", "4.1.2", "--reporter", "junit=out.xml", "--reporter", "html=report.html", "--reporter", "json=results.json", "--reporter", "table"], o);
+    expect(code).toBe(0);
+    expect(fs.readFileSync(path.join(dir, "out.xml"), "utf8")).toMatch(/^<\?xml[\s\S]*<testsuites /);
+    expect(fs.readFileSync(path.join(dir, "report.html"), "utf8")).toMatch(/^<!DOCTYPE html>/i);
+    expect(o.stdout()).toMatch(/^xend-compat run: matrix default/); // the table
+    expect(o.stderr()).toContain("junit report written to out.xml");
+    expect(o.stderr()).toContain("html report written to report.html");
+    const again = io({}, dir);
+    expect(await main(["report", "results.json", "--reporter", "junit"], again)).toBe(0);
+    expect(again.stdout().trim()).toBe(fs.readFileSync(path.join(dir, "out.xml"), "utf8").trim());
+    const md = io({}, dir);
+    expect(await main(["report", "results.json", "--reporter", "markdown=r.md"], md)).toBe(0);
+    expect(md.stdout()).toMatch(/markdown report written to r\.md\n70 cells:/);
+  });
+
+  it("reporters: two to stdout, two into one file, an unknown name, a bad results file: exit 2, one line", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "xc-rep-"));
+    fs.writeFileSync(path.join(dir, "bad.json"), '{"version": 1,\n "cells": [}');
+    for (const [argv, msg] of [
+      [["run", "--reporter", "table", "--reporter", "json"], "table and json would both go to standard output"],
+      [["run", "--reporter", "junit=a.xml", "--reporter", "html=a.xml"], "junit and html would both write a.xml"],
+      [["run", "--reporter", "xml=a.xml"], "--reporter 'xml=a.xml': expected one of"],
+      [["run", "--reporter", "junit=a.xml", "--out", "b"], "--out b: it names the file of the one reporter given without '=FILE' (here 0)"],
+      [["report", "bad.json"], "bad.json:2:"],
+      [["report", "nope.json"], "cannot read nope.json: no such file"],
+      [["report"], "report needs exactly one JSON results file"],
+    ] as const) {
+      const o = io({}, dir);
+      expect(await main([...argv], o), argv.join(" ")).toBe(2);
+      expect(o.stderr().trim().split("\n"), argv.join(" ")).toHaveLength(1);
+      expect(o.stderr(), argv.join(" ")).toContain(msg);
+    }
+    expect(fs.readdirSync(dir)).toEqual(["bad.json"]); // nothing written
+  });
+
   it("--scenario takes comma-separated globs", async () => {
     const o = io();
     expect(await main(["run", "--xend", "4.1.2", "--libvirt", "0.9.11", "--scenario", "hvm-utc,pv-*", "--reporter", "json"], o)).toBe(0);

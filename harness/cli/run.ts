@@ -1,18 +1,18 @@
 /** `xend-compat run`: run the matrix, compare goldens, report; exit 0 all as expected, 1 not, 2 bad input. */
 import * as path from "node:path";
 import type { Command, CliIO } from "./types.js";
-import { listArg, stderrProgress, useColor } from "./common.js";
+import { listArg, stderrProgress } from "./common.js";
 import { HarnessError } from "../errors.js";
-import { oneLine } from "../terminal.js";
+
 import { DEFAULT_MATRIX, type Cell } from "../matrix/index.js";
-import { makeReport, render, REPORTER_NAMES, summaryLine } from "../report/index.js";
+import { makeReport } from "../report/index.js";
+import { emitReports, parseReporters } from "./reporters.js";
 import { asExpected, execute, wholeNumber } from "../run/index.js";
-import { writeFileAtomic } from "../fsutil.js";
 import { parseCommandArgs } from "./args.js";
 import { addShardToJson, parseShard, shardInfo, sliceCells } from "../shard/index.js";
 
 const HELP = `usage: xend-compat run [--matrix F] [--backend B] [--xend V] [--libvirt V] [--scenario GLOB]
-                      [--reporter table|json|junit|markdown|html] [--out F] [--update-golden] [--shard I/N]
+                      [--reporter R[=FILE]]... [--out F] [--update-golden] [--shard I/N]
 
 Runs every cell (xend version × libvirt version × scenario) of a matrix: libvirt formats the
 scenario's domain XML, the backend plays xend (define, start, guest steps, read back), libvirt
@@ -33,9 +33,11 @@ options:
   --libvirt V        only this libvirt version (repeatable, or comma-separated; any release a
                      profile covers, e.g. 0.9.12)
   --scenario GLOB    only scenarios whose id matches (e.g. 'hvm-*'; comma-separated globs: any)
-  --reporter R       table (default), json, junit, markdown, html (one self-contained page:
-                     the libvirt × xend support grid, each cell opening its scenarios and stories)
-  --out F            write the report to F instead of standard output
+  --reporter R[=F]   table (default), json, junit, markdown, html (one self-contained page:
+                     the libvirt × xend support grid, each cell opening its scenarios and stories);
+                     repeatable, each with its own file: --reporter junit=out.xml
+                     --reporter html=report.html --reporter table (at most one to stdout)
+  --out F            write the report given without =FILE to F instead of standard output
   --update-golden    rewrite goldens that differ or are missing (refused under CI)
   --shard I/N        run only part I of N (1 ≤ I ≤ N): the selected cells sorted by id, cut into N
                      contiguous parts; join the parts' --reporter json files with 'xend-compat merge'
@@ -71,7 +73,7 @@ export const command: Command = {
       xend: { type: "string", multiple: true },
       libvirt: { type: "string", multiple: true },
       scenario: { type: "string" },
-      reporter: { type: "string" },
+      reporter: { type: "string", multiple: true },
       out: { type: "string" },
       "update-golden": { type: "boolean" },
       shard: { type: "string" },
@@ -80,8 +82,7 @@ export const command: Command = {
       retries: { type: "string" },
       recordings: { type: "string" },
     });
-    const reporter = values.reporter ?? "table";
-    if (!(REPORTER_NAMES as readonly string[]).includes(reporter)) throw new HarnessError("input.usage", `--reporter '${reporter}': expected one of ${REPORTER_NAMES.join(", ")} (see 'xend-compat run --help')`);
+    const targets = parseReporters("run", values.reporter, values.out);
     const shard = values.shard !== undefined ? parseShard(values.shard) : null;
     let selection: string[] = [];
     const backend = values.backend ?? "recorded";
@@ -111,24 +112,8 @@ export const command: Command = {
     });
     progress.finish();
     const report = makeReport({ name: ex.matrix.name, file: path.relative(io.cwd, ex.matrix.file) || ex.matrix.file }, ex.backend, ex.results, ex.obsoleteGoldens);
-    let text = await render(reporter, report, { width: 80, color: reporter === "table" && !values.out && useColor(io) });
-    if (shard) {
-      io.err(`shard ${shard.index}/${shard.count}: ${ex.cells.length} of the ${selection.length} selected cells`);
-      if (reporter === "json") text = addShardToJson(text, shardInfo(shard, selection, ex.matrix.file));
-    }
-    if (values.out) {
-      const out = path.resolve(io.cwd, values.out);
-      try {
-        writeFileAtomic(out, text);
-      } catch (e) {
-        throw new HarnessError("input.file", `--out ${oneLine(values.out)}: ${(e as Error).message}`, { cause: e });
-      }
-      io.out(`report written to ${values.out}`);
-      io.out(summaryLine(ex.results));
-    } else {
-      io.out(text.replace(/\n$/, ""));
-      if (reporter !== "table") io.err(summaryLine(ex.results));
-    }
+    if (shard) io.err(`shard ${shard.index}/${shard.count}: ${ex.cells.length} of the ${selection.length} selected cells`);
+    await emitReports(report, targets, io, (name, text) => (shard && name === "json" ? addShardToJson(text, shardInfo(shard, selection, ex.matrix.file)) : text));
     const written = ex.results.filter((r) => r.golden?.status === "written");
     if (written.length) io.err(`${written.length} golden file(s) written; review them with git diff fixtures/golden`);
     return ex.results.every((r) => asExpected(r.outcome)) ? 0 : 1;

@@ -68,6 +68,21 @@ function fileError(file: string, message: string, text?: string, path?: readonly
 
 /** Read and check one shard's JSON text; errors name the file (and line and column where known). */
 export function readShardReport(file: string, text: string): ShardFile {
+  const report = parseReportJson(file, text);
+  return checkShard(file, text, report);
+}
+
+/**
+ * Read the JSON report of any run (`run --reporter json`, sharded or not, or `merge --reporter json`)
+ * back into a run report, for rendering again with other reporters (`xend-compat report`).
+ */
+export function readRunReport(file: string, text: string): RunReport {
+  const r = parseReportJson(file, text);
+  return makeReport(r.matrix, r.backend, r.cells.map(toCellResult), r.obsoleteGoldens);
+}
+
+/** JSON text → the checked shape of a JSON run report; errors name the file, line and column. */
+function parseReportJson(file: string, text: string): ReportJson {
   // Deeper than any report of ours, and than what walks the report after reading (redaction): one line, exit 2.
   const deep = jsonTooDeep(text);
   if (deep >= 0) throw new HarnessError("input.file", `not a report of xend-compat: nested deeper than ${MAX_JSON_DEPTH} levels`, { pos: { file, ...lineColAt(text, deep) } });
@@ -86,7 +101,10 @@ export function readShardReport(file: string, text: string): ShardFile {
     const where = issue.path.length ? issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "") : "(top level)";
     throw fileError(file, `not a JSON report of 'xend-compat run --reporter json': ${where}: ${issue.message}`, text, issue.path as (string | number)[]);
   }
-  const report = parsed.data;
+  return parsed.data;
+}
+
+function checkShard(file: string, text: string, report: ReportJson): ShardFile {
   if (!report.shard) throw fileError(file, "not a shard's report: it has no 'shard' field (make shards with 'xend-compat run --shard I/N --reporter json --out F')");
   const s = report.shard;
   if (s.index > s.count) throw fileError(file, `shard.index ${s.index} is above shard.count ${s.count}`, text, ["shard", "index"]);
