@@ -35,13 +35,16 @@ describe("JUnit report", () => {
       .filter((t) => all(t, "failure").length > 0)
       .map((t) => t.getAttribute("name") + "@" + (t.getAttribute("classname") ?? ""));
     expect(failures.sort()).toEqual([
-      "hvm-localtime-guest-sets-rtc-restart@xend-compat.xend-3.2.libvirt-0.8.7+rfc-localtime",
-      "hvm-localtime-guest-sets-rtc-restart@xend-compat.xend-3.2.libvirt-0.9.11",
-      "hvm-utc@xend-compat.xend-3.2.libvirt-0.9.11",
+      "hvm-localtime-guest-sets-rtc-restart@xend-3_2.libvirt-0_8_7+rfc-localtime",
+      "hvm-localtime-guest-sets-rtc-restart@xend-3_2.libvirt-0_9_11",
+      "hvm-utc@xend-3_2.libvirt-0_9_11",
     ]);
     expect(xml).toContain('<failure type="xpass"');
+    // times: every testcase, suite and the whole run carry seconds with three decimals
+    for (const tag of ["testsuites", "testsuite", "testcase"])
+      for (const el of Array.from(doc.getElementsByTagName(tag))) expect(el.getAttribute("time"), tag).toMatch(/^\d+\.\d{3}$/);
     expect(root.getAttribute("failures")).toBe("3");
     // known problems showing as expected are not failures but keep their reason
-    expect(xml).toMatch(/name="hvm-var">\n      <properties>[\s\S]*?name="outcome" value="xfail"/);
+    expect(xml).toMatch(/name="hvm-var" time="\d+\.\d{3}">\n      <properties>[\s\S]*?name="outcome" value="xfail"/);
   });
 });

@@ -39,6 +39,16 @@ describe("runCells verdicts", () => {
     expect(be.domains.size).toBe(0);
   });
 
+  it("each cell's duration comes from the injected clock: from its turn on the backend to its verdict", async () => {
+    const cells = cellsOf(MATRIX, FILES).filter((c) => c.scenario.id === "hvm-lt");
+    let t = 1000;
+    const now = () => (t += 12.5);
+    const [r] = await runCells(cells, { backendFor: async () => new FakeXend(), profileFor, now });
+    expect(r.durationMs).toBe(12.5);
+    const [noBackend] = await runCells(cells, { backendFor: async () => { throw new Error("down"); }, profileFor, now });
+    expect(noBackend.durationMs).toBeUndefined();
+  });
+
   it("changed when xend drops what libvirt sent (silently different clock)", async () => {
     const cells = cellsOf(MATRIX, FILES).filter((c) => c.scenario.id === "hvm-lt");
     const be = new FakeXend("4.1.2", { readBack: (c) => c.replace("(localtime 1)", "(image (hvm (localtime 1)))").replace(/^\(vm/, "(domain") });

@@ -28,6 +28,7 @@ export function renderJson(report: RunReport): string {
       expectation: r.expectation,
       golden: r.golden,
       observation: r.observation,
+      ...(r.durationMs !== undefined ? { durationMs: r.durationMs } : {}),
     })),
     support: report.support.map((s) => ({
       libvirt: s.libvirt,

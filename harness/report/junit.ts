@@ -1,5 +1,9 @@
 /**
- * JUnit XML: one testsuite per (xend, libvirt), one testcase per scenario. fail → <failure> (or
+ * JUnit XML: one testsuite per (xend, libvirt), one testcase per scenario, each with its `time` in
+ * seconds (suites and the whole run: the sum of their cells). Class names are `xend-<V>.libvirt-<V>`
+ * with the dots inside versions written as `_` (`xend-3_4_3.libvirt-0_9_11`), so that tools which
+ * split a class name at its dots (Jenkins, GitLab) show the xend version as the package and the libvirt
+ * version as the class, instead of cutting a version in two. fail → <failure> (or
  * <error> for an `error` verdict), xpass → <failure type="xpass">, skip → <skipped>, xfail → passes with
  * the expectation in its properties. Every expectation's reason, fixedBy and report are kept as
  * properties so CI pages show why a cell is known to fail.
@@ -38,7 +42,18 @@ function testcase(r: CellResult): string {
   else if (r.outcome === "xpass") body += `      <failure type="xpass" message="${xmlEscape(r.outcomeReason)}">${xmlEscape(detail)}</failure>\n`;
   else if (r.outcome === "skip") body += `      <skipped message="${xmlEscape(r.reason)}"/>\n`;
   body += `      <system-out>${xmlEscape(`${r.verdict}: ${r.reason}\n${r.outcome}: ${r.outcomeReason}`)}</system-out>\n`;
-  return `    <testcase classname="xend-compat.xend-${xmlEscape(r.xend)}.libvirt-${xmlEscape(r.libvirt)}" name="${xmlEscape(r.scenario)}">\n${body}    </testcase>\n`;
+  return `    <testcase classname="${xmlEscape(className(r))}" name="${xmlEscape(r.scenario)}" time="${seconds([r])}">\n${body}    </testcase>\n`;
+}
+
+/** `xend-3_4_3.libvirt-0_9_11`: one dot, between the xend package and the libvirt class. */
+export function className(r: Pick<CellResult, "xend" | "libvirt">): string {
+  const part = (v: string) => v.replace(/\./g, "_");
+  return `xend-${part(r.xend)}.libvirt-${part(r.libvirt)}`;
+}
+
+/** The cells' summed durations in seconds, as JUnit writes time (three decimals). */
+function seconds(rs: CellResult[]): string {
+  return (rs.reduce((t, r) => t + (r.durationMs ?? 0), 0) / 1000).toFixed(3);
 }
 
 export function renderJunit(report: RunReport): string {
@@ -53,9 +68,9 @@ export function renderJunit(report: RunReport): string {
   const errors = (rs: CellResult[]) => rs.filter((r) => r.outcome === "fail" && r.verdict === "error").length;
   const skipped = (rs: CellResult[]) => rs.filter((r) => r.outcome === "skip").length;
   let out = `<?xml version="1.0" encoding="UTF-8"?>\n`;
-  out += `<testsuites name="xend-compat ${xmlEscape(report.matrix.name)}" tests="${total.cells}" failures="${failures(report.results)}" errors="${errors(report.results)}" skipped="${skipped(report.results)}">\n`;
+  out += `<testsuites name="xend-compat ${xmlEscape(report.matrix.name)}" tests="${total.cells}" failures="${failures(report.results)}" errors="${errors(report.results)}" skipped="${skipped(report.results)}" time="${seconds(report.results)}">\n`;
   for (const [name, rs] of groups) {
-    out += `  <testsuite name="${xmlEscape(name)}" tests="${rs.length}" failures="${failures(rs)}" errors="${errors(rs)}" skipped="${skipped(rs)}">\n`;
+    out += `  <testsuite name="${xmlEscape(name)}" tests="${rs.length}" failures="${failures(rs)}" errors="${errors(rs)}" skipped="${skipped(rs)}" time="${seconds(rs)}">\n`;
     for (const r of rs) out += testcase(r);
     out += `  </testsuite>\n`;
   }

@@ -29,6 +29,8 @@ export interface RunOptions {
   closeBackends?: boolean;
   /** Override profile resolution (tests). */
   profileFor?: (libvirt: string) => Profile;
+  /** Milliseconds clock for each cell's duration (tests inject one; default performance.now). */
+  now?: () => number;
 }
 
 class Semaphore {
@@ -122,9 +124,11 @@ export async function runCells(cells: Cell[], opts: RunOptions): Promise<CellRes
     return p;
   };
 
+  const now = opts.now ?? (() => performance.now());
   const one = async (cell: Cell, index: number) => {
     let backend: Backend | null = null;
     let run: CellRun;
+    let started: number | undefined;
     try {
       backend = await backendOf(cell.xend);
     } catch (e) {
@@ -150,6 +154,7 @@ export async function runCells(cells: Cell[], opts: RunOptions): Promise<CellRes
       instanceLocks.set(key, prev.then(() => mine));
       await prev;
       await sem.acquire();
+      started = now();
       try {
         const profile = opts.profileFor ? safeProfile(opts.profileFor, cell.libvirt) : undefined;
         run = profile instanceof Error ? { verdict: "error", reason: `profile: ${profile.message}`, observation: baseObservation(cell) } : await runCell(cell, backend, { profile });
@@ -162,6 +167,8 @@ export async function runCells(cells: Cell[], opts: RunOptions): Promise<CellRes
       }
     }
     const result = finishCell(cell, run!, backend, opts.golden);
+    // The cell's own time: from when it got its turn on the backend to its verdict (not the queueing).
+    if (started !== undefined) result.durationMs = Math.max(0, Math.round((now() - started) * 1000) / 1000);
     results[index] = result;
     done++;
     opts.onProgress?.({ done, total: cells.length, result });

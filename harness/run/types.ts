@@ -114,6 +114,8 @@ export interface CellResult {
   expectation: { cells: string; verdict: Verdict; reason: string; fixedBy?: string; report?: string } | null;
   observation: Observation;
   golden: GoldenResult | null;
+  /** How long the cell ran on its backend, in ms (absent when it never got one). */
+  durationMs?: number;
 }
 
 export interface Progress {

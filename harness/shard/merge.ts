@@ -40,6 +40,7 @@ const cellSchema = z.object({
   expectation: z.object({ cells: z.string(), verdict: z.enum(VERDICTS), reason: z.string(), fixedBy: z.string().optional(), report: z.string().optional() }).nullable(),
   golden: z.object({ status: z.enum(["match", "mismatch", "missing", "written", "not-compared"]), file: z.string(), diff: z.string().optional(), detail: z.string().optional() }).nullable(),
   observation: z.looseObject({ exchanges: z.array(z.unknown()), localtimePaths: z.array(z.unknown()), rtcTimeoffsetPaths: z.array(z.unknown()) }),
+  durationMs: z.number().nonnegative().optional(),
 });
 
 const reportSchema = z.object({
@@ -149,6 +150,7 @@ function toCellResult(c: ReportJson["cells"][number]): CellResult {
     outcomeReason: c.outcomeReason,
     expectation: c.expectation,
     observation: c.observation as unknown as CellResult["observation"],
+    ...(c.durationMs !== undefined ? { durationMs: c.durationMs } : {}),
     golden: c.golden,
   };
 }
