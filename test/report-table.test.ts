@@ -17,6 +17,18 @@ describe("terminal table", () => {
     expect(text).not.toMatch(ANSI);
   });
 
+  it("says why cells were skipped, grouped by reason", async () => {
+    const report = await sampleReport();
+    const skip = (i: number, reason: string) => Object.assign(report.results[i], { verdict: "skipped" as const, outcome: "skip" as const, reason });
+    for (const i of [0, 1, 2, 3, 4]) skip(i, "no Xen source tree for xend 3.2 (set XEND_COMPAT_XEN_SRC_3_2)");
+    skip(5, "the guest's clock cannot be decided on a live host");
+    const text = renderTable(report, { width: 80 });
+    const section = text.slice(text.indexOf("Skipped (6):"));
+    expect(section.replace(/\s+/g, " ")).toMatch(/5 cell\(s\): no Xen source tree for xend 3\.2 \(set XEND_COMPAT_XEN_SRC_3_2\) \(\S+, \S+, \S+ and 2 more\)/);
+    expect(section.replace(/\s+/g, " ")).toContain("1 cell(s): the guest's clock cannot be decided on a live host (");
+    for (const line of text.split("\n")) expect(line.length, line).toBeLessThanOrEqual(80);
+  });
+
   it("uses colour only when asked", async () => {
     const r = await sampleReport();
     // picocolors decides by its own environment; when asked for colour it paints

@@ -131,6 +131,19 @@ export function renderTable(report: RunReport, opts: TableOptions = {}): string 
     for (const r of bad) out.push(...cellLines(r, width, p));
   }
 
+  // Skips say why, grouped by reason (a backend that cannot run skips many cells for one reason).
+  const skipped = rs.filter((r) => r.verdict === "skipped");
+  if (skipped.length) {
+    const byReason = new Map<string, string[]>();
+    for (const r of skipped) byReason.set(r.reason, [...(byReason.get(r.reason) ?? []), r.id]);
+    out.push("");
+    out.push(p.bold(`Skipped (${skipped.length}):`));
+    for (const [reason, ids] of byReason) {
+      const which = ids.length > 4 ? `${ids.slice(0, 3).join(", ")} and ${ids.length - 3} more` : ids.join(", ");
+      out.push(...wrap(`${ids.length} cell(s): ${reason} (${which})`, width - 2, "    ").map((l) => `  ${l}`));
+    }
+  }
+
   if (report.support.length) {
     out.push("");
     const sup = new Map(report.support.map((s) => [`${s.libvirt}/${s.xend}`, s]));
