@@ -112,7 +112,7 @@ const ARGS: [string[], string][] = [
   [["run", "--backend", "live", "--url", "ftp://x"], "bad xend address 'ftp://x': unknown scheme (expected http://host[:port] or unix:///path)"],
   [["run", "--backend", "live", "--url", "unix://relative/sock"], "bad xend address 'unix://relative/sock': a unix socket path must be absolute"],
   [["run", "--url", "http://x"], "--url is only for --backend live (got --backend recorded)"],
-  [["run", "--recordings", "/tmp", "--backend", "live"], "--recordings is only for --backend recorded (got --backend live)"],
+  [["run", "--recordings", "/tmp", "--backend", "live"], "--recordings is only for --backend recorded or container (got --backend live)"],
   [["run", "--matrix", "no/such/matrix.yaml"], "no/such/matrix.yaml: cannot read matrix file: ENOENT"],
   [["explain", "not-a-cell"], "'not-a-cell' is not a cell id"],
   [["explain"], "explain takes exactly one CELL-ID"],

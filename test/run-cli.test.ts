@@ -240,6 +240,47 @@ describe.skipIf(!haveRecordings)("CLI on the recordings (skipped: no recordings 
     expect(fs.readdirSync(dir)).toEqual(["bad.json"]); // nothing written
   });
 
+  it("run, support, explain and diff take the same selection and sources (--list, --matrix, --recordings)", async () => {
+    const l = io();
+    expect(await main(["support", "--list", "--xend", "4.1.2", "--libvirt", "0.9.11"], l)).toBe(0);
+    expect(l.stdout().trim().split("\n")).toHaveLength(14);
+    const d = io();
+    expect(await main(["diff", "--from", "0.8.7", "--to", "0.9.10", "--xend", "3.2", "--scenario", "pv-*", "--list"], d)).toBe(0);
+    expect(d.stdout().trim().split("\n").sort()).toEqual(
+      ["0.8.7", "0.9.10"].flatMap((v) => ["pv-args-plus-percent", "pv-args-special", "pv-localtime", "pv-localtime-bootloader", "pv-utc", "pv-utc-start"].map((s) => `3.2/${v}/${s}`)).sort(),
+    );
+    const r = io();
+    expect(await main(["run", "--list", "--scenario", "hvm-utc"], r)).toBe(0);
+    expect(r.stdout().trim().split("\n")).toHaveLength(15);
+    // The user's own recordings: a copy of the shipped 4.1.2 ones answers support and explain alike.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "xc-own-"));
+    fs.cpSync(path.join(root, "fixtures", "recordings", "4.1.2"), path.join(dir, "4.1.2"), { recursive: true });
+    const s = io({}, dir);
+    expect(await main(["support", "--recordings", ".", "--xend", "4.1.2", "--libvirt", "0.9.11", "--json"], s)).toBe(0);
+    expect(JSON.parse(s.stdout()).support).toEqual([expect.objectContaining({ libvirt: "0.9.11", xend: "4.1.2", status: "partial" })]);
+    const e = io({}, dir);
+    expect(await main(["explain", "4.1.2/0.9.11/hvm-utc", "--recordings", "."], e)).toBe(0);
+    expect(e.stdout()).toContain("verdict: preserved");
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), "xc-none-"));
+    const n = io({}, empty);
+    expect(await main(["explain", "4.1.2/0.9.11/hvm-utc", "--recordings", "."], n)).toBe(2);
+    expect(n.stderr()).toMatch(/xend 4\.1\.2: no recordings to replay/);
+    const bad = io();
+    expect(await main(["explain", "4.1.2/0.9.11/hvm-utc", "--xend", "3.2"], bad)).toBe(2);
+    expect(await main(["diff", "--from", "0.8.7", "--to", "0.9.10", "--libvirt", "1.3.1"], io())).toBe(2);
+  });
+
+  it("support prints the answers at a glance before the details", async () => {
+    const o = io();
+    expect(await main(["support", "--matrix", path.join(root, "matrices", "default.yaml"), "--libvirt", "0.9.11,0.8.7"], o)).toBe(0);
+    expect(o.stdout().split("\n").slice(0, 4)).toEqual([
+      "support of 2 libvirt version(s) by 3 xend version(s): 5 unsafe, 1 partial",
+      "libvirt \\ xend  3.2      3.4.3    4.1.2",
+      "0.9.11          unsafe   unsafe   partial",
+      "0.8.7           unsafe   unsafe   unsafe",
+    ]);
+  });
+
   it("--scenario takes comma-separated globs", async () => {
     const o = io();
     expect(await main(["run", "--xend", "4.1.2", "--libvirt", "0.9.11", "--scenario", "hvm-utc,pv-*", "--reporter", "json"], o)).toBe(0);

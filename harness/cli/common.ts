@@ -1,6 +1,9 @@
 /** Helpers the commands share (list options, colour, progress on standard error). */
 import type { CliIO } from "./types.js";
-import { progressReporter, type Progress } from "../run/index.js";
+import * as path from "node:path";
+import { HarnessError } from "../errors.js";
+import { expandCells } from "../matrix/index.js";
+import { loadMatrixFor, parseBackendKind, progressReporter, wholeNumber, type ExecuteOptions, type Progress } from "../run/index.js";
 import { redact } from "../xend/index.js";
 
 export function listArg(v: string | string[] | undefined): string[] | undefined {
@@ -21,4 +24,89 @@ export function stderrProgress(io: CliIO, backend: string): { onProgress: (p: Pr
     // On a terminal the line is rewritten in place, bypassing io.err: redacted here as io.err is.
     write: (s) => (tty ? process.stderr.write(redact(s)) : io.err(s.replace(/\n$/, ""))),
   });
+}
+
+/**
+ * The selection and sources every matrix command takes (run, support, explain, diff): which matrix,
+ * which backend and recordings, which cells, and how to reach a real xend. One definition, so that the
+ * commands answer the same question the same way.
+ */
+export const SELECTION_OPTIONS = {
+  matrix: { type: "string" },
+  backend: { type: "string" },
+  recordings: { type: "string" },
+  xend: { type: "string", multiple: true },
+  libvirt: { type: "string", multiple: true },
+  scenario: { type: "string" },
+  list: { type: "boolean" },
+  url: { type: "string" },
+  "timeout-ms": { type: "string" },
+  retries: { type: "string" },
+} as const;
+
+export const SELECTION_HELP = `selection and sources (the same for run, support, explain and diff):
+  --matrix F         matrix file (default matrices/default.yaml of the package)
+  --backend B        recorded (default: replay the recordings), sandbox, container, live
+                     sandbox/container take the Xen tree from XEND_COMPAT_XEN_SRC_<V> (e.g. _4_1_2),
+                     live the xend from --url or XEND_COMPAT_LIVE_URL. A xend version the backend
+                     does not have (no recordings, no tree, no live xend named, a live xend of
+                     another version) is bad input before any cell runs, and a backend that cannot
+                     start stops the run with its reason: exit 2 either way, also under CI
+  --recordings DIR   recorded, and container without a Xen tree: replay the recordings in DIR
+                     (default fixtures/recordings of the package)
+  --xend V           only this xend version (repeatable, or comma-separated)
+  --libvirt V        only this libvirt version (repeatable, or comma-separated)
+  --scenario GLOB    only scenarios whose id matches (comma-separated globs: any of them)
+  --list             print the selected cell ids, one a line, and run nothing
+  --url U            live: the xend, http://host:port or unix:///path (default $XEND_COMPAT_LIVE_URL)
+  --timeout-ms N     per-request deadline for a real xend (default $XEND_COMPAT_TIMEOUT_MS, else 30000)
+  --retries N        live: retries of a GET after a transport fault, 0-10 (default 2)`;
+
+export interface SelectionValues {
+  matrix?: string;
+  backend?: string;
+  recordings?: string;
+  xend?: string[];
+  libvirt?: string[];
+  scenario?: string;
+  list?: boolean;
+  url?: string;
+  "timeout-ms"?: string;
+  retries?: string;
+}
+
+/** The execute() options of a command line's selection (usage errors name the option). */
+export function selectionOf(values: SelectionValues, io: CliIO): Pick<ExecuteOptions, "matrix" | "backend" | "xend" | "libvirt" | "scenario" | "cwd" | "env" | "recordingsDir" | "backendSettings"> {
+  const backend = values.backend ?? "recorded";
+  parseBackendKind(backend);
+  const timeoutMs = wholeNumber("--timeout-ms", values["timeout-ms"], 1, 3_600_000);
+  const retries = wholeNumber("--retries", values.retries, 0, 10);
+  if (values.recordings !== undefined && backend !== "recorded" && backend !== "container")
+    throw new HarnessError("input.usage", `--recordings is only for --backend recorded or container (got --backend ${backend})`);
+  if (values.url !== undefined && backend !== "live") throw new HarnessError("input.usage", `--url is only for --backend live (got --backend ${backend})`);
+  return {
+    matrix: values.matrix,
+    backend,
+    xend: listArg(values.xend),
+    libvirt: listArg(values.libvirt),
+    scenario: values.scenario,
+    cwd: io.cwd,
+    env: io.env,
+    ...(values.recordings !== undefined ? { recordingsDir: path.resolve(io.cwd, values.recordings) } : {}),
+    backendSettings: {
+      ...(values.url !== undefined ? { url: values.url } : {}),
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      ...(retries !== undefined ? { retries } : {}),
+      log: (line: string) => io.err(line),
+    },
+  };
+}
+
+/** `--list`: the selected cells' ids, without running anything. */
+export function listCells(sel: Pick<ExecuteOptions, "matrix" | "xend" | "libvirt" | "scenario" | "cwd">, io: CliIO): number {
+  const matrix = loadMatrixFor(sel);
+  const cells = expandCells(matrix, { xend: sel.xend, libvirt: sel.libvirt, scenario: sel.scenario });
+  io.out(cells.map((c) => c.id).join("\n"));
+  io.err(`${cells.length} cell(s) of matrix ${matrix.name}`);
+  return 0;
 }

@@ -6,15 +6,15 @@ import { HarnessError } from "../errors.js";
 import { wrap } from "../report/index.js";
 import { diffJson, diffResults, execute, failingCells, FAIL_ON, type Diff, type FailOn } from "../run/index.js";
 import { parseCommandArgs } from "./args.js";
-import { listArg, stderrProgress } from "./common.js";
+import { listCells, selectionOf, SELECTION_HELP, SELECTION_OPTIONS, stderrProgress } from "./common.js";
 import { summaryLine } from "../report/index.js";
 
-const HELP = `usage: xend-compat diff --from V --to V [--xend V] [--scenario GLOB] [--json]
-                       [--fail-on changed|rejected|any]
+const HELP = `usage: xend-compat diff --from V --to V [--matrix F] [--backend B] [--recordings DIR] [--xend V]
+                       [--scenario GLOB] [--list] [--json] [--fail-on changed|rejected|any]
 
-Runs the default matrix's scenarios for two libvirt versions or profiles (e.g. 0.8.7 and
-0.8.7+rfc-localtime, or 0.9.10 and 0.9.11) on every xend version and shows what differs, verdicts
-first: how many cells change verdict and from what to what, then the cells grouped by cause (the
+Runs a matrix's scenarios (default: the default matrix, replayed from the shipped recordings)
+for two libvirt versions or profiles (e.g. 0.8.7 and 0.8.7+rfc-localtime, or 0.9.10 and 0.9.11) on
+every xend version and shows what differs, verdicts first: how many cells change verdict and from what to what, then the cells grouped by cause (the
 same verdict move and the same observations differing), then each cell's details: the clock libvirt
 shows, where xend returned localtime / rtc_timeoffset and with which value, the clock the guest
 really got, the kernel command line, libvirt's error. The SXPR each version sends is not compared
@@ -25,11 +25,11 @@ release carries.
 
 options:
   --from V, --to V   the two libvirt versions (any release a profile covers, or a patch profile)
-  --xend V           only this xend version (repeatable or comma-separated)
-  --scenario GLOB    only scenarios whose id matches (comma-separated globs: any of them)
   --json             print the diff as one JSON object (verdictMoves, groups, cells, support)
   --fail-on WHAT     exit 1 when some cell is newly 'changed' (silently different) with --to,
                      newly 'rejected', or differs in 'any' way; the cells are named on stderr
+
+${SELECTION_HELP}
 
 exit codes: 0 compared (and nothing tripped --fail-on), 1 some cell could not be compared (error)
 or --fail-on tripped, 2 bad input or usage`;
@@ -40,20 +40,22 @@ export const command: Command = {
   help: HELP,
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values } = parseCommandArgs("diff", argv, {
+      ...SELECTION_OPTIONS,
       from: { type: "string" },
       to: { type: "string" },
-      xend: { type: "string", multiple: true },
-      scenario: { type: "string" },
       json: { type: "boolean" },
       "fail-on": { type: "string" },
     });
+    if (values.libvirt) throw new HarnessError("input.usage", "diff compares --from and --to; --libvirt does not apply (see 'xend-compat diff --help')");
+    const sel = selectionOf(values, io);
     if (!values.from || !values.to) throw new HarnessError("input.usage", "diff needs --from V and --to V (see 'xend-compat diff --help')");
     if (values.from === values.to) throw new HarnessError("input.usage", `--from and --to are the same (${values.from})`);
     const failOn = values["fail-on"];
     if (failOn !== undefined && !(FAIL_ON as readonly string[]).includes(failOn))
       throw new HarnessError("input.usage", `--fail-on '${failOn}': expected one of ${FAIL_ON.join(", ")}`);
-    const progress = stderrProgress(io, "recorded");
-    const ex = await execute({ libvirt: [values.from, values.to], xend: listArg(values.xend), scenario: values.scenario, cwd: io.cwd, env: io.env, onProgress: progress.onProgress });
+    if (values.list) return listCells({ ...sel, libvirt: [values.from, values.to] }, io);
+    const progress = stderrProgress(io, sel.backend!);
+    const ex = await execute({ ...sel, libvirt: [values.from, values.to], onProgress: progress.onProgress });
     progress.finish();
     const d = diffResults(values.from, values.to, ex.results);
     const rows = libvirtChanges(values.from, values.to);

@@ -9,15 +9,19 @@ import { printSxpr, readSxpr } from "../sxp/index.js";
 import { asExpected, execute } from "../run/index.js";
 import { renderExplain } from "../report/index.js";
 import { parseCommandArgs } from "./args.js";
+import { selectionOf, SELECTION_OPTIONS } from "./common.js";
 
-const HELP = `usage: xend-compat explain CELL-ID
+const HELP = `usage: xend-compat explain CELL-ID [--matrix F] [--backend B] [--recordings DIR]
 
-Runs one cell of the default matrix (replayed from the recordings) and tells its whole story: the
+Runs one cell of a matrix (default: the default matrix, replayed from the shipped recordings) and
+tells its whole story: the
 domain XML in, the SXPR libvirt built, every exchange with xend, where xend returned localtime and
 rtc_timeoffset, the XML libvirt shows afterwards, the clock the guest really got, the verdict and
 why, the expectation and the golden.
 
-CELL-ID is <xend>/<libvirt>/<scenario>, e.g. 4.1.2/0.9.11/hvm-utc ('xend-compat run' lists them).
+CELL-ID is <xend>/<libvirt>/<scenario>, e.g. 4.1.2/0.9.11/hvm-utc ('xend-compat run --list' lists
+them). --matrix, --backend, --recordings, --url, --timeout-ms and --retries work as in run; the cell
+itself is the CELL-ID.
 
 exit codes: 0 the cell is as expected, 1 it is not, 2 bad input or usage`;
 
@@ -26,11 +30,14 @@ export const command: Command = {
   summary: "the whole story of one cell",
   help: HELP,
   async run(argv: string[], io: CliIO): Promise<number> {
-    const { positionals } = parseCommandArgs("explain", argv, {}, true);
+    const { values, positionals } = parseCommandArgs("explain", argv, { ...SELECTION_OPTIONS }, true);
+    const sel = selectionOf(values, io);
+    if (values.xend || values.libvirt || values.scenario || values.list)
+      throw new HarnessError("input.usage", "explain takes the cell as CELL-ID (<xend>/<libvirt>/<scenario>), not --xend/--libvirt/--scenario/--list (see 'xend-compat explain --help')");
     if (positionals.length !== 1) throw new HarnessError("input.usage", "explain takes exactly one CELL-ID, e.g. 4.1.2/0.9.11/hvm-utc (see 'xend-compat explain --help')");
     const id = parseCellId(positionals[0]);
     if (!/^[a-z0-9][a-z0-9-]*$/.test(id.scenario)) throw new HarnessError("input.usage", `'${id.scenario}' is not a scenario id`);
-    const ex = await execute({ xend: [id.xend], libvirt: [id.libvirt], scenario: id.scenario, cwd: io.cwd, env: io.env, golden: { update: false } });
+    const ex = await execute({ ...sel, xend: [id.xend], libvirt: [id.libvirt], scenario: id.scenario, golden: { update: false } });
     const r = ex.results[0];
     if (!r) throw new HarnessError("input.usage", `cell ${positionals[0]} is excluded by the matrix's include/exclude`);
     const s = ex.cells[0].scenario;

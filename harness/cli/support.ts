@@ -4,20 +4,22 @@ import type { Command, CliIO } from "./types.js";
 import { wrap } from "../report/index.js";
 import { execute, groupedAnswers, groupSupport, supportAnswers, type SupportAnswer } from "../run/index.js";
 import { parseCommandArgs } from "./args.js";
-import { listArg, stderrProgress } from "./common.js";
+import { listCells, selectionOf, SELECTION_HELP, SELECTION_OPTIONS, stderrProgress } from "./common.js";
 import pc from "picocolors";
 import { summaryLine } from "../report/index.js";
 import { existsSync } from "node:fs";
 import { fromRoot } from "../matrix/index.js";
 import { seriesLabel } from "../xend/index.js";
 
-/** The matrix support answers from: every xend series (matrices/full.yaml). */
+/** The matrix support answers from by default: every xend series (matrices/full.yaml). */
 export const FULL_MATRIX = "matrices/full.yaml";
 
-const HELP = `usage: xend-compat support [--libvirt V] [--xend V] [--matrix F] [--group] [--json]
+const HELP = `usage: xend-compat support [--matrix F] [--backend B] [--recordings DIR] [--libvirt V] [--xend V]
+                          [--scenario GLOB] [--list] [--group] [--json]
 
-Answers, per libvirt version and xend series of the full matrix (${FULL_MATRIX}: the xend of
-every Xen series 3.0-4.4, each named by the tree that plays it; replayed from the recordings):
+Answers, per libvirt version and xend series of a matrix (default: the project config's matrix, else
+the full matrix ${FULL_MATRIX}: the xend of every Xen series 3.0-4.4, each named by the tree that
+plays it; replayed from the recordings):
   full      every scenario's configuration survived (preserved)
   partial   nothing silently changed, but libvirt or xend refused something (rejected), or some
             scenario did not run (error or skipped: listed with the reason)
@@ -26,16 +28,14 @@ every Xen series 3.0-4.4, each named by the tree that plays it; replayed from th
 with the scenarios behind each answer and the reason for every one that is not preserved.
 
 options:
-  --libvirt V   only this libvirt version (repeatable or comma-separated; any release a profile
-                covers, e.g. 0.9.12)
-  --xend V      only this xend version (repeatable or comma-separated)
-  --matrix F    another matrix (e.g. matrices/default.yaml, or matrices/releases.yaml: every libvirt
-                release with the xend SXPR code)
-  --group       group the libvirt versions that answer alike (for every xend version the same status
-                with the same scenarios under each verdict; computed from the results)
-  --json        print {"support": [...]} (libvirt, profile, xend, xendTree, status, counts, scenarios,
-                why); xendTree is the honest label of the tree behind the xend version; with --group
-                also "groups": [{"libvirt": [...], "label", "profiles", "support": [...]}]
+  --group            group the libvirt versions that answer alike (for every xend version the same
+                     status with the same scenarios under each verdict; computed from the results)
+  --json             print {"support": [...]} (libvirt, profile, xend, xendTree, status, counts,
+                     scenarios, why); xendTree is the honest label of the tree behind the xend
+                     version; with --group also "groups": [{"libvirt": [...], "label", "profiles",
+                     "support": [...]}]
+
+${SELECTION_HELP}
 
 exit codes: 0 answered; 1 some cell was an error (the backend or the harness failed, e.g. a recording
 is missing or no longer matches: that answer lacks it); 2 bad input or usage (e.g. a xend version with
@@ -44,7 +44,7 @@ no recordings)`;
 export function renderSupportText(answers: SupportAnswer[], width = 80, color = false): string {
   const c = pc.createColors(color);
   const paint = { full: c.green, partial: c.yellow, unsafe: c.red, untested: c.dim } as const;
-  const out: string[] = [];
+  const out: string[] = [...supportSummary(answers, paint)];
   let lastLibvirt = "";
   for (const a of answers) {
     if (a.libvirt !== lastLibvirt) {
@@ -65,6 +65,24 @@ export function renderSupportText(answers: SupportAnswer[], width = 80, color = 
   return out.join("\n") + "\n";
 }
 
+/** The answers at a glance, before the details: one row per libvirt version, one column per xend. */
+function supportSummary(answers: SupportAnswer[], paint: Record<SupportAnswer["status"], (s: string) => string>): string[] {
+  const libvirts = [...new Set(answers.map((a) => a.libvirt))];
+  const xends = [...new Set(answers.map((a) => a.xend))];
+  const by = new Map(answers.map((a) => [`${a.libvirt}/${a.xend}`, a]));
+  const w0 = Math.max(14, ...libvirts.map((l) => l.length)) + 2;
+  const w = Math.max(9, ...xends.map((x) => x.length + 1));
+  const tally = new Map<string, number>();
+  for (const a of answers) tally.set(a.status, (tally.get(a.status) ?? 0) + 1);
+  const out = [
+    `support of ${libvirts.length} libvirt version(s) by ${xends.length} xend version(s): ${[...tally].map(([st, n]) => `${n} ${st}`).join(", ")}`,
+    `${"libvirt \\ xend".padEnd(w0)}${xends.map((x) => x.padEnd(w)).join("").trimEnd()}`,
+  ];
+  for (const l of libvirts)
+    out.push(`${l.padEnd(w0)}${xends.map((x) => { const a = by.get(`${l}/${x}`); return a ? paint[a.status](a.status.padEnd(w)) : "·".padEnd(w); }).join("").trimEnd()}`);
+  return out;
+}
+
 function counts(a: SupportAnswer): string {
   return Object.entries(a.counts)
     .filter(([, n]) => n > 0)
@@ -77,16 +95,13 @@ export const command: Command = {
   summary: "which xend versions each libvirt version supports, and why not",
   help: HELP,
   async run(argv: string[], io: CliIO): Promise<number> {
-    const { values } = parseCommandArgs("support", argv, {
-      matrix: { type: "string" },
-      libvirt: { type: "string", multiple: true },
-      xend: { type: "string", multiple: true },
-      group: { type: "boolean" },
-      json: { type: "boolean" },
-    });
-    const progress = stderrProgress(io, "recorded");
-    const matrix = values.matrix ?? (existsSync(fromRoot(FULL_MATRIX)) ? fromRoot(FULL_MATRIX) : undefined);
-    const ex = await execute({ ...(matrix ? { matrix } : {}), libvirt: listArg(values.libvirt), xend: listArg(values.xend), cwd: io.cwd, env: io.env, onProgress: progress.onProgress });
+    const { values } = parseCommandArgs("support", argv, { ...SELECTION_OPTIONS, group: { type: "boolean" }, json: { type: "boolean" } });
+    const sel = selectionOf(values, io);
+    // Without --matrix: every xend series (the full matrix).
+    if (!sel.matrix && existsSync(fromRoot(FULL_MATRIX))) sel.matrix = fromRoot(FULL_MATRIX);
+    if (values.list) return listCells(sel, io);
+    const progress = stderrProgress(io, sel.backend!);
+    const ex = await execute({ ...sel, onProgress: progress.onProgress });
     progress.finish();
     const answers = supportAnswers(ex.results);
     const json = (a: SupportAnswer) => ({ libvirt: a.libvirt, profile: a.profileId, xend: a.xend, xendTree: seriesLabel(a.xend), status: a.status, counts: a.counts, scenarios: a.scenarios, why: a.why });
