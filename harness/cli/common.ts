@@ -2,6 +2,7 @@
 import type { CliIO } from "./types.js";
 import * as path from "node:path";
 import { HarnessError } from "../errors.js";
+import { onStopSignal } from "../signals.js";
 import { expandCells } from "../matrix/index.js";
 import { loadMatrixFor, parseBackendKind, progressReporter, wholeNumber, type ExecuteOptions, type Progress } from "../run/index.js";
 import { redact } from "../xend/index.js";
@@ -18,12 +19,51 @@ export function useColor(io: CliIO): boolean {
 
 export function stderrProgress(io: CliIO, backend: string): { onProgress: (p: Progress) => void; finish: () => void } {
   const tty = io.isTTY && Boolean(process.stderr.isTTY);
-  return progressReporter({
+  const inner = progressReporter({
     isTTY: tty,
     backend,
     // On a terminal the line is rewritten in place, bypassing io.err: redacted here as io.err is.
     write: (s) => (tty ? process.stderr.write(redact(s)) : io.err(s.replace(/\n$/, ""))),
   });
+  // Ctrl-C (or TERM, HUP) mid-run is not silent: what ran, how it came out, and what was left.
+  const tally = interruptTally();
+  const unregister = onStopSignal({
+    name: "progress",
+    cleanup: (sig) => {
+      if (tty) process.stderr.write(`\r${" ".repeat(79)}\r`);
+      io.err(tally.line(sig));
+    },
+  });
+  return {
+    onProgress: (p) => {
+      tally.add(p);
+      inner.onProgress(p);
+    },
+    finish: () => {
+      unregister();
+      inner.finish();
+    },
+  };
+}
+
+/** Counts of the cells done so far, for the line printed when a run is interrupted. */
+export function interruptTally(): { add(p: Progress): void; line(sig: string): string } {
+  let done = 0;
+  let total = 0;
+  const outcomes = new Map<string, number>();
+  return {
+    add(p) {
+      done = p.done;
+      total = p.total;
+      outcomes.set(p.result.outcome, (outcomes.get(p.result.outcome) ?? 0) + 1);
+    },
+    line(sig) {
+      const how = [...outcomes].map(([o, n]) => `${n} ${o}`).join(", ");
+      return total
+        ? `interrupted (${sig}): ${done} of ${total} cells ran${how ? ` (${how})` : ""}; ${total - done} not run`
+        : `interrupted (${sig}) before any cell finished`;
+    },
+  };
 }
 
 /**

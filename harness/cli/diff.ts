@@ -55,8 +55,7 @@ export const command: Command = {
       throw new HarnessError("input.usage", `--fail-on '${failOn}': expected one of ${FAIL_ON.join(", ")}`);
     if (values.list) return listCells({ ...sel, libvirt: [values.from, values.to] }, io);
     const progress = stderrProgress(io, sel.backend!);
-    const ex = await execute({ ...sel, libvirt: [values.from, values.to], onProgress: progress.onProgress });
-    progress.finish();
+    const ex = await execute({ ...sel, libvirt: [values.from, values.to], onProgress: progress.onProgress }).finally(progress.finish);
     const d = diffResults(values.from, values.to, ex.results);
     const rows = libvirtChanges(values.from, values.to);
     const failing = failOn ? failingCells(d, failOn as FailOn) : [];

@@ -71,8 +71,7 @@ export const command: Command = {
       golden: { update: Boolean(values["update-golden"]) },
       onProgress: progress.onProgress,
       ...(shard ? { select: (cells: Cell[]) => ((selection = cells.map((c) => c.id)), sliceCells(cells, shard)) } : {}),
-    });
-    progress.finish();
+    }).finally(progress.finish);
     const report = makeReport({ name: ex.matrix.name, file: path.relative(io.cwd, ex.matrix.file) || ex.matrix.file }, ex.backend, ex.results, ex.obsoleteGoldens);
     if (shard) io.err(`shard ${shard.index}/${shard.count}: ${ex.cells.length} of the ${selection.length} selected cells`);
     await emitReports(report, targets, io, (name, text) => (shard && name === "json" ? addShardToJson(text, shardInfo(shard, selection, ex.matrix.file)) : text));

@@ -101,8 +101,7 @@ export const command: Command = {
     if (!sel.matrix && existsSync(fromRoot(FULL_MATRIX))) sel.matrix = fromRoot(FULL_MATRIX);
     if (values.list) return listCells(sel, io);
     const progress = stderrProgress(io, sel.backend!);
-    const ex = await execute({ ...sel, onProgress: progress.onProgress });
-    progress.finish();
+    const ex = await execute({ ...sel, onProgress: progress.onProgress }).finally(progress.finish);
     const answers = supportAnswers(ex.results);
     const json = (a: SupportAnswer) => ({ libvirt: a.libvirt, profile: a.profileId, xend: a.xend, xendTree: seriesLabel(a.xend), status: a.status, counts: a.counts, scenarios: a.scenarios, why: a.why });
     if (values.json) {
