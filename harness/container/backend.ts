@@ -72,12 +72,25 @@ export function defaultTestcontainersEnv(env: NodeJS.ProcessEnv = process.env): 
   if (!env.DOCKER_HOST || env.DOCKER_HOST.startsWith("unix://")) env.TESTCONTAINERS_HOST_OVERRIDE ??= "127.0.0.1";
 }
 
+/**
+ * testcontainers is an optional dependency: only the container backend needs it, and only when it
+ * starts a container. Without it, that backend is unavailable with a clear reason.
+ */
+async function loadTestcontainers(): Promise<typeof import("testcontainers")> {
+  try {
+    return await import("testcontainers");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ERR_MODULE_NOT_FOUND") throw e;
+    throw new HarnessError("backend.unavailable", "the container backend needs the optional package testcontainers (npm install testcontainers@11.14.0), which is not installed");
+  }
+}
+
 /** The only host address the published ports are bound to. */
 export const LOOPBACK = "127.0.0.1";
 
 export const startWithTestcontainers: ContainerStarter = async (spec) => {
   defaultTestcontainersEnv();
-  const { GenericContainer, Wait } = await import("testcontainers");
+  const { GenericContainer, Wait } = await loadTestcontainers();
   class Container extends GenericContainer {
     keepStdinOpen(): this {
       this.createOpts.OpenStdin = true;
