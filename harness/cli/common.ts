@@ -74,7 +74,7 @@ export function interruptTally(): { add(p: Progress): void; line(sig: string): s
 export const SELECTION_OPTIONS = {
   matrix: { type: "string" },
   backend: { type: "string" },
-  recordings: { type: "string" },
+  recordings: { type: "string", multiple: true },
   xend: { type: "string", multiple: true },
   libvirt: { type: "string", multiple: true },
   scenario: { type: "string" },
@@ -92,8 +92,10 @@ export const SELECTION_HELP = `selection and sources (the same for run, support,
                      does not have (no recordings, no tree, no live xend named, a live xend of
                      another version) is bad input before any cell runs, and a backend that cannot
                      start stops the run with its reason: exit 2 either way, also under CI
-  --recordings DIR   recorded, and container without a Xen tree: replay the recordings in DIR
-                     (default fixtures/recordings of the package)
+  --recordings DIR   recorded: the user's recordings, over the shipped ones (repeatable: later
+                     over earlier; default the project config's recordings); a cell replays from
+                     the top-most layer holding its recording. container without a Xen tree:
+                     replays the top one
   --xend V           only this xend version (repeatable, or comma-separated)
   --libvirt V        only this libvirt version (repeatable, or comma-separated)
   --scenario GLOB    only scenarios whose id matches (comma-separated globs: any of them)
@@ -105,7 +107,7 @@ export const SELECTION_HELP = `selection and sources (the same for run, support,
 export interface SelectionValues {
   matrix?: string;
   backend?: string;
-  recordings?: string;
+  recordings?: string[];
   xend?: string[];
   libvirt?: string[];
   scenario?: string;
@@ -116,13 +118,14 @@ export interface SelectionValues {
 }
 
 /** The execute() options of a command line's selection (usage errors name the option). */
-export function selectionOf(values: SelectionValues, io: CliIO): Pick<ExecuteOptions, "matrix" | "backend" | "xend" | "libvirt" | "scenario" | "cwd" | "env" | "recordingsDir" | "backendSettings"> {
+export function selectionOf(values: SelectionValues, io: CliIO): Pick<ExecuteOptions, "matrix" | "backend" | "xend" | "libvirt" | "scenario" | "cwd" | "env" | "recordingLayers" | "recordingsDir" | "backendSettings"> {
   const backend = values.backend ?? "recorded";
   parseBackendKind(backend);
   const timeoutMs = wholeNumber("--timeout-ms", values["timeout-ms"], 1, 3_600_000);
   const retries = wholeNumber("--retries", values.retries, 0, 10);
   if (values.recordings !== undefined && backend !== "recorded" && backend !== "container")
     throw new HarnessError("input.usage", `--recordings is only for --backend recorded or container (got --backend ${backend})`);
+  const layers = values.recordings?.map((d) => path.resolve(io.cwd, d));
   if (values.url !== undefined && backend !== "live") throw new HarnessError("input.usage", `--url is only for --backend live (got --backend ${backend})`);
   return {
     matrix: values.matrix,
@@ -132,7 +135,8 @@ export function selectionOf(values: SelectionValues, io: CliIO): Pick<ExecuteOpt
     scenario: values.scenario,
     cwd: io.cwd,
     env: io.env,
-    ...(values.recordings !== undefined ? { recordingsDir: path.resolve(io.cwd, values.recordings) } : {}),
+    // recorded: layers over the shipped recordings; container without a Xen tree replays one directory.
+    ...(layers ? (backend === "container" ? { recordingsDir: layers[layers.length - 1] } : { recordingLayers: layers }) : {}),
     backendSettings: {
       ...(values.url !== undefined ? { url: values.url } : {}),
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),

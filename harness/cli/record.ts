@@ -7,6 +7,8 @@
 import { oneLine } from "../terminal.js";
 import * as path from "node:path";
 import type { Command, CliIO } from "./types.js";
+import { findProjectConfig, refuseNodeModules } from "../config/index.js";
+import { loadMatrixFor } from "../run/index.js";
 import { VERSION } from "../version.js";
 import { HarnessError } from "../errors.js";
 import { parseCommandArgs } from "./args.js";
@@ -168,14 +170,16 @@ export const command: Command = {
     if (kind === "live" && !values.url) throw usage("--backend live needs --url (http://host:port or unix:///path)");
     if (values.url !== undefined) parseTarget(values.url); // a bad address is a usage error before anything runs
 
-    const matrixFile = values.matrix ? path.resolve(io.cwd, values.matrix) : fromRoot(DEFAULT_MATRIX);
-    const matrix = loadMatrix(matrixFile, { displayName: values.matrix ?? DEFAULT_MATRIX });
+    const config = findProjectConfig(io.cwd);
+    const matrix = loadMatrixFor({ matrix: values.matrix, cwd: io.cwd });
     const cells = expandCells(matrix, {
       xend: [xend],
       ...(values.libvirt ? { libvirt: [values.libvirt] } : {}),
       ...(values.scenario ? { scenario: values.scenario } : {}),
     });
-    const outDir = values.out ? path.resolve(io.cwd, values.out) : fromRoot(RECORDINGS_DIR);
+    // Into --out, else the top layer of the project config's recordings, else the package's own.
+    const outDir = values.out ? path.resolve(io.cwd, values.out) : (config?.recordings?.at(-1) ?? fromRoot(RECORDINGS_DIR));
+    refuseNodeModules(outDir, "recordings");
     const shown = (f: string) => {
       const rel = path.relative(io.cwd, f);
       return rel && !rel.startsWith("..") ? rel : f;

@@ -30,8 +30,8 @@ options:
                      contiguous parts; join the parts' --reporter json files with 'xend-compat merge'
 
 ${SELECTION_HELP}
-  The container backend without a Xen tree replays the recordings in a container (a replay server,
-  no real xend; counted as "replayed (in a container)").
+  Without a Xen tree, container replays the recordings in a container (a replay server, no real
+  xend; counted as "replayed (in a container)").
 
 live: domains go to xend as xc-<run id>-<xend>-<scenario>-<slug> (run id random per run, or
 $XEND_COMPAT_LIVE_RUN_ID), each with a fresh uuid; only a domain that GET by its name shows with the uuid

@@ -10,6 +10,7 @@ import { summaryLine } from "../report/index.js";
 import { existsSync } from "node:fs";
 import { fromRoot } from "../matrix/index.js";
 import { seriesLabel } from "../xend/index.js";
+import { findProjectConfig } from "../config/index.js";
 
 /** The matrix support answers from by default: every xend series (matrices/full.yaml). */
 export const FULL_MATRIX = "matrices/full.yaml";
@@ -97,8 +98,8 @@ export const command: Command = {
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values } = parseCommandArgs("support", argv, { ...SELECTION_OPTIONS, group: { type: "boolean" }, json: { type: "boolean" } });
     const sel = selectionOf(values, io);
-    // Without --matrix: every xend series (the full matrix).
-    if (!sel.matrix && existsSync(fromRoot(FULL_MATRIX))) sel.matrix = fromRoot(FULL_MATRIX);
+    // Without --matrix or a project config's matrix: every xend series (the full matrix).
+    if (!sel.matrix && !findProjectConfig(io.cwd)?.matrix && existsSync(fromRoot(FULL_MATRIX))) sel.matrix = fromRoot(FULL_MATRIX);
     if (values.list) return listCells(sel, io);
     const progress = stderrProgress(io, sel.backend!);
     const ex = await execute({ ...sel, onProgress: progress.onProgress }).finally(progress.finish);

@@ -12,7 +12,8 @@ import { createHash } from "node:crypto";
 import { rewriteIdentity } from "./cell.js";
 import * as fs from "node:fs";
 import { randomBytes } from "node:crypto";
-import { createBackend, packCacheDir, RecordedBackend, safeSegment, sharedPack } from "../xend/index.js";
+import { createBackend, LayeredRecordedBackend, packCacheDir, RecordedBackend, safeSegment, sharedPack } from "../xend/index.js";
+import { findProjectConfig, refuseNodeModules } from "../config/index.js";
 import { xendDir } from "../safepath.js";
 import { oneLine } from "../terminal.js";
 import { compareVersions, resolveProfile } from "../libvirt/index.js";
@@ -34,8 +35,13 @@ export interface ExecuteOptions extends ExpandFilter {
   onProgress?: (p: Progress) => void;
   /** Replace backend creation (tests). */
   backendFor?: (xend: string) => Promise<Backend>;
-  /** Recordings directory (default fixtures/recordings of the package). */
+  /** Recordings directory, the bottom layer (default fixtures/recordings of the package). */
   recordingsDir?: string;
+  /**
+   * The user's recording layers over it, later over earlier (--recordings, repeatable; default the
+   * project config's `recordings`). A cell replays from the top-most layer holding its recording.
+   */
+  recordingLayers?: string[];
   /** Golden directory (default fixtures/golden of the package). */
   goldenDir?: string;
   /** An already loaded matrix (instead of loading `matrix`). */
@@ -80,9 +86,23 @@ export function parseBackendKind(b: string | undefined): BackendKind {
   return kind;
 }
 
+/** The matrix of a command: --matrix, else the project config's, else the package's default. */
 export function loadMatrixFor(opts: { matrix?: string; cwd: string }): Matrix {
-  const file = opts.matrix ? path.resolve(opts.cwd, opts.matrix) : fromRoot(DEFAULT_MATRIX);
-  return loadMatrix(file, { displayName: opts.matrix ?? DEFAULT_MATRIX });
+  if (opts.matrix) return loadMatrix(path.resolve(opts.cwd, opts.matrix), { displayName: opts.matrix });
+  const configured = findProjectConfig(opts.cwd)?.matrix;
+  if (configured) return loadMatrix(configured, { displayName: path.relative(opts.cwd, configured) || configured });
+  return loadMatrix(fromRoot(DEFAULT_MATRIX), { displayName: DEFAULT_MATRIX });
+}
+
+/**
+ * Where a run's goldens live: --golden-dir (tests), the project config's `goldens`, the package's
+ * fixtures/golden for a matrix of the package, else `golden/` beside the user's matrix file.
+ */
+function goldenDirFor(opts: ExecuteOptions, matrix: Matrix, configured: string | undefined): string {
+  if (opts.goldenDir) return opts.goldenDir;
+  if (configured) return configured;
+  const inPackage = !path.relative(projectRoot(), matrix.file).startsWith("..");
+  return inPackage ? fromRoot(GOLDEN_DIR) : path.join(path.dirname(matrix.file), "golden");
 }
 
 /**
@@ -133,21 +153,32 @@ async function keyOf(libvirt: string, s: Scenario | undefined, xend: string | un
 }
 
 /** The backend factory the CLI uses for a kind; environment decides where real xends come from. */
-export function backendFactory(kind: BackendKind, env: NodeJS.ProcessEnv, recordingsDir?: string, settings: BackendSettings = {}, scenarios: readonly Scenario[] = []): (xend: string) => Promise<Backend> {
+export function backendFactory(
+  kind: BackendKind,
+  env: NodeJS.ProcessEnv,
+  recordingsDir?: string,
+  settings: BackendSettings = {},
+  scenarios: readonly Scenario[] = [],
+  layers: readonly string[] = [],
+): (xend: string) => Promise<Backend> {
   const keys = conversationKeys(scenarios);
   const timeoutMs = settings.timeoutMs ?? wholeNumber("XEND_COMPAT_TIMEOUT_MS", env.XEND_COMPAT_TIMEOUT_MS, 1, 3_600_000);
   const retries = settings.retries ?? wholeNumber("XEND_COMPAT_RETRIES", env.XEND_COMPAT_RETRIES, 0, 10);
   // One run id for every xend version of this run (live domain names: xc-<run id>-<xend>-…).
   const runId = kind === "live" ? (settings.runId ?? liveRunId(env)) : undefined;
-  // One pack for all the xend versions of the run: the recordings directory is checked once.
-  const pack = kind === "recorded" ? sharedPack(recordingsDir ?? fromRoot(RECORDINGS_DIR), packCacheDir(env)) : undefined;
+  // One pack per recordings layer for all the xend versions of the run: each directory is checked once.
+  const dirs = [recordingsDir ?? fromRoot(RECORDINGS_DIR), ...layers];
+  const packs = kind === "recorded" ? dirs.map((d) => sharedPack(d, packCacheDir(env))) : undefined;
   return async (xend: string) => {
     switch (kind) {
-      case "recorded":
+      case "recorded": {
         // A cell without a recording of its own replays one of the same conversation: a release that
         // sends the same requests in the scenario (computed key) first, else any recording whose
-        // requests are the cell's up to the domain's name and uuid (harness/xend/recorded.ts).
-        return new RecordedBackend({ dir: recordingsDir ?? fromRoot(RECORDINGS_DIR), xendVersion: xend, profileOf: (l, s) => keys(l, s, xend), pack });
+        // requests are the cell's up to the domain's name and uuid (harness/xend/recorded.ts). With
+        // the user's layers over the shipped recordings, the top-most layer holding the cell answers.
+        const backends = dirs.map((dir, i) => new RecordedBackend({ dir, xendVersion: xend, profileOf: (l, s) => keys(l, s, xend), pack: packs![i] }));
+        return backends.length === 1 ? backends[0] : new LayeredRecordedBackend(backends);
+      }
       case "sandbox":
       case "container": {
         const v = `XEND_COMPAT_XEN_SRC_${xend.replace(/\./g, "_")}`;
@@ -239,10 +270,11 @@ function hasRecordings(dir: string, x: string): boolean {
  * Why `kind` cannot play xend `x` here (no recordings, no Xen tree, no live xend named), with the
  * versions it does have; null when it has what it needs to start. Nothing is started or contacted.
  */
-function lacks(kind: BackendKind, x: string, env: NodeJS.ProcessEnv, recordingsDir: string, settings: BackendSettings): string | null {
+function lacks(kind: BackendKind, x: string, env: NodeJS.ProcessEnv, recordingsDirs: string[], settings: BackendSettings): string | null {
+  const recordingsDir = recordingsDirs[recordingsDirs.length - 1];
   const treeVar = `XEND_COMPAT_XEN_SRC_${x.replace(/\./g, "_")}`;
   const recorded = () => {
-    const have = recordedXendVersions(recordingsDir);
+    const have = [...new Set(recordingsDirs.flatMap(recordedXendVersions))].sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
     return `recorded xend versions: ${have.length ? have.join(", ") : "none"}`;
   };
   const trees = () => {
@@ -251,7 +283,7 @@ function lacks(kind: BackendKind, x: string, env: NodeJS.ProcessEnv, recordingsD
   };
   switch (kind) {
     case "recorded":
-      return hasRecordings(recordingsDir, x) ? null : `no recordings to replay in ${shownDir(recordingsDir)} (${recorded()})`;
+      return recordingsDirs.some((d) => hasRecordings(d, x)) ? null : `no recordings to replay in ${recordingsDirs.map(shownDir).join(", ")} (${recorded()})`;
     case "sandbox":
       return env[treeVar] ? null : `no Xen tree for the sandbox (set ${treeVar} to a tree holding tools/python; ${trees()})`;
     case "container":
@@ -269,9 +301,9 @@ function lacks(kind: BackendKind, x: string, env: NodeJS.ProcessEnv, recordingsD
  * file's line and column of that entry) and what the backend does have. Never a column of error or
  * skipped cells.
  */
-function checkBackendHas(kind: BackendKind, xends: string[], matrix: Matrix, fromArgs: boolean, env: NodeJS.ProcessEnv, recordingsDir: string, settings: BackendSettings): void {
+function checkBackendHas(kind: BackendKind, xends: string[], matrix: Matrix, fromArgs: boolean, env: NodeJS.ProcessEnv, recordingsDirs: string[], settings: BackendSettings): void {
   for (const x of xends) {
-    const why = lacks(kind, x, env, recordingsDir, settings);
+    const why = lacks(kind, x, env, recordingsDirs, settings);
     if (why === null) continue;
     throw xendProblem(kind, x, why, matrix, fromArgs);
   }
@@ -339,20 +371,26 @@ function checkRecordingsDir(dir: string): void {
 export async function execute(opts: ExecuteOptions): Promise<Execution> {
   const kind = parseBackendKind(opts.backend);
   if (opts.recordingsDir !== undefined && !opts.backendFor) checkRecordingsDir(opts.recordingsDir);
+  // The user's recording layers over the shipped ones: --recordings (checked like it), else the project
+  // config's (a configured directory that does not exist yet, before the first record, holds nothing).
+  const config = findProjectConfig(opts.cwd);
+  if (opts.recordingLayers && !opts.backendFor) for (const l of opts.recordingLayers) checkRecordingsDir(l);
+  const layers = opts.recordingLayers ?? (config?.recordings ?? []).filter((d) => fs.existsSync(d));
   const matrix = opts.loaded ?? loadMatrixFor(opts);
   const expanded = expandCells(matrix, { xend: opts.xend, libvirt: opts.libvirt, scenario: opts.scenario });
   const fromArgs = Boolean(opts.xend?.length);
   const recordingsDir = opts.recordingsDir ?? fromRoot(RECORDINGS_DIR);
   // Every xend version asked for (not only those of this shard) must be one the backend has.
   const asked = fromArgs ? [...new Set(opts.xend)] : [...new Set(expanded.map((c) => c.xend))];
-  if (!opts.backendFor) checkBackendHas(kind, asked, matrix, fromArgs, opts.env, recordingsDir, opts.backendSettings ?? {});
+  if (!opts.backendFor) checkBackendHas(kind, asked, matrix, fromArgs, opts.env, [recordingsDir, ...layers], opts.backendSettings ?? {});
   const cells = opts.select ? opts.select(expanded) : expanded;
-  const goldenDir = opts.goldenDir ?? fromRoot(GOLDEN_DIR);
+  const goldenDir = goldenDirFor(opts, matrix, config?.goldens);
+  if (opts.golden?.update) refuseNodeModules(goldenDir, "goldens");
   const ci = isCI(opts.env);
   const golden: GoldenOptions | undefined = opts.golden ? { dir: goldenDir, update: opts.golden.update, ci, displayRoot: projectRoot() } : undefined;
   let backendFor = opts.backendFor;
   if (!backendFor) {
-    const started = await startBackends(kind, [...new Set(cells.map((c) => c.xend))], backendFactory(kind, opts.env, opts.recordingsDir, opts.backendSettings, matrix.scenarios), matrix, fromArgs);
+    const started = await startBackends(kind, [...new Set(cells.map((c) => c.xend))], backendFactory(kind, opts.env, opts.recordingsDir, opts.backendSettings, matrix.scenarios, layers), matrix, fromArgs);
     backendFor = async (x: string) => {
       const b = started.get(x);
       if (!b) throw new HarnessError("internal", `no backend was started for xend ${x}`);

@@ -39,6 +39,7 @@ export { RecordedBackend, clearRecordingCache, sharedPack } from "./recorded.js"
 export type { SharedPack } from "./recorded.js";
 export { loadPack, packCacheDir, packFile, PACK_FORMAT } from "./pack.js";
 export type { Pack, Conversation, LoadedPack } from "./pack.js";
+export { LayeredRecordedBackend } from "./layered.js";
 export type { RecordedBackendOptions } from "./recorded.js";
 export { RecordingBackend } from "./recorder.js";
 export type { CollectedSession, RecordingBackendOptions } from "./recorder.js";

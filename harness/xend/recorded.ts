@@ -453,6 +453,17 @@ export class RecordedBackend implements Backend {
     return "none";
   }
 
+  /** Does this directory hold the cell's own recording (or a broken one, which is then its answer)? */
+  hasOwn(cellId: string): boolean {
+    const idx = this.index();
+    return idx.byCell.has(cellId) || idx.errors.has(cellId);
+  }
+
+  /** Does this directory hold any recording of this backend's xend version? */
+  serves(): boolean {
+    return trieOf(this.index(), this.xendVersion).convs.length > 0;
+  }
+
   async open(cellId: string, instance?: DomainInstance): Promise<BackendSession> {
     // The cell's own recording place, checked (ids, and confined to the folder after resolving links).
     this.fileFor(cellId);
