@@ -10,19 +10,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { main, type CliIO } from "../harness/cli.js";
 import { unifiedDiff } from "../harness/conformance/index.js";
+import { captureIO } from "./support/cli-io.js";
 
-function io(cwd = process.cwd()): CliIO & { stdout: string; stderr: string } {
-  const o = {
-    stdout: "",
-    stderr: "",
-    out: (s: string) => void (o.stdout += s.endsWith("\n") ? s : s + "\n"),
-    err: (s: string) => void (o.stderr += s.endsWith("\n") ? s : s + "\n"),
-    isTTY: false,
-    env: {},
-    cwd,
-  };
-  return o;
-}
+const io = (cwd = process.cwd()) => captureIO(cwd);
 
 const STORE = join(import.meta.dirname, "..", "fixtures", "libvirt-tests");
 

@@ -4,19 +4,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { main, type CliIO } from "../harness/cli.js";
 import { loadConformanceCases } from "./conformance-cases.js";
+import { captureIO } from "./support/cli-io.js";
 
-function io(): CliIO & { stdout: string; stderr: string } {
-  const o = {
-    stdout: "",
-    stderr: "",
-    out: (s: string) => void (o.stdout += s.endsWith("\n") ? s : s + "\n"),
-    err: (s: string) => void (o.stderr += s.endsWith("\n") ? s : s + "\n"),
-    isTTY: false,
-    env: {},
-    cwd: process.cwd(),
-  };
-  return o;
-}
+const io = () => captureIO(process.cwd());
 
 const strip = (s: string) => s.replace(/\\\n/g, "");
 const TAG_VERSION: Record<string, string> = { "v0.8.7": "0.8.7", "v0.9.10": "0.9.10", "v0.9.11": "0.9.11", "v4.5.0": "4.5.0" };

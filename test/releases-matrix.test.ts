@@ -18,22 +18,12 @@ import { fromRoot, loadMatrix, loadResolvableMatrix } from "../harness/matrix/in
 import { renderReleasesBlock } from "../harness/report/readme.js";
 import { conversationKeys, execute, groupSupport, supportAnswers, type CellResult, type SupportAnswer } from "../harness/run/index.js";
 import { RecordedBackend } from "../harness/xend/index.js";
+import { captureIO } from "./support/cli-io.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const LATER = ["4.6.0", "4.7.0", "4.8.0", "4.9.0", "4.10.0", "5.0.0", "5.1.0", "5.2.0", "5.3.0", "5.4.0", "5.5.0"];
 
-function io(): CliIO & { stdout: string; stderr: string } {
-  const o = {
-    stdout: "",
-    stderr: "",
-    out: (s: string) => void (o.stdout += s.endsWith("\n") ? s : s + "\n"),
-    err: (s: string) => void (o.stderr += s.endsWith("\n") ? s : s + "\n"),
-    isTTY: false,
-    env: {},
-    cwd: ROOT,
-  };
-  return o;
-}
+const io = () => captureIO(ROOT);
 
 const { matrix, unresolved } = loadResolvableMatrix(fromRoot("matrices/releases.yaml"));
 let results: CellResult[] | undefined;
