@@ -126,6 +126,25 @@ describe("runCells verdicts", () => {
     expect(rs[0].reason).toMatch(/internal: boom/);
   });
 
+  it("awaits a profile that answers asynchronously (built profiles), and its rejection is that cell's error", async () => {
+    const cells = cellsOf(MATRIX, FILES).slice(0, 2);
+    const be = new FakeXend();
+    const rs = await runCells(cells, {
+      backendFor: async () => be,
+      profileFor: () => ({
+        ...toyProfile(),
+        format: async (xml: string, o) => {
+          await new Promise((r) => setImmediate(r));
+          if (xml.includes("hvm-utc")) throw new TypeError("driver died");
+          return toyProfile().format(xml, o);
+        },
+        parse: async (sxpr: string, o) => toyProfile().parse(sxpr, o),
+      }),
+    });
+    expect(rs.map((r) => r.verdict)).toEqual(["error", "preserved"]);
+    expect(rs[0].reason).toMatch(/driver died/);
+  });
+
   it("skips guest steps when the backend cannot imitate the guest", async () => {
     const cells = cellsOf(MATRIX, FILES).filter((c) => c.scenario.id === "hvm-rtc");
     const be = new FakeXend("4.1.2", { guestControl: false });

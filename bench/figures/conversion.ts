@@ -5,14 +5,14 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { conformanceTagOf, forgetFormatted, listProfiles, type Profile } from "../../harness/libvirt/index.js";
+import { conformanceTagOf, forgetFormatted, listProfiles, type ModelProfile } from "../../harness/libvirt/index.js";
 import { projectRoot } from "../../harness/matrix/index.js";
 import { stripContinuations } from "../../harness/sxp/index.js";
 import type { Figure } from "../report.js";
 import { fmtInt, fmtMs, interleave, median } from "../stats.js";
 
 interface Case {
-  profile: Profile;
+  profile: ModelProfile;
   text: string;
   version: number;
 }

@@ -72,7 +72,7 @@ export const command: Command = {
         }
         let outcome;
         try {
-          outcome = values.to === "sxpr" ? profile.format(text, opts) : profile.parse(text, opts);
+          outcome = values.to === "sxpr" ? await profile.format(text, opts) : await profile.parse(text, opts);
         } catch (e) {
           if (syntax) throw syntax;
           throw e;

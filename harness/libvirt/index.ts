@@ -1,5 +1,5 @@
 /** libvirt's side: domain XML, per-release profiles (format, parse, wire), clock semantics. */
-export type { Profile, ConvertOptions, FormatOutcome, ParseOutcome, Behaviour } from "./types.js";
+export type { Profile, ModelProfile, ConvertOptions, FormatOutcome, ParseOutcome, Behaviour } from "./types.js";
 export { resolveProfile, listProfiles, conformanceTagOf, behaviourOf, compareVersions, knownRangesText } from "./profiles.js";
 export { CHANGES, RELEASES, UNCHECKED_RELEASES, has, gatesAt, changesBetween, levelAt } from "./releases.js";
 export type { Change, Gate, Level } from "./releases.js";

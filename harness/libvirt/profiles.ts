@@ -7,7 +7,7 @@ import { oneLine } from "../terminal.js";
 import { formatDomain } from "./format/index.js";
 import { parseDomain } from "./parse/index.js";
 import { CHANGES, RELEASES, UNCHECKED_RELEASES, compareVersions, gatesAt, isRelease, levelAt, nearestReleases, type Level } from "./releases.js";
-import type { Behaviour, Profile } from "./types.js";
+import type { Behaviour, ModelProfile, Profile } from "./types.js";
 
 export { compareVersions } from "./releases.js";
 
@@ -64,7 +64,7 @@ function eraOf(level: Level): (typeof ERAS)[number] {
   return ERAS.find((e) => e.era === level.era) ?? ERAS[0];
 }
 
-function makeProfile(release: string, patch?: typeof RFC): Profile {
+function makeProfile(release: string, patch?: typeof RFC): ModelProfile {
   const level = patch ? levelAt(release, "rfc-2012") : levelAt(release);
   const era = eraOf(level);
   const gates = gatesAt(release);
@@ -89,15 +89,15 @@ function makeProfile(release: string, patch?: typeof RFC): Profile {
   };
 }
 
-const BY_ID = new Map<string, Profile>();
+const BY_ID = new Map<string, ModelProfile>();
 for (const r of RELEASES) BY_ID.set(r, makeProfile(r));
 BY_ID.set(RFC.id, makeProfile(RFC.base, RFC));
-const PROFILES: readonly Profile[] = [...BY_ID.values()];
+const PROFILES: readonly ModelProfile[] = [...BY_ID.values()];
 
 /** The era ids (`0.9.11-1.3.0`, …), accepted as aliases of the release whose suite pinned them. */
 const ALIASES = new Map(ERAS.map((e) => [e.id, e.pin]));
 
-export function listProfiles(): readonly Profile[] {
+export function listProfiles(): readonly ModelProfile[] {
   return PROFILES;
 }
 

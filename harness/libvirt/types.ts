@@ -54,8 +54,24 @@ export interface Profile {
    * XML → SXPR. Throws HarnessError `libvirt.*` when this libvirt would refuse the XML (the message is
    * libvirt's own, e.g. "unsupported clock offset 'variable'"), `input.xml` when the XML is malformed.
    */
-  format(xml: string, opts: ConvertOptions): FormatOutcome;
+  format(xml: string, opts: ConvertOptions): FormatOutcome | Promise<FormatOutcome>;
   /** SXPR → XML. Throws HarnessError `libvirt.*` when this libvirt would fail, `input.sxpr` on bad text. */
+  parse(sxpr: string, opts: ConvertOptions): ParseOutcome | Promise<ParseOutcome>;
+  /**
+   * Built profiles (`src:DIR`) answer through a separate process, so format and parse may return a
+   * Promise: every caller awaits them. `prepare` (built profiles only) builds the tree before the first
+   * conversion, so that a failing build is one clear error before any cell runs.
+   */
+  prepare?(log?: (line: string) => void): Promise<void>;
+  /** What reports show for this libvirt (built profiles: the tree's version, commit and changes). */
+  readonly label?: string;
+  /** The model profile whose recordings and domain names a built profile shares (its release's). */
+  readonly replayAs?: string;
+}
+
+/** A model profile (TypeScript): answers synchronously. */
+export interface ModelProfile extends Profile {
+  format(xml: string, opts: ConvertOptions): FormatOutcome;
   parse(sxpr: string, opts: ConvertOptions): ParseOutcome;
 }
 

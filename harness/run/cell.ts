@@ -282,7 +282,7 @@ export async function runCell(cell: Cell, backend: Backend, opts: { profile?: Pr
   const st = newState(cell, backend, profile, opened, obs);
   try {
     await askNode(st);
-    formatDomain(st);
+    await formatDomain(st);
     for (let i = 0; i < cell.scenario.steps.length; i++) await doStep(st, cell.scenario.steps[i], `${i + 1}-${cell.scenario.steps[i].kind}`);
   } catch (e) {
     fail(st, e);
@@ -342,12 +342,12 @@ async function askNode(st: CellState): Promise<void> {
 }
 
 /** libvirt formats the cell's domain XML into SXPR for that dialect. */
-function formatDomain(st: CellState): void {
+async function formatDomain(st: CellState): Promise<void> {
   st.during = "formatting the domain XML";
   const s = st.cell.scenario;
   let formatted;
   try {
-    formatted = st.profile.format(st.obs.xmlIn, { xendConfigVersion: st.xendConfigFormat, file: s.domainFile });
+    formatted = await st.profile.format(st.obs.xmlIn, { xendConfigVersion: st.xendConfigFormat, file: s.domainFile });
   } catch (e) {
     if (isHarnessError(e, "libvirt")) st.obs.libvirt.error = e.message;
     throw e;
@@ -420,7 +420,7 @@ async function readStep(st: CellState, label: string): Promise<void> {
   st.during = `parsing the read-back (${label})`;
   let parsed;
   try {
-    parsed = st.profile.parse(dom.raw, { xendConfigVersion: st.xendConfigFormat, file: `GET /xend/domain/${st.name}` });
+    parsed = await st.profile.parse(dom.raw, { xendConfigVersion: st.xendConfigFormat, file: `GET /xend/domain/${st.name}` });
   } catch (e) {
     if (isHarnessError(e, "libvirt")) obs.libvirt.error = e.message;
     throw e;
@@ -586,7 +586,7 @@ export function judgeChecks(cell: Cell, obs: Observation, backendKind?: string):
  * (golden.ts uses it for the documented races of xend, races.ts). Null when the cell has no single read
  * step that was judged, or libvirt's parse of `sxpr` fails.
  */
-export function withReadBack(cell: Cell, run: CellRun, sxpr: string, backendKind?: string, profileIn?: Profile): CellRun | null {
+export async function withReadBack(cell: Cell, run: CellRun, sxpr: string, backendKind?: string, profileIn?: Profile): Promise<CellRun | null> {
   const obs = run.observation;
   if (obs.sxprReturned === null || obs.xendConfigFormat === null || !obs.checks.length) return null;
   if (cell.scenario.steps.filter((s) => s.kind === "read").length !== 1) return null;
@@ -595,9 +595,9 @@ export function withReadBack(cell: Cell, run: CellRun, sxpr: string, backendKind
     const file = `GET /xend/domain/${cell.instance.name}`;
     const opts = { xendConfigVersion: obs.xendConfigFormat, file };
     // libvirt's warnings are the format's, then the read-back parse's: keep the first, parse anew.
-    const before = profile.parse(obs.sxprReturned, opts);
+    const before = await profile.parse(obs.sxprReturned, opts);
     const formatWarnings = obs.libvirt.warnings.slice(0, obs.libvirt.warnings.length - before.warnings.length);
-    const parsed = profile.parse(sxpr, opts);
+    const parsed = await profile.parse(sxpr, opts);
     const tree = readSxpr(sxpr, { dialect: "libvirt", strict: false, file });
     const back = readBack(parsed.xml);
     const alt: Observation = {

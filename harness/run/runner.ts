@@ -55,7 +55,7 @@ function baseObservation(cell: Cell): Observation {
 }
 
 /** Assemble a CellResult from a cell and its run (outcome and golden included). */
-export function finishCell(cell: Cell, run: CellRun, backend: Backend | null, golden?: GoldenOptions): CellResult {
+export async function finishCell(cell: Cell, run: CellRun, backend: Backend | null, golden?: GoldenOptions): Promise<CellResult> {
   const result: CellResult = {
     id: cell.id,
     xend: cell.xend,
@@ -78,7 +78,9 @@ export function finishCell(cell: Cell, run: CellRun, backend: Backend | null, go
   let g: GoldenResult | null = null;
   if (golden) {
     try {
-      g = checkGolden(result, golden, () => raceOutcomes(cell, run, backend));
+      // Race alternatives re-parse through the profile, which may answer asynchronously (built profiles).
+      const races = await raceOutcomes(cell, run, backend);
+      g = checkGolden(result, golden, () => races);
     } catch (e) {
       if (isHarnessError(e, "input")) throw e;
       g = { status: "not-compared", file: "", detail: `golden: ${e instanceof Error ? e.message : String(e)}` };
@@ -92,12 +94,12 @@ export function finishCell(cell: Cell, run: CellRun, backend: Backend | null, go
 }
 
 /** What the cell would have given had a documented race of xend gone the other way (see races.ts). */
-function raceOutcomes(cell: Cell, run: CellRun, backend: Backend | null): RaceOutcome[] {
+async function raceOutcomes(cell: Cell, run: CellRun, backend: Backend | null): Promise<RaceOutcome[]> {
   const sxpr = run.observation.sxprReturned;
   if (sxpr === null) return [];
   const out: RaceOutcome[] = [];
   for (const alt of raceAlternatives(cell.id, sxpr)) {
-    const r = withReadBack(cell, run, alt.sxpr, backend?.kind);
+    const r = await withReadBack(cell, run, alt.sxpr, backend?.kind);
     if (r) out.push({ ...r, what: `${alt.race.key} ${alt.from} in this run, ${alt.to} in the golden: ${alt.race.why}` });
   }
   return out;
@@ -166,7 +168,7 @@ export async function runCells(cells: Cell[], opts: RunOptions): Promise<CellRes
         unlock();
       }
     }
-    const result = finishCell(cell, run!, backend, opts.golden);
+    const result = await finishCell(cell, run!, backend, opts.golden);
     // The cell's own time: from when it got its turn on the backend to its verdict (not the queueing).
     if (started !== undefined) result.durationMs = Math.max(0, Math.round((now() - started) * 1000) / 1000);
     results[index] = result;
