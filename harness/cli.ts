@@ -7,6 +7,8 @@
 import { HarnessError } from "./errors.js";
 import { redact } from "./xend/redact.js";
 import { oneLine, quietOnClosedPipe, safeText } from "./terminal.js";
+import { forgetSourceProfiles } from "./libvirt/build/index.js";
+import { resolve as resolvePath } from "node:path";
 
 import type { Command, CliIO } from "./cli/types.js";
 import { VERSION } from "./version.js";
@@ -40,7 +42,7 @@ function usage(): string {
     "",
     "exit codes: 0 all cells as expected, 1 some cell not as expected, 2 bad input or usage,",
     "            3 the harness itself failed (a bug: please report it with --debug output)",
-    "global: --debug (stack traces), --version",
+    "global: --debug (stack traces), --version, --gnulib DIR (gnulib for building src:DIR trees)",
   ].join("\n");
 }
 
@@ -66,7 +68,18 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
   const rawErr = io.err;
   io = { ...io, err: (s: string) => rawErr(safeText(redact(s))) };
   const debug = argv.includes("--debug") || Boolean(io.env.XEND_COMPAT_DEBUG);
-  const args = argv.filter((a) => a !== "--debug");
+  let args = argv.filter((a) => a !== "--debug");
+  // --gnulib DIR (global): the gnulib checkout for building src:DIR trees that lack their .gnulib.
+  const g = args.indexOf("--gnulib");
+  if (g >= 0) {
+    const dir = args[g + 1];
+    if (!dir || dir.startsWith("--")) {
+      io.err("xend-compat: --gnulib needs a directory (a gnulib checkout at the tree's .gnulib commit)");
+      return 2;
+    }
+    process.env.XEND_COMPAT_GNULIB = resolvePath(io.cwd, dir);
+    args = [...args.slice(0, g), ...args.slice(g + 2)];
+  }
   const [name, ...rest] = args;
   if (!name || name === "--help" || name === "-h" || name === "help") {
     io.out(usage());
@@ -97,5 +110,8 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
     io.err(`xend-compat ${name}: internal error: ${oneLine(e instanceof Error ? e.message : String(e))}`);
     if (debug) io.err(String(e instanceof Error ? e.stack : e));
     return 3;
+  } finally {
+    // Driver processes of src:DIR builds end with the command; the next command inspects the tree anew.
+    forgetSourceProfiles();
   }
 }

@@ -3,6 +3,7 @@
  * with a stable code. Codes starting with `input.` are the user's input being wrong (exit 2);
  * `backend.` are faults of whatever plays xend (a cell `error`, never a cell verdict); `libvirt.` are
  * errors the emulated libvirt release itself would report (they become `rejected` verdicts);
+ * `driver.` are a built tree's own code crashing or hanging in our driver process (a cell `error`);
  * `internal.` are bugs in the harness.
  */
 export type ErrorCode =
@@ -16,6 +17,8 @@ export type ErrorCode =
   | "input.file"
   | "input.golden"
   | "input.backend"
+  | "input.tree"
+  | "input.build"
   | "libvirt.unsupported"
   | "libvirt.internal"
   | "libvirt.parse"
@@ -27,6 +30,8 @@ export type ErrorCode =
   | "backend.xend"
   | "backend.unavailable"
   | "backend.refused"
+  | "driver.crash"
+  | "driver.hang"
   | "internal";
 
 /** Where in a file something went wrong; line and column are 1-based. */

@@ -5,6 +5,7 @@ import { resolve } from "node:path";
 import type { Command } from "./types.js";
 import { HarnessError, isHarnessError } from "../errors.js";
 import { resolveProfile } from "../libvirt/index.js";
+import { prepareProfiles } from "../libvirt/build/index.js";
 import { readSxpr } from "../sxp/index.js";
 import { parseCommandArgs } from "./args.js";
 
@@ -15,7 +16,9 @@ Print what libvirt release VERSION would produce:
   --to xml    FILE is an SXPR (as xend returns it); prints the domain XML libvirt shows (xenParseSxpr)
 
 options:
-  --libvirt VERSION            a release (0.8.7, 0.9.10, ...), a profile id, or a patch profile (0.8.7+rfc-localtime)
+  --libvirt VERSION            a release (0.8.7, 0.9.10, ...), a profile id, or a patch profile (0.8.7+rfc-localtime),
+                               or src:DIR, a libvirt source tree built and run through its own C code
+                               (first use: a few minutes to build; after a change: an incremental make)
   --to sxpr|xml                the direction
   --xend-config-version N      xend's xend_config_format as libvirt detected it (1-4; default 4 = any xend >= 3.1)
 
@@ -50,6 +53,8 @@ export const command: Command = {
     }
     if (positionals.length === 0) throw new HarnessError("input.usage", "no FILE given (see 'xend-compat convert --help')");
     const profile = resolveProfile(values.libvirt);
+    // src:DIR: build (or bring up to date) the tree before the first conversion; progress on stderr.
+    await prepareProfiles([profile], (l) => io.err(l));
     let code = 0;
     for (const file of positionals) {
       // A regular file only (a directory or a FIFO: one line, exit 2, never a hang).

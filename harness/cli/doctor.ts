@@ -16,6 +16,7 @@ import { spawnSync } from "node:child_process";
 import type { Command, CliIO } from "./types.js";
 import { parseCommandArgs } from "./args.js";
 import { XEND_SERIES, xenSrcEnvName } from "../xend/index.js";
+import { BUILD_PACKAGES, installCommand } from "../libvirt/build/index.js";
 
 export type ProbeStatus = "ok" | "warn" | "missing" | "skipped";
 
@@ -248,6 +249,26 @@ export function defaultProbes(): Probe[] {
         },
       }),
     ),
+    {
+      // src:DIR (a user's libvirt tree built as a profile) needs these Debian packages.
+      name: "libvirt build packages",
+      run(host) {
+        const missing = BUILD_PACKAGES.filter((p) => {
+          const at = p.probe.indexOf(":");
+          const [kind, what] = [p.probe.slice(0, at), p.probe.slice(at + 1)];
+          if (kind === "file") return !host.exists(what);
+          if (kind === "bin") return host.run("sh", ["-c", `command -v ${what}`]).code !== 0;
+          return host.run("python3", ["-c", `import ${what}`]).code !== 0;
+        }).map((p) => p.pkg + (p.onlyFrom ? ` (libvirt >= ${p.onlyFrom})` : ""));
+        if (missing.length)
+          return {
+            status: "missing",
+            detail: `--libvirt src:DIR cannot build a libvirt tree here: missing ${missing.join(", ")}`,
+            fix: installCommand(missing.map((m) => m.split(" ")[0])),
+          };
+        return { status: "ok", detail: `every package to build a libvirt tree as a profile (--libvirt src:DIR) is installed` };
+      },
+    },
     {
       name: "backends",
       run(_host, earlier) {

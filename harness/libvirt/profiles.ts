@@ -8,6 +8,7 @@ import { formatDomain } from "./format/index.js";
 import { parseDomain } from "./parse/index.js";
 import { CHANGES, RELEASES, UNCHECKED_RELEASES, compareVersions, gatesAt, isRelease, levelAt, nearestReleases, type Level } from "./releases.js";
 import type { Behaviour, ModelProfile, Profile } from "./types.js";
+import { resolveSourceProfile } from "./build/index.js";
 
 export { compareVersions } from "./releases.js";
 
@@ -125,6 +126,9 @@ export function knownRangesText(): string {
  * naming the nearest known releases.
  */
 export function resolveProfile(version: string): Profile {
+  // `src:DIR`: a built profile of the user's tree (harness/libvirt/build), before any model.
+  const built = resolveSourceProfile(version, modelIdOf);
+  if (built) return built;
   // A pure function of the string (every cell of a run resolves its libvirt version): remembered.
   let p = resolved.get(version);
   if (!p) {
@@ -133,6 +137,15 @@ export function resolveProfile(version: string): Profile {
     resolved.set(version, p);
   }
   return p;
+}
+
+/** The model profile id of a release (what a built tree of that release replays as), or undefined. */
+function modelIdOf(version: string): string | undefined {
+  try {
+    return resolveProfile(version).id;
+  } catch {
+    return undefined;
+  }
 }
 
 /** resolveProfile's successes by version string (unknown versions throw each time). */

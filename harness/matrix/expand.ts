@@ -71,9 +71,13 @@ export function expandCells(matrix: Matrix, filter: ExpandFilter = {}): Cell[] {
   for (const x of xends) if (!isId("xend version", x)) throw usage(`--xend '${oneLine(x)}' is not a xend version (e.g. 4.1.2)`);
   const libvirts = filter.libvirt?.length ? filter.libvirt : matrix.libvirt;
   const profiles = new Map<string, string>();
+  /** The profile whose domain names a version's cells use: a built tree's (src:DIR) is its release's model. */
+  const instanceProfiles = new Map<string, string>();
   for (const l of libvirts) {
     try {
-      profiles.set(l, resolveProfile(l).id);
+      const p = resolveProfile(l);
+      profiles.set(l, p.id);
+      instanceProfiles.set(l, p.replayAs ?? p.id);
       if (!l.startsWith("src:")) checkId("libvirt version", l);
     } catch (e) {
       throw usage(`--libvirt: ${e instanceof Error ? e.message : String(e)}`);
@@ -107,8 +111,8 @@ export function expandCells(matrix: Matrix, filter: ExpandFilter = {}): Cell[] {
           libvirt: l,
           profileId,
           scenario: s,
-          expectation: expectationFor(matrix, id, x, l, s.id, profileId),
-          instance: instanceFor(profileId, s.id),
+          expectation: expectationFor(matrix, id, x, l, s.id, instanceProfiles.get(l)!),
+          instance: instanceFor(instanceProfiles.get(l)!, s.id),
         });
       }
     }

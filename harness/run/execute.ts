@@ -17,6 +17,7 @@ import { findProjectConfig, refuseNodeModules } from "../config/index.js";
 import { xendDir } from "../safepath.js";
 import { oneLine } from "../terminal.js";
 import { compareVersions, resolveProfile } from "../libvirt/index.js";
+import { prepareProfiles } from "../libvirt/build/index.js";
 import type { Backend, BackendKind } from "../xend/types.js";
 import { obsoleteGoldens, isCI, type GoldenOptions } from "./golden.js";
 import { runCells } from "./runner.js";
@@ -50,6 +51,8 @@ export interface ExecuteOptions extends ExpandFilter {
   select?: (cells: Cell[]) => Cell[];
   /** Settings for backends that talk to a real xend (live: url; all: timeout, GET retries, log). */
   backendSettings?: BackendSettings;
+  /** Progress lines of building src:DIR trees (default: stderr). */
+  log?: (line: string) => void;
 }
 
 export interface BackendSettings {
@@ -134,7 +137,8 @@ async function keyOf(libvirt: string, s: Scenario | undefined, xend: string | un
     return undefined;
   }
   if (!s) return p.id;
-  const { name, uuid } = instanceFor(p.id, s.id);
+  // A built tree (src:DIR) defines the domains of its release's model (same names, same recordings).
+  const { name, uuid } = instanceFor(p.replayAs ?? p.id, s.id);
   const xml = rewriteIdentity(s.xml, name, uuid);
   // every xend from 3.1 reports xend_config_format 4; older ones 1-3
   const versions = xend !== undefined && compareVersions(xend, "3.1") >= 0 ? [4] : [1, 2, 3, 4];
@@ -384,6 +388,11 @@ export async function execute(opts: ExecuteOptions): Promise<Execution> {
   const asked = fromArgs ? [...new Set(opts.xend)] : [...new Set(expanded.map((c) => c.xend))];
   if (!opts.backendFor) checkBackendHas(kind, asked, matrix, fromArgs, opts.env, [recordingsDir, ...layers], opts.backendSettings ?? {});
   const cells = opts.select ? opts.select(expanded) : expanded;
+  // Built profiles (src:DIR) are built before any cell runs: a failing build is one error, exit 2.
+  await prepareProfiles(
+    [...new Set(cells.map((c) => c.libvirt))].map((l) => resolveProfile(l)),
+    opts.log,
+  );
   const goldenDir = goldenDirFor(opts, matrix, config?.goldens);
   if (opts.golden?.update) refuseNodeModules(goldenDir, "goldens");
   const ci = isCI(opts.env);

@@ -1,0 +1,316 @@
+/**
+ * Building a user's libvirt tree: a copy in the user's cache (always the same path for one tree:
+ * libtool and the Makefiles embed absolute paths), the era's fixes applied to the copy only, bootstrap +
+ * configure (xen only) + the make targets the tree's own SXPR tests need, then those tests, which
+ * must pass (gcc 12 silently miscompiles some releases). After a change in the user's tree only the
+ * changed files are copied and make rebuilds what depends on them.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { HarnessError } from "../../errors.js";
+import type { TreeInfo } from "./tree.js";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+/** Our scripts and driver sources; in dist/ they are not copied by tsc, so fall back to the sources. */
+export function assetDir(sub: "scripts" | "driver"): string {
+  for (const d of [path.join(HERE, sub), path.join(HERE, "../../../../harness/libvirt/build", sub)]) if (fs.existsSync(d)) return d;
+  throw new HarnessError("internal", `xend-compat's build ${sub} are missing (looked in ${path.join(HERE, sub)})`);
+}
+
+/** Debian packages a build needs, with one file or program each that shows it is there. */
+export const BUILD_PACKAGES: { pkg: string; probe: string; onlyFrom?: string }[] = [
+  { pkg: "gcc", probe: "bin:gcc" },
+  { pkg: "make", probe: "bin:make" },
+  { pkg: "perl", probe: "bin:perl" },
+  { pkg: "python3", probe: "bin:python3" },
+  { pkg: "python3-lib2to3", probe: "py:lib2to3" },
+  { pkg: "pkg-config", probe: "bin:pkg-config" },
+  { pkg: "autoconf", probe: "bin:autoconf" },
+  { pkg: "automake", probe: "bin:automake" },
+  { pkg: "libtool", probe: "bin:libtoolize" },
+  { pkg: "autopoint", probe: "bin:autopoint" },
+  { pkg: "gettext", probe: "bin:msgfmt" },
+  { pkg: "rpcsvc-proto", probe: "bin:rpcgen" },
+  { pkg: "xsltproc", probe: "bin:xsltproc" },
+  { pkg: "libxml2-utils", probe: "bin:xmllint" },
+  { pkg: "libxml2-dev", probe: "file:/usr/include/libxml2/libxml/parser.h" },
+  { pkg: "libgnutls28-dev", probe: "file:/usr/include/gnutls/gnutls.h" },
+  { pkg: "libgcrypt20-dev", probe: "file:/usr/include/gcrypt.h" },
+  { pkg: "libtirpc-dev", probe: "file:/usr/include/tirpc/rpc/rpc.h" },
+  { pkg: "libreadline-dev", probe: "file:/usr/include/readline/readline.h" },
+  { pkg: "libxen-dev", probe: "file:/usr/include/xenstore.h" },
+  { pkg: "libnl-3-dev", probe: "file:/usr/include/libnl3/netlink/netlink.h", onlyFrom: "3.0.0" },
+  { pkg: "libnl-route-3-dev", probe: "file:/usr/include/libnl3/netlink/route/link.h", onlyFrom: "3.0.0" },
+];
+
+function onPath(bin: string): boolean {
+  for (const d of (process.env.PATH ?? "").split(":")) if (d && fs.existsSync(path.join(d, bin))) return true;
+  return false;
+}
+
+/** The build packages this machine lacks (for a tree of `version`, or for every era without one). */
+export function missingPackages(version?: string): string[] {
+  const out: string[] = [];
+  for (const p of BUILD_PACKAGES) {
+    if (version && p.onlyFrom && cmp(version, p.onlyFrom) < 0) continue;
+    const [kind, what] = [p.probe.slice(0, p.probe.indexOf(":")), p.probe.slice(p.probe.indexOf(":") + 1)];
+    let ok: boolean;
+    if (kind === "bin") ok = onPath(what);
+    else if (kind === "file") ok = fs.existsSync(what);
+    else ok = spawnSync("python3", ["-c", `import ${what}`], { stdio: "ignore" }).status === 0;
+    if (!ok) out.push(p.pkg);
+  }
+  return out;
+}
+
+export function installCommand(pkgs: string[]): string {
+  return `apt-get install -y --no-install-recommends ${pkgs.join(" ")}`;
+}
+
+function cmp(a: string, b: string): number {
+  const pa = a.split(".").map(Number);
+  const pb = b.split(".").map(Number);
+  for (let i = 0; i < 3; i++) if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) - (pb[i] ?? 0);
+  return 0;
+}
+
+/** The cache directory of one tree: `$XDG_CACHE_HOME/xend-compat/builds/<hash of its real path>`. */
+export function cacheDirFor(realDir: string, env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XEND_COMPAT_BUILD_CACHE || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "xend-compat", "builds");
+  return path.join(base, createHash("sha256").update(realDir).digest("hex").slice(0, 16));
+}
+
+interface Manifest {
+  /** Path relative to the tree → "size:mtimeMs" at the last sync. */
+  files: Record<string, string>;
+  gnulib: string;
+  /** State of the copy: which phases are done for the current build inputs. */
+  configured: boolean;
+  /** Sync signature of the last build whose own tests passed. */
+  testedKey: string | null;
+}
+
+/** Files whose change needs bootstrap and configure again (not only make). */
+function needsReconfigure(rel: string): boolean {
+  return rel === "configure.ac" || rel === "bootstrap.conf" || rel === "bootstrap" || rel.endsWith("Makefile.am") || rel.startsWith(".gnulib/") || rel.endsWith(".m4");
+}
+
+function walk(root: string, prefix: string, out: Map<string, fs.Stats>): void {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(path.join(root, prefix), { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    if (e.name === ".git") continue;
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    if (e.isDirectory()) walk(root, rel, out);
+    else if (e.isFile() || e.isSymbolicLink()) {
+      try {
+        out.set(rel, fs.statSync(path.join(root, rel)));
+      } catch {
+        /* dangling link */
+      }
+    }
+  }
+}
+
+export interface SyncResult {
+  copied: number;
+  removed: number;
+  reconfigure: boolean;
+  /** Signature of the synced content (sizes and times of every file). */
+  key: string;
+}
+
+/**
+ * Bring the copy in line with the tree (and the gnulib directory as `.gnulib`): only files whose size
+ * or time changed since the last sync are compared, and only different ones written (their time is
+ * now, so make sees them as new). Files the tree no longer has are removed from the copy.
+ */
+export function syncTree(tree: TreeInfo, copy: string, manifest: Manifest): SyncResult {
+  const files = new Map<string, fs.Stats>();
+  walk(tree.dir, "", files);
+  const ownGnulib = path.resolve(tree.gnulib) === path.join(tree.dir, ".gnulib");
+  if (!ownGnulib) {
+    for (const k of [...files.keys()]) if (k.startsWith(".gnulib/")) files.delete(k);
+    const g = new Map<string, fs.Stats>();
+    walk(tree.gnulib, "", g);
+    for (const [k, v] of g) files.set(`.gnulib/${k}`, v);
+  }
+  const srcOf = (rel: string) => (!ownGnulib && rel.startsWith(".gnulib/") ? path.join(tree.gnulib, rel.slice(8)) : path.join(tree.dir, rel));
+  let copied = 0;
+  let removed = 0;
+  let reconfigure = false;
+  const h = createHash("sha256");
+  const next: Record<string, string> = {};
+  for (const rel of [...files.keys()].sort()) {
+    const st = files.get(rel)!;
+    const sig = `${st.size}:${Math.round(st.mtimeMs)}`;
+    next[rel] = sig;
+    h.update(`${rel}\0${sig}\0`);
+    if (manifest.files[rel] === sig) continue;
+    const dst = path.join(copy, rel);
+    const data = fs.readFileSync(srcOf(rel));
+    let same = false;
+    try {
+      same = fs.readFileSync(dst).equals(data);
+    } catch {
+      same = false;
+    }
+    if (!same) {
+      fs.mkdirSync(path.dirname(dst), { recursive: true });
+      try {
+        fs.unlinkSync(dst);
+      } catch {
+        /* new file */
+      }
+      fs.writeFileSync(dst, data, { mode: st.mode & 0o777 });
+      copied++;
+      if (needsReconfigure(rel)) reconfigure = true;
+    }
+  }
+  for (const rel of Object.keys(manifest.files)) {
+    if (next[rel] !== undefined) continue;
+    try {
+      fs.unlinkSync(path.join(copy, rel));
+      removed++;
+      if (needsReconfigure(rel)) reconfigure = true;
+    } catch {
+      /* already gone */
+    }
+  }
+  manifest.files = next;
+  return { copied, removed, reconfigure, key: h.digest("hex").slice(0, 24) };
+}
+
+export interface BuildLog {
+  /** Progress lines (stderr). */
+  progress: (line: string) => void;
+}
+
+export interface Build {
+  tree: TreeInfo;
+  /** The build copy (a configured, built libvirt tree). */
+  copy: string;
+  cacheDir: string;
+  logFile: string;
+  /** Seconds each phase took in this call (empty when nothing needed doing). */
+  timings: Record<string, number>;
+  /** The key of the synced content: same key, same build. */
+  key: string;
+}
+
+const PHASES_FULL = ["fix-source", "bootstrap", "fix-gnulib", "configure", "make", "test"] as const;
+const PHASES_INCR = ["fix-source", "make", "test"] as const;
+
+function tail(file: string, n: number): string {
+  try {
+    const lines = fs.readFileSync(file, "utf8").trimEnd().split("\n");
+    return lines.slice(-n).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
+
+function runPhase(phase: string, tree: TreeInfo, copy: string, logFile: string, progress: (l: string) => void, jobs: number): Promise<number> {
+  const scripts = assetDir("scripts");
+  return new Promise((resolve, reject) => {
+    const out = fs.openSync(logFile, "a");
+    fs.writeSync(out, `\n### ${phase} ${new Date().toISOString()}\n`);
+    const child = spawn("bash", [path.join(scripts, "phase.sh"), phase], {
+      cwd: copy,
+      env: { ...process.env, B: copy, TOOLS: scripts, VERSION: tree.version, JOBS: String(jobs), PY: path.join(scripts, "py2shim.sh"), LC_ALL: "C" },
+      stdio: ["ignore", out, out],
+    });
+    const started = Date.now();
+    const timer = setInterval(() => progress(`  ${phase}: ${Math.round((Date.now() - started) / 1000)} s, ${lastLine(logFile)}`), 15_000);
+    child.on("error", (e) => {
+      clearInterval(timer);
+      fs.closeSync(out);
+      reject(e);
+    });
+    child.on("close", (code, signal) => {
+      clearInterval(timer);
+      fs.closeSync(out);
+      resolve(code ?? (signal ? 128 : 1));
+    });
+  });
+}
+
+function lastLine(file: string): string {
+  const t = tail(file, 1).trim();
+  return t.length > 100 ? t.slice(0, 97) + "..." : t;
+}
+
+/**
+ * Build (or bring up to date) the tree's copy and run its own SXPR tests. Refuses (input.build, exit 2)
+ * on missing packages, a failing phase or failing tests, naming the log and quoting its last lines.
+ */
+export async function buildTree(tree: TreeInfo, opts: { env?: NodeJS.ProcessEnv; progress?: (l: string) => void; jobs?: number } = {}): Promise<Build> {
+  const env = opts.env ?? process.env;
+  const progress = opts.progress ?? (() => {});
+  const missing = missingPackages(tree.version);
+  if (missing.length)
+    throw new HarnessError("input.build", `building libvirt ${tree.version} needs Debian packages this machine lacks: ${missing.join(", ")}. Install them with: ${installCommand(missing)}`);
+  const cacheDir = cacheDirFor(tree.realDir, env);
+  const copy = path.join(cacheDir, "tree");
+  const logFile = path.join(cacheDir, "build.log");
+  const manifestFile = path.join(cacheDir, "manifest.json");
+  fs.mkdirSync(copy, { recursive: true });
+  let manifest: Manifest = { files: {}, gnulib: tree.gnulib, configured: false, testedKey: null };
+  try {
+    const m = JSON.parse(fs.readFileSync(manifestFile, "utf8")) as Manifest;
+    if (m && typeof m.files === "object" && m.gnulib === tree.gnulib) manifest = m;
+  } catch {
+    /* first build */
+  }
+  fs.writeFileSync(path.join(cacheDir, "source"), `${tree.realDir}\n`);
+  const saveManifest = () => fs.writeFileSync(manifestFile, JSON.stringify(manifest));
+  const t0 = Date.now();
+  const sync = syncTree(tree, copy, manifest);
+  const timings: Record<string, number> = {};
+  timings.sync = (Date.now() - t0) / 1000;
+  if (sync.reconfigure) manifest.configured = false;
+  if (manifest.configured && manifest.testedKey === sync.key && fs.existsSync(path.join(copy, "config.status"))) {
+    saveManifest();
+    return { tree, copy, cacheDir, logFile, timings, key: sync.key };
+  }
+  const phases = manifest.configured ? PHASES_INCR : PHASES_FULL;
+  manifest.testedKey = null;
+  saveManifest();
+  if (!manifest.configured) fs.writeFileSync(logFile, `xend-compat build of ${tree.realDir} (libvirt ${tree.version}) in ${copy}\n`);
+  progress(
+    manifest.configured
+      ? `xend-compat: rebuilding libvirt ${tree.version} (${sync.copied} changed file(s), ${sync.removed} removed) in ${copy}`
+      : `xend-compat: building libvirt ${tree.version} from ${tree.dir} in ${copy} (first build: bootstrap, configure, make, own tests; a few minutes; log ${logFile})`,
+  );
+  const jobs = opts.jobs ?? Math.max(1, Math.min(os.cpus().length, 4));
+  for (const phase of phases) {
+    const s = Date.now();
+    progress(`  ${phase} ...`);
+    const code = await runPhase(phase, tree, copy, logFile, progress, jobs);
+    timings[phase] = (Date.now() - s) / 1000;
+    if (code !== 0) {
+      if (phase !== "test" && phase !== "make") manifest.configured = false;
+      saveManifest();
+      const what = phase === "test" ? "its own SXPR tests (sexpr2xmltest, xml2sexprtest) fail, so this build is not trusted" : `the ${phase} step failed (exit ${code})`;
+      throw new HarnessError("input.build", `libvirt ${tree.version} from ${tree.dir}: ${what}; log: ${logFile}; last lines:\n${tail(logFile, 12)}`);
+    }
+    if (phase === "configure") {
+      manifest.configured = true;
+      saveManifest();
+    }
+    progress(`  ${phase}: ${timings[phase].toFixed(1)} s`);
+  }
+  manifest.configured = true;
+  manifest.testedKey = sync.key;
+  saveManifest();
+  return { tree, copy, cacheDir, logFile, timings, key: sync.key };
+}

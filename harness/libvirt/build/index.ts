@@ -1,0 +1,11 @@
+/**
+ * Built profiles (`src:DIR`): a user's libvirt tree built by the tool (xen SXPR code only, cached by
+ * the tree's content, rebuilt incrementally after a change) and driven through the tree's own C
+ * functions by our driver (driver/xcdriver.c), one persistent process per build.
+ */
+export { inspectTree, readVersion, treeLabel, type TreeInfo, type SxprHome } from "./tree.js";
+export { buildTree, cacheDirFor, missingPackages, installCommand, BUILD_PACKAGES, syncTree, type Build } from "./build.js";
+export { compileDriver, driverEra, DriverProcess, type DriverEra, type DriverReply } from "./driver.js";
+export { resolveSourceProfile, isSourceVersion, makeBuiltProfile, closeBuiltProfiles, forgetSourceProfiles, type BuiltProfile } from "./profile.js";
+export { prepareProfiles } from "./prepare.js";
+export { suiteFromTree, readTreeSuite, runSuite, type TreeSuite, type SuiteCase, type SuiteCaseResult } from "./suite.js";

@@ -1,0 +1,140 @@
+/**
+ * `src:DIR` as a libvirt version: a built profile answering through the tree's own C code.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { HarnessError } from "../../errors.js";
+import type { ConvertOptions, FormatOutcome, ParseOutcome, Profile } from "../types.js";
+import type { WireEncoding } from "../wire.js";
+import { buildTree, type Build } from "./build.js";
+import { compileDriver, DriverProcess, type DriverEra, type DriverReply } from "./driver.js";
+import { inspectTree, treeLabel, type TreeInfo } from "./tree.js";
+
+export interface BuiltProfile extends Profile {
+  readonly tree: TreeInfo;
+  readonly spec: string;
+  readonly label: string;
+  /** Build (first time: minutes; after a change: an incremental make) and start the driver. */
+  prepare(log?: (line: string) => void): Promise<void>;
+  /** The define request's body as this release's xend client would send it (driver `wire`). */
+  defineBody(xml: string, opts: ConvertOptions): Promise<{ kind: "ok" | "none"; body: string }>;
+  /** After prepare: the build and the driver's era. */
+  readonly built: { build: Build; era: DriverEra; driver: DriverProcess } | null;
+  close(): void;
+}
+
+export function isSourceVersion(v: string): boolean {
+  return v.trim().startsWith("src:");
+}
+
+/** libvirt's messages start with the error domain's text; the code the models use for each. */
+function errorFor(message: string): HarnessError {
+  const code = /^unsupported configuration/i.test(message) ? "libvirt.unsupported" : /^XML error|^(XML description|failed to parse)/i.test(message) ? "libvirt.parse" : "libvirt.internal";
+  return new HarnessError(code, message);
+}
+
+function wireOf(tree: TreeInfo): WireEncoding {
+  if (!tree.hasXendClient) return "uri";
+  const xi = fs.readFileSync(path.join(tree.dir, "src/xen/xend_internal.c"), "utf8");
+  const at = xi.indexOf("xend_op_ext(");
+  return /virBufferURIEncodeString/.test(xi.slice(Math.max(0, at), at + 1500)) ? "uri" : "raw";
+}
+
+const open = new Set<BuiltProfile>();
+
+/** Stop every driver process this process started (the CLI calls it before exiting). */
+export function closeBuiltProfiles(): void {
+  for (const p of open) p.close();
+  open.clear();
+}
+
+export function makeBuiltProfile(spec: string, cwd: string, env: NodeJS.ProcessEnv, modelIdOf: (version: string) => string | undefined): BuiltProfile {
+  const dirArg = spec.trim().slice(4);
+  if (!dirArg) throw new HarnessError("input.version", "'src:' needs a directory: src:DIR (a libvirt source tree)");
+  const tree = inspectTree(dirArg, cwd, env.XEND_COMPAT_GNULIB || undefined);
+  const id = `src:${tree.version}@${tree.commit ? tree.commit.slice(0, 12) : "nogit"}${tree.dirty ? "+" + tree.dirty : ""}`;
+  const label = treeLabel(tree, `src:${dirArg}`);
+  let built: BuiltProfile["built"] = null;
+  let preparing: Promise<void> | null = null;
+  const timeoutMs = Number(env.XEND_COMPAT_DRIVER_TIMEOUT_MS) > 0 ? Number(env.XEND_COMPAT_DRIVER_TIMEOUT_MS) : 20_000;
+  const profile: BuiltProfile = {
+    id,
+    first: tree.version,
+    last: tree.version,
+    summary: `${label}: the tree's own C code through xend-compat's driver`,
+    wire: wireOf(tree),
+    label,
+    tree,
+    spec,
+    replayAs: modelIdOf(tree.version),
+    get built() {
+      return built;
+    },
+    prepare(log) {
+      if (!preparing) {
+        preparing = (async () => {
+          const build = await buildTree(tree, { env, progress: log });
+          const { binary, era } = compileDriver(build);
+          const driver = new DriverProcess(binary, timeoutMs);
+          built = { build, era, driver };
+          open.add(profile);
+        })();
+        preparing.catch(() => {
+          preparing = null;
+        });
+      }
+      return preparing;
+    },
+    async format(xml: string, opts: ConvertOptions): Promise<FormatOutcome> {
+      const r = await call(profile, "to-sxpr", opts, xml);
+      return { sxpr: r, warnings: [] };
+    },
+    async parse(sxpr: string, opts: ConvertOptions): Promise<ParseOutcome> {
+      const r = await call(profile, "to-xml", opts, sxpr);
+      return { xml: r, warnings: [] };
+    },
+    async defineBody(xml, opts) {
+      await profile.prepare();
+      const r = await built!.driver.request("wire", opts.xendConfigVersion, xml);
+      if (r.kind === "err") throw errorFor(r.text);
+      return { kind: r.kind === "ok" ? "ok" : "none", body: r.text };
+    },
+    close() {
+      built?.driver.close();
+    },
+  };
+  return profile;
+}
+
+async function call(p: BuiltProfile, cmd: "to-sxpr" | "to-xml", opts: ConvertOptions, body: string): Promise<string> {
+  await p.prepare();
+  const r: DriverReply = await p.built!.driver.request(cmd, opts.xendConfigVersion, body);
+  if (r.kind === "ok") return r.text;
+  if (r.kind === "err") throw errorFor(r.text);
+  throw new HarnessError("internal", `driver: ${r.text}`);
+}
+
+/** Built profiles by spec and directory, so one process builds and drives each tree once. */
+const bySpec = new Map<string, BuiltProfile>();
+
+/**
+ * The resolver's first step (called by resolveProfile before the model profiles): `src:DIR` gives the
+ * built profile of that tree (inspected now, built on `prepare`); anything else gives undefined.
+ */
+export function resolveSourceProfile(version: string, modelIdOf: (version: string) => string | undefined, opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): BuiltProfile | undefined {
+  if (!isSourceVersion(version)) return undefined;
+  const cwd = opts.cwd ?? process.cwd();
+  const key = `${cwd}\0${version.trim()}`;
+  let p = bySpec.get(key);
+  if (!p) {
+    p = makeBuiltProfile(version, cwd, opts.env ?? process.env, modelIdOf);
+    bySpec.set(key, p);
+  }
+  return p;
+}
+
+/** Forget resolved trees (a test that changes a tree between commands within one process). */
+export function forgetSourceProfiles(): void {
+  closeBuiltProfiles();
+  bySpec.clear();
+}
