@@ -24,7 +24,9 @@ change and, for two releases, the rows of libvirt's table of changes between the
 release carries.
 
 options:
-  --from V, --to V   the two libvirt versions (any release a profile covers, or a patch profile)
+  --from V, --to V   the two libvirt versions (any release a profile covers, a patch profile, or
+                     src:DIR, a libvirt source tree built and run through its own C code; with the
+                     recorded backend a cell whose SXPR the tree changed has no recording: sandbox)
   --json             print the diff as one JSON object (verdictMoves, groups, cells, support)
   --fail-on WHAT     exit 1 when some cell is newly 'changed' (silently different) with --to,
                      newly 'rejected', or differs in 'any' way; the cells are named on stderr

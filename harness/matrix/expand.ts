@@ -149,10 +149,14 @@ function expectationFor(matrix: Matrix, id: string, xend: string, libvirt: strin
 
 /** Parse `<xend>/<libvirt>/<scenario>`; the libvirt part may hold `+`. */
 export function parseCellId(id: string): { xend: string; libvirt: string; scenario: string } {
-  const parts = id.split("/");
-  if (parts.length !== 3 || parts.some((p) => !p)) throw usage(`'${oneLine(id)}' is not a cell id (expected <xend>/<libvirt>/<scenario>, e.g. 4.1.2/0.9.11/hvm-utc)`);
+  // The libvirt part may itself hold slashes (src:../libvirt): xend is before the first, scenario after the last.
+  const a = id.indexOf("/");
+  const b = id.lastIndexOf("/");
+  const parts = [id.slice(0, a), id.slice(a + 1, b), id.slice(b + 1)];
+  if (a < 0 || a === b || parts.some((p) => !p) || (!parts[1].startsWith("src:") && parts[1].includes("/")))
+    throw usage(`'${oneLine(id)}' is not a cell id (expected <xend>/<libvirt>/<scenario>, e.g. 4.1.2/0.9.11/hvm-utc)`);
   checkId("xend version", parts[0]);
-  checkId("libvirt version", parts[1]);
+  if (!parts[1].startsWith("src:")) checkId("libvirt version", parts[1]);
   checkId("scenario id", parts[2]);
   return { xend: parts[0], libvirt: parts[1], scenario: parts[2] };
 }

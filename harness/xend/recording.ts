@@ -66,8 +66,11 @@ export interface CellIdParts {
 }
 
 export function splitCellId(cellId: string): CellIdParts {
-  const parts = cellId.split("/");
-  if (parts.length !== 3 || parts.some((p) => p === ""))
+  // The libvirt part may itself hold slashes (src:../libvirt): xend is before the first, scenario after the last.
+  const a = cellId.indexOf("/");
+  const b = cellId.lastIndexOf("/");
+  const parts = [cellId.slice(0, a), cellId.slice(a + 1, b), cellId.slice(b + 1)];
+  if (a < 0 || a === b || parts.some((p) => p === "") || (!parts[1].startsWith("src:") && parts[1].includes("/")))
     throw new HarnessError("input.usage", `bad cell id '${oneLine(cellId)}' (expected <xend>/<libvirt>/<scenario>, e.g. 4.1.2/0.9.11/hvm-utc)`);
   return { xend: parts[0], libvirt: parts[1], scenario: parts[2] };
 }

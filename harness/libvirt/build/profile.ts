@@ -21,6 +21,15 @@ export interface BuiltProfile extends Profile {
   /** After prepare: the build and the driver's era. */
   readonly built: { build: Build; era: DriverEra; driver: DriverProcess } | null;
   close(): void;
+  /** Called with every conversion answered (recording a build's outputs: record.ts). */
+  onConversion?: (c: Conversion) => void;
+}
+
+export interface Conversion {
+  op: "to-sxpr" | "to-xml";
+  version: number;
+  input: string;
+  result: { kind: "ok" | "err"; text: string };
 }
 
 export function isSourceVersion(v: string): boolean {
@@ -109,6 +118,7 @@ export function makeBuiltProfile(spec: string, cwd: string, env: NodeJS.ProcessE
 async function call(p: BuiltProfile, cmd: "to-sxpr" | "to-xml", opts: ConvertOptions, body: string): Promise<string> {
   await p.prepare();
   const r: DriverReply = await p.built!.driver.request(cmd, opts.xendConfigVersion, body);
+  if (p.onConversion && r.kind !== "no") p.onConversion({ op: cmd, version: opts.xendConfigVersion, input: body, result: { kind: r.kind, text: r.text } });
   if (r.kind === "ok") return r.text;
   if (r.kind === "err") throw errorFor(r.text);
   throw new HarnessError("internal", `driver: ${r.text}`);

@@ -82,7 +82,7 @@ make)
     for s in .esx_vi_generator.stamp .hyperv_wmi_generator.stamp; do grep -q "$s" src/Makefile && touch src/$s; done
   fi
   mk -C gnulib/lib
-  libs=$( (q tests sexpr2xmltest_LDADD; q tests xml2sexprtest_LDADD) | tr ' ' '\n' | sed -n 's#^\.\./src/\(.*\.la\)$#\1#p' | sort -u)
+  libs=$( (q tests sexpr2xmltest_LDADD; q tests xml2sexprtest_LDADD) | tr -s ' \t' '\n\n' | sed -n 's#^\.\./src/\(.*\.la\)$#\1#p' | sort -u)
   echo "targets: src BUILT_SOURCES $libs; tests sexpr2xmltest xml2sexprtest"
   mk -C src $(q src BUILT_SOURCES) $libs
   mk -C tests sexpr2xmltest xml2sexprtest
