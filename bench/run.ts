@@ -11,6 +11,8 @@
  *   full        every libvirt release × every xend series × every scenario, on 2 cores (2 processes)
  *   scaling     replay at 1×, 10×, 100× the default matrix: cost per cell
  *   sandbox     real xend under Python 2.7 (needs Xen trees)
+ *   build       a libvirt tree as src:DIR: first build, rebuild after a one-line change, driver conversions/s
+ *               (needs XEND_COMPAT_LIBVIRT_SRC_0_9_11 or --libvirt-src DIR)
  *
  * options: --quick, --only <figure>[,<figure>...] (repeatable), --json, --xen-src V=DIR (repeatable),
  *          --recordings DIR, --golden DIR, --no-build, --sandbox-timeout-ms N
@@ -22,11 +24,12 @@ import { coldFigure } from "./figures/cold.js";
 import { conversionFigure } from "./figures/conversion.js";
 import { replayFigures } from "./figures/replay.js";
 import { sandboxFigure, xenTrees } from "./figures/sandbox.js";
+import { buildFigure } from "./figures/build.js";
 import { machineInfo, machineLine } from "./machine.js";
 import { FIGURE_IDS, figureLine, jsonReport, type Figure, type FigureId } from "./report.js";
 
 const USAGE = `usage: npm run bench -- [--quick] [--only FIGURE[,FIGURE]] [--json] [--xen-src V=DIR]...
-                      [--recordings DIR] [--golden DIR] [--no-build] [--sandbox-timeout-ms N]
+                      [--recordings DIR] [--golden DIR] [--no-build] [--sandbox-timeout-ms N] [--libvirt-src DIR]
 figures: ${FIGURE_IDS.join(", ")}`;
 
 async function main(argv: string[]): Promise<number> {
@@ -43,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
         golden: { type: "string" },
         "no-build": { type: "boolean" },
         "sandbox-timeout-ms": { type: "string" },
+        "libvirt-src": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       allowPositionals: false,
@@ -101,6 +105,7 @@ async function main(argv: string[]): Promise<number> {
     await guard("replay", () => replayFigures({ quick, recordingsDir, goldenDir, want: { replay: want("replay"), floor: want("floor"), scaling: want("scaling"), full: want("full") } }));
   if (want("cold")) await guard("cold", () => coldFigure({ quick, build: !values["no-build"] }));
   if (want("sandbox")) await guard("sandbox", () => sandboxFigure({ quick, trees, ...(timeoutMs ? { timeoutMs } : {}) }));
+  if (want("build")) await guard("build", () => buildFigure({ quick, ...(values["libvirt-src"] ? { tree: path.resolve(values["libvirt-src"]) } : {}) }));
 
   if (values.json) process.stdout.write(jsonReport(machine, { quick, only, recordingsDir, goldenDir }, figures) + "\n");
   return 0;

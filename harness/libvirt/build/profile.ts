@@ -14,6 +14,8 @@ export interface BuiltProfile extends Profile {
   readonly tree: TreeInfo;
   readonly spec: string;
   readonly label: string;
+  format(xml: string, opts: ConvertOptions): Promise<FormatOutcome>;
+  parse(sxpr: string, opts: ConvertOptions): Promise<ParseOutcome>;
   /** Build (first time: minutes; after a change: an incremental make) and start the driver. */
   prepare(log?: (line: string) => void): Promise<void>;
   /** The define request's body as this release's xend client would send it (driver `wire`). */

@@ -1,0 +1,96 @@
+/**
+ * Figure `build`: a user's libvirt tree as a profile (src:DIR), with the v0.9.11 tree named by
+ * XEND_COMPAT_LIBVIRT_SRC_0_9_11 (or --libvirt-src DIR): the first build in an empty cache including
+ * the tree's own SXPR tests (goal ≤ 4 min on 2 cores), the rebuild after a one-line change to the SXPR
+ * formatter (goal ≤ 15 s), and conversions per second through the persistent driver (goal ≥ 5,000/s),
+ * beside the model profile of the same release. Works on a scratch clone; the tree is never written.
+ * --quick skips the first build (reuses a cache kept under the system's temporary directory).
+ */
+import { execFileSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { forgetSourceProfiles, resolveSourceProfile, type BuiltProfile } from "../../harness/libvirt/build/index.js";
+import { resolveProfile } from "../../harness/libvirt/index.js";
+import type { Figure } from "../report.js";
+
+export async function buildFigure(opts: { quick: boolean; tree?: string }): Promise<Figure> {
+  const src = opts.tree ?? process.env.XEND_COMPAT_LIBVIRT_SRC_0_9_11;
+  if (!src) return { id: "build", skipped: "not measured: no tree (set XEND_COMPAT_LIBVIRT_SRC_0_9_11 to a libvirt v0.9.11 checkout with its .gnulib)" };
+  if (!existsSync(join(src, ".gnulib", "gnulib-tool"))) return { id: "build", skipped: `not measured: ${src} has no .gnulib` };
+  const keep = join(tmpdir(), "xend-compat-bench-build");
+  const work = opts.quick ? keep : mkdtempSync(join(tmpdir(), "xc-bench-build-"));
+  const tree = join(work, "libvirt");
+  const cache = join(work, "cache");
+  if (!existsSync(tree)) {
+    mkdirSync(work, { recursive: true });
+    execFileSync("git", ["clone", "-q", "--shared", src, tree]);
+    cpSync(join(src, ".gnulib"), join(tree, ".gnulib"), { recursive: true });
+  }
+  // Start from the clean commit (a --quick rerun may find the last run's change).
+  execFileSync("git", ["-C", tree, "checkout", "-q", "--", "."]);
+  const prevCache = process.env.XEND_COMPAT_BUILD_CACHE;
+  process.env.XEND_COMPAT_BUILD_CACHE = cache;
+  const log = (l: string) => process.stderr.write(`bench build: ${l}\n`);
+  try {
+    forgetSourceProfiles();
+    const modelId = (v: string) => resolveProfile(v).id;
+    let t = Date.now();
+    const p = resolveSourceProfile(`src:${tree}`, modelId) as BuiltProfile;
+    await p.prepare(log);
+    const first = (Date.now() - t) / 1000;
+    const firstPhases = { ...p.built!.build.timings };
+
+    // Conversions per second: every shipped domain, XML → SXPR at config version 4, repeated.
+    const xmls = readdirSync("fixtures/domains")
+      .filter((f) => f.endsWith(".xml"))
+      .map((f) => readFileSync(join("fixtures/domains", f), "utf8"));
+    const n = opts.quick ? 2000 : 10000;
+    const model = resolveProfile("0.9.11");
+    const rate = async (conv: (x: string) => unknown): Promise<number> => {
+      const s = process.hrtime.bigint();
+      const batch: unknown[] = [];
+      for (let i = 0; i < n; i++) batch.push(conv(xmls[i % xmls.length]));
+      await Promise.allSettled(batch);
+      return n / (Number(process.hrtime.bigint() - s) / 1e9);
+    };
+    const builtRate = await rate((x) => p.format(x, { xendConfigVersion: 4 }));
+    const modelRate = await rate((x) => {
+      try {
+        return model.format(x, { xendConfigVersion: 4 });
+      } catch {
+        return null;
+      }
+    });
+    forgetSourceProfiles();
+
+    // A one-line change to the SXPR formatter, then the next use: sync + make + own tests + driver.
+    const file = join(tree, "src/xenxs/xen_sxpr.c");
+    const text = readFileSync(file, "utf8");
+    const line = '    virBufferAsprintf(&buf, "(localtime %d)", vmlocaltime);\n';
+    writeFileSync(file, text.replace(line, "    /* bench: no top-level localtime */\n"));
+    t = Date.now();
+    const q = resolveSourceProfile(`src:${tree}`, modelId) as BuiltProfile;
+    await q.prepare(log);
+    await q.format(xmls[0], { xendConfigVersion: 4 }).catch(() => null);
+    const rebuild = (Date.now() - t) / 1000;
+    const rebuildPhases = { ...q.built!.build.timings };
+    forgetSourceProfiles();
+    execFileSync("git", ["-C", tree, "checkout", "-q", "--", "."]);
+    const fmt = (o: Record<string, number>) =>
+      Object.entries(o)
+        .map(([k, v]) => `${k} ${v.toFixed(1)} s`)
+        .join(", ");
+    const firstText = Object.keys(firstPhases).length > 2 ? `first build ${first.toFixed(0)} s (${fmt(firstPhases)}; goal ≤ 240 s)` : `first build not measured (--quick reuses ${cache})`;
+    return {
+      id: "build",
+      line: `libvirt 0.9.11 as src:DIR: ${firstText}; one-line change → next conversion ${rebuild.toFixed(1)} s (${fmt(rebuildPhases)}; goal ≤ 15 s); persistent driver ${Math.round(builtRate)} conversions/s vs model ${Math.round(modelRate)}/s (XML → SXPR, ${xmls.length} domains × ${n / xmls.length}; goal ≥ 5,000/s)`,
+      data: { firstBuildS: first, firstPhases, rebuildS: rebuild, rebuildPhases, driverPerS: builtRate, modelPerS: modelRate, n },
+    };
+  } finally {
+    forgetSourceProfiles();
+    if (prevCache === undefined) delete process.env.XEND_COMPAT_BUILD_CACHE;
+    else process.env.XEND_COMPAT_BUILD_CACHE = prevCache;
+    if (!opts.quick) rmSync(work, { recursive: true, force: true });
+  }
+}
