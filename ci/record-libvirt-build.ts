@@ -25,8 +25,10 @@ export interface RecordedConversion {
   /** A shipped suite file (path from the project root, loader rule applied) or the text itself. */
   input: { file: string; sha256: string } | { text: string };
   result: { kind: "ok" | "err"; text: string };
-  /** Where the conversion was needed: "suite v0.9.11", "matrix 3.2/pv-utc", ... */
+  /** Where the conversion was needed: "suite v0.9.11", "matrix". */
   for: string[];
+  /** to-sxpr of the matrix: the define request's body as the release's own xend client encodes it. */
+  wire?: string;
 }
 
 const sha = (s: string) => createHash("sha256").update(s).digest("hex");
@@ -99,6 +101,13 @@ async function main(): Promise<void> {
     onProgress: ({ result }) => void result,
   });
   void realTap;
+  p.onConversion = undefined;
+  // The define body of every matrix domain, through the release's own encoder (when it has a xend client).
+  for (const c of conversions.values()) {
+    if (c.op !== "to-sxpr" || c.result.kind !== "ok" || !c.for.includes("matrix") || !("text" in c.input)) continue;
+    const w = await p.defineBody(c.input.text, { xendConfigVersion: c.version });
+    if (w.kind === "ok") c.wire = w.body;
+  }
   const byVerdict: Record<string, number> = {};
   for (const r of ex.results) byVerdict[r.verdict] = (byVerdict[r.verdict] ?? 0) + 1;
 

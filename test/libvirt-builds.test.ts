@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { isHarnessError } from "../harness/errors.js";
-import { resolveProfile } from "../harness/libvirt/index.js";
+import { encodeForm, resolveProfile } from "../harness/libvirt/index.js";
 import { stripContinuations } from "../harness/sxp/index.js";
 
 const DIR = "fixtures/libvirt-builds";
@@ -24,6 +24,7 @@ interface Rec {
     input: { file: string; sha256: string } | { text: string };
     result: { kind: "ok" | "err"; text: string };
     for: string[];
+    wire?: string;
   }[];
 }
 
@@ -77,6 +78,14 @@ describe("model profiles against recordings of real libvirt builds", () => {
         // A refusal agrees with a refusal (the C message carries libvirt's error-domain prefix).
         const same = m.kind === c.result.kind && (m.kind === "err" || m.text === c.result.text);
         const key = `${rec.release}\t${c.op}\t${c.version}\t${inputKey(c.input)}`;
+        // The define body: the model's wire encoding of the build's own SXPR must give the build's bytes.
+        if (c.wire !== undefined) {
+          const body = encodeForm(resolveProfile(rec.release).wire, [
+            ["op", "new"],
+            ["config", c.result.text],
+          ]);
+          if (body !== c.wire) unexpected.push(`${key}: define body differs from the build's own encoder (model wire ${resolveProfile(rec.release).wire})`);
+        }
         if (same) {
           agree++;
           if (known.has(key)) unexpected.push(`listed as a disagreement but now agrees: ${key}`);

@@ -61,20 +61,19 @@ configure)
   done
   if [ -d src/xen ]; then flags+=(--with-xen --without-libxl); else flags+=(--with-libxl); fi
   # Xen needs libvirtd from 1.1 on (configure turns xen off without it).
-  if grep -q 'with_libvirtd.*=.*no' configure.ac && grep -qE 'with_xen=no' configure.ac && vge "$VERSION" 1.1.0; then
-    flags+=(--with-libvirtd); else has libvirtd && flags+=(--without-libvirtd); fi
+  if vge "$VERSION" 1.1.0; then flags+=(--with-libvirtd); else has libvirtd && flags+=(--without-libvirtd); fi
   # Before src/rpc existed (0.8.x), the remote driver needs a GnuTLS function GnuTLS 3 removed.
   if [ -d src/rpc ]; then flags+=(--with-remote); else flags+=(--without-remote ac_cv_search_xdrmem_create=-ltirpc); fi
   if has driver-modules && ! grep -q 'without driver modules is not supported' configure.ac; then flags+=(--without-driver-modules); fi
   has test-suite && flags+=(--with-test-suite)
   has init-script && flags+=(--with-init-script=none)
   has nls && flags+=(--disable-nls)
-  inc=""; [ -d /usr/include/libnl3 ] && inc=""
   echo "configure ${flags[*]}"
   ./configure "${flags[@]}" CFLAGS="-g -O2" CPPFLAGS="-I/usr/include/tirpc -include $TOOLS/nononnull.h" LIBS=-ltirpc
   ;;
 make)
-  mk() { make -j"$JOBS" PYTHON="$PY" "$@"; }
+  # Releases before 4.0 run Python 2 generators: make's PYTHON is our lib2to3 shim; later ones run python3.
+  if vge "$VERSION" 4.0.0; then mk() { make -j"$JOBS" "$@"; }; else mk() { make -j"$JOBS" PYTHON="$PY" "$@"; }; fi
   q() { make -s -C "$1" -f Makefile -f - xc-print-var <<<"xc-print-var: ; @echo \$($2)"; }
   # Generated sources of drivers that are off (ESX, Hyper-V) come from Python 2 scripts; stubs do.
   if ! vge "$VERSION" 4.0.0; then
