@@ -5,6 +5,7 @@
  * (fixtures/libvirt-tests/v*), run through the tree's own C code by our driver.
  *
  *   npx tsx ci/record-libvirt-build.ts src:DIR [--out fixtures/libvirt-builds] [--source github:owner/repo]
+ *                                      [--as 0.8.7+rfc-localtime]   (a patched tree: the model it stands for)
  *
  * Writes <out>/<release>.json with the provenance (tree, commit, uncommitted changes, gnulib commit,
  * configure flags, compiler, the tree's own test results, the driver's API era). Refuses under CI.
@@ -115,10 +116,11 @@ async function main(): Promise<void> {
   const log = fs.readFileSync(p.built!.build.logFile, "utf8");
   const configure = (/^configure (--.*)$/m.exec(log) ?? [])[1] ?? "";
   const ownTests = [...log.matchAll(/^== (\w+)\n((?:.*\n)*?)(?===|###|$)/gm)].map((m) => `${m[1]}: ${(m[2].match(/\bOK\b/g) ?? []).length} OK, ${(m[2].match(/\bFAILED\b/g) ?? []).length} FAILED`);
-  const file = path.join(out, `${t.version}.json`);
+  const release = at("--as") ?? t.version;
+  const file = path.join(out, `${release}.json`);
   const rec = {
     format: 1,
-    release: t.version,
+    release,
     provenance: {
       source: at("--source") ?? (sh("git", ["-C", t.dir, "config", "--get", "remote.origin.url"]) || t.realDir),
       commit: t.commit,

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { main, type CliIO } from "../harness/cli.js";
 import { isHarnessError } from "../harness/errors.js";
-import { DriverProcess, forgetSourceProfiles, inspectTree, readTreeSuite, resolveSourceProfile, syncTree, suiteFromTree } from "../harness/libvirt/build/index.js";
+import { DriverProcess, forgetSourceProfiles, inspectTree, installCommand, missingPackages, readTreeSuite, resolveSourceProfile, syncTree, suiteFromTree } from "../harness/libvirt/build/index.js";
 import { resolveProfile } from "../harness/libvirt/index.js";
 
 function io(): CliIO & { stdout: string; stderr: string } {
@@ -214,5 +214,34 @@ done
     expect(await p.request("to-xml", 1, "refuse")).toEqual({ kind: "err", text: "unsupported something" });
     expect(p.starts).toBe(3);
     p.close();
+  });
+});
+
+describe("src:DIR: a build that fails", () => {
+  it("is one error naming the cause and the log with its last lines, exit 2, before any cell runs", { timeout: 60_000 }, async () => {
+    const d = fakeTree("0.9.11");
+    writeFileSync(join(d, "bootstrap"), "#!/bin/sh\necho 'stand-in bootstrap: failing on purpose' >&2\nexit 1\n");
+    chmodSync(join(d, "bootstrap"), 0o755);
+    const cache = mkdtempSync(join(tmpdir(), "xc-cache-"));
+    const o = io();
+    o.env = { ...process.env, XEND_COMPAT_BUILD_CACHE: cache };
+    const prev = process.env.XEND_COMPAT_BUILD_CACHE;
+    process.env.XEND_COMPAT_BUILD_CACHE = cache;
+    try {
+      const code = await main(["run", "--libvirt", `src:${d}`, "--xend", "4.1.2", "--scenario", "pv-utc"], o);
+      expect(code).toBe(2);
+      const missing = missingPackages("0.9.11");
+      if (missing.length) {
+        // A machine without the build packages: they are named with the one install command.
+        expect(o.stderr).toContain(installCommand(missing));
+      } else {
+        expect(o.stderr).toMatch(/libvirt 0\.9\.11 from .*: the bootstrap step failed \(exit 1\); log: .*build\.log; last lines:/);
+        expect(o.stderr).toContain("stand-in bootstrap: failing on purpose");
+      }
+      expect(o.stdout).toBe("");
+    } finally {
+      if (prev === undefined) delete process.env.XEND_COMPAT_BUILD_CACHE;
+      else process.env.XEND_COMPAT_BUILD_CACHE = prev;
+    }
   });
 });

@@ -29,7 +29,7 @@ interface Rec {
 }
 
 const sha = (s: string) => createHash("sha256").update(s).digest("hex");
-const files = existsSync(DIR) ? readdirSync(DIR).filter((f) => /^\d+\.\d+\.\d+\.json$/.test(f)) : [];
+const files = existsSync(DIR) ? readdirSync(DIR).filter((f) => /^\d+\.\d+\.\d+(\+[a-z0-9-]+)?\.json$/.test(f)) : [];
 const known = new Map<string, string>(
   existsSync(`${DIR}/DISAGREEMENTS.tsv`)
     ? readFileSync(`${DIR}/DISAGREEMENTS.tsv`, "utf8")
