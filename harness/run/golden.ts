@@ -232,6 +232,9 @@ export function checkGolden(r: CellResult, opts: GoldenOptions, raceOutcomes?: (
   const file = goldenPath(opts.dir, r);
   const shown = path.relative(opts.displayRoot ?? path.dirname(path.dirname(opts.dir)), file).split(path.sep).join("/");
   if (r.verdict === "skipped" || r.verdict === "error") return { status: "not-compared", file: shown, detail: `cell ${r.verdict}` };
+  // A source tree's cells (src:DIR) have no goldens of their own and never write one: `diff --from
+  // <release> --to src:DIR` compares them with the release.
+  if (r.libvirt.startsWith("src:")) return { status: "not-compared", file: shown, detail: "a libvirt source tree (src:DIR) has no goldens; compare it with its release using diff" };
   // Secrets (vncpasswd, passwd, password) never reach a golden file.
   const now = redact(renderGolden(r, r.observation));
   const before = readIfExists(file);
