@@ -244,8 +244,10 @@ function runPhase(phase: string, tree: TreeInfo, copy: string, logFile: string, 
   });
 }
 
+/** The last line of the log that says where the step is (compiler warnings are skipped). */
 function lastLine(file: string): string {
-  const t = tail(file, 1).trim();
+  const lines = tail(file, 40).split("\n");
+  const t = (lines.reverse().find((l) => /^\s*(CC|CCLD|GEN|checking|Copying|Creating|autoreconf|libtoolize|==|\.\/bootstrap)\b/.test(l)) ?? lines[0] ?? "").trim();
   return t.length > 100 ? t.slice(0, 97) + "..." : t;
 }
 
