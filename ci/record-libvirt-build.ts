@@ -115,7 +115,9 @@ async function main(): Promise<void> {
   const t = p.tree;
   const log = fs.readFileSync(p.built!.build.logFile, "utf8");
   const configure = (/^configure (--.*)$/m.exec(log) ?? [])[1] ?? "";
-  const ownTests = [...log.matchAll(/^== (\w+)\n((?:.*\n)*?)(?===|###|$)/gm)].map((m) => `${m[1]}: ${(m[2].match(/\bOK\b/g) ?? []).length} OK, ${(m[2].match(/\bFAILED\b/g) ?? []).length} FAILED`);
+  // The last run of the tree's own tests: "== sexpr2xmltest" then libvirt's "... 51  OK" (or FAIL).
+  const lastTest = log.slice(log.lastIndexOf("### test"));
+  const ownTests = [...lastTest.matchAll(/^== (\w+)\n([\s\S]*?)(?=^== |^### |(?![\s\S]))/gm)].map((m) => `${m[1]}: ${(/(\d+)\s+(OK|FAIL)\s*$/m.exec(m[2].trimEnd()) ?? ["", "?", "?"]).slice(1).join(" ")}`);
   const release = at("--as") ?? t.version;
   const file = path.join(out, `${release}.json`);
   const rec = {

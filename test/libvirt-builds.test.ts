@@ -95,11 +95,11 @@ describe("model profiles against recordings of real libvirt builds", () => {
           seenKnown.add(key);
           continue;
         }
-        const a = c.result.text.split("\n");
-        const b = m.text.split("\n");
+        // Where they part: 30 characters before the first difference, 50 after.
         let i = 0;
-        while (i < a.length && a[i] === b[i]) i++;
-        unexpected.push(`${key} (${c.for.join(", ")}): build ${c.result.kind} ${JSON.stringify(a[i] ?? "")}, model ${m.kind} ${JSON.stringify(b[i] ?? "")}`);
+        while (i < c.result.text.length && c.result.text[i] === m.text[i]) i++;
+        const at = (t: string) => JSON.stringify(t.slice(Math.max(0, i - 30), i + 50));
+        unexpected.push(`${key} (${c.for.join(", ")}): build ${c.result.kind} …${at(c.result.text)}…, model ${m.kind} …${at(m.text)}…`);
       }
       // The per-release figure, in the test output.
       console.log(`libvirt ${rec.release} (${rec.provenance.source} @ ${rec.provenance.commit?.slice(0, 12)}): model ${resolveProfile(rec.release).id} agrees on ${agree} of ${rec.conversions.length} recorded conversions; ${seenKnown.size} listed finding(s)`);
