@@ -3,7 +3,7 @@
  * clear error, exit 2, never a model instead), reading a tree's own suite from its test drivers, the
  * cache copy's sync, and the driver process's crash/hang handling (with a stand-in program).
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readlinkSync, symlinkSync, mkdirSync, mkdtempSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -177,6 +177,10 @@ describe("src:DIR: the build copy", () => {
     const removed = syncTree(t, copy, m);
     expect(removed.removed).toBe(1);
     expect(existsSync(join(copy, "src/xenxs/xen_sxpr.h"))).toBe(false);
+    // Links stay links (libvirt's test data has links to directories).
+    symlinkSync("../src", join(d, "tests/to-src"));
+    expect(syncTree(t, copy, m).copied).toBe(1);
+    expect(readlinkSync(join(copy, "tests/to-src"))).toBe("../src");
   });
 });
 

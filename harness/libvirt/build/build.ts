@@ -113,9 +113,10 @@ function walk(root: string, prefix: string, out: Map<string, fs.Stats>): void {
     if (e.isDirectory()) walk(root, rel, out);
     else if (e.isFile() || e.isSymbolicLink()) {
       try {
-        out.set(rel, fs.statSync(path.join(root, rel)));
+        // Links are kept as links (lstat): their signature is their target.
+        out.set(rel, fs.lstatSync(path.join(root, rel)));
       } catch {
-        /* dangling link */
+        /* vanished meanwhile */
       }
     }
   }
@@ -152,11 +153,19 @@ export function syncTree(tree: TreeInfo, copy: string, manifest: Manifest): Sync
   const next: Record<string, string> = {};
   for (const rel of [...files.keys()].sort()) {
     const st = files.get(rel)!;
-    const sig = `${st.size}:${Math.round(st.mtimeMs)}`;
+    const link = st.isSymbolicLink() ? fs.readlinkSync(srcOf(rel)) : null;
+    const sig = link !== null ? `link:${link}` : `${st.size}:${Math.round(st.mtimeMs)}`;
     next[rel] = sig;
     h.update(`${rel}\0${sig}\0`);
     if (manifest.files[rel] === sig) continue;
     const dst = path.join(copy, rel);
+    if (link !== null) {
+      fs.mkdirSync(path.dirname(dst), { recursive: true });
+      fs.rmSync(dst, { force: true, recursive: true });
+      fs.symlinkSync(link, dst);
+      copied++;
+      continue;
+    }
     const data = fs.readFileSync(srcOf(rel));
     let same = false;
     try {
