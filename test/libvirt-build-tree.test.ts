@@ -152,6 +152,7 @@ int mymain(void) {
     expect(tsv[1]).toBe("sexpr2xml\tsexpr2xml-pv.sexpr\tsexpr2xml-pv.xml\t1\t-\t");
     expect(readFileSync(join(out, "sexpr2xmldata/sexpr2xml-pv.sexpr"), "utf8")).toBe("(domain)");
     expect(JSON.parse(readFileSync(join(out, "manifest.json"), "utf8"))).toMatchObject({ version: "0.9.11", compare: { xml2sexpr: "file" } });
+    expect(JSON.parse(readFileSync(join(out, "suite.json"), "utf8"))).toEqual({ compare: { sexpr2xml: "exact", xml2sexpr: "file" }, loader: { stripContinuations: false, maxBytes: null } });
   });
 });
 

@@ -8,4 +8,4 @@ export { buildTree, cacheDirFor, missingPackages, installCommand, BUILD_PACKAGES
 export { compileDriver, driverEra, DriverProcess, type DriverEra, type DriverReply } from "./driver.js";
 export { resolveSourceProfile, isSourceVersion, makeBuiltProfile, closeBuiltProfiles, forgetSourceProfiles, type BuiltProfile, type Conversion } from "./profile.js";
 export { prepareProfiles } from "./prepare.js";
-export { suiteFromTree, readTreeSuite, runSuite, type TreeSuite, type SuiteCase, type SuiteCaseResult } from "./suite.js";
+export { suiteFromTree, sourceSuiteDir, readTreeSuite, runSuite, type TreeSuite, type SuiteCase, type SuiteCaseResult } from "./suite.js";

@@ -10,7 +10,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { HarnessError } from "../../errors.js";
 import type { Profile } from "../types.js";
-import type { TreeInfo } from "./tree.js";
+import * as os from "node:os";
+import { inspectTree, type TreeInfo } from "./tree.js";
 
 export interface SuiteCase {
   direction: "sexpr2xml" | "xml2sexpr";
@@ -225,7 +226,21 @@ export function suiteFromTree(tree: TreeInfo, outDir: string): TreeSuite {
       2,
     ) + "\n",
   );
+  // The rules of the tree's own drivers, in the form the conformance command reads (suite.json).
+  fs.writeFileSync(path.join(outDir, "suite.json"), JSON.stringify({ compare: s.compare, loader: { stripContinuations: s.stripContinuations, maxBytes: null } }, null, 2) + "\n");
   return { dir: outDir, ...s };
+}
+
+/**
+ * For `conformance --libvirt src:DIR` without a SUITE_DIR: the tree's own suite written to a fresh
+ * temporary directory (its path), or undefined when `version` is not a source tree.
+ */
+export function sourceSuiteDir(version: string, cwd: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (!version.trim().startsWith("src:")) return undefined;
+  const tree = inspectTree(version.trim().slice(4), cwd, env.XEND_COMPAT_GNULIB || undefined);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "xend-compat-suite-"));
+  suiteFromTree(tree, dir);
+  return dir;
 }
 
 export interface SuiteCaseResult {
