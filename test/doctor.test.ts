@@ -156,4 +156,19 @@ describe("doctor", () => {
     expect(await main(["doctor", "--frobnicate"], io)).toBe(2);
     expect(io.lines.join("\n")).toContain("--frobnicate");
   });
+
+  it("names the Debian packages a src:DIR build lacks, with the one command that installs them", async () => {
+    // Everything present except libxen-dev's header and the rpcgen program.
+    const host = fakeHost({
+      exists: (p) => p !== "/usr/include/xenstore.h",
+      run: (file, args) => (file === "sh" && /command -v rpcgen/.test(args[1] ?? "") ? { code: 1, stdout: "", stderr: "" } : { code: 0, stdout: "", stderr: "" }),
+    });
+    const rows = byName(await runProbes(defaultProbes(), host));
+    const r = rows["libvirt build packages"];
+    expect(r.status).toBe("missing");
+    expect(r.detail).toMatch(/missing rpcsvc-proto, libxen-dev/);
+    expect(r.fix).toBe("apt-get install -y --no-install-recommends rpcsvc-proto libxen-dev");
+    const ok = byName(await runProbes(defaultProbes(), fakeHost({ exists: () => true, run: () => ({ code: 0, stdout: "", stderr: "" }) })));
+    expect(ok["libvirt build packages"].status).toBe("ok");
+  });
 });
