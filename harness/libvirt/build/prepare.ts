@@ -12,5 +12,7 @@ export async function prepareProfiles(profiles: Iterable<Profile>, log: (line: s
     seen.add(p);
     await p.prepare(log);
     if (p.label) log(`xend-compat: ${p.id} is ${p.label}`);
+    const failing = (p as { built?: { build?: { ownTestsFailing?: string | null } } | null }).built?.build?.ownTestsFailing;
+    if (failing) log(`xend-compat: ${p.id}: its own SXPR tests fail at this build (${failing})`);
   }
 }
