@@ -53,6 +53,8 @@ async function main(): Promise<void> {
   const p = resolveProfile(spec) as BuiltProfile;
   if (!p.prepare || !("tree" in p)) throw new Error(`${spec} is not a source tree`);
   await p.prepare((l) => process.stderr.write(l + "\n"));
+  // A patched tree standing for a patch profile replays that profile's recordings (same domain names).
+  if (at("--as")) (p as { replayAs?: string }).replayAs = resolveProfile(at("--as")!).id;
   const conversions = new Map<string, RecordedConversion>();
   let context = "";
   // Suite files by the text the driver receives (loader rule applied), to name them instead of copying.
