@@ -97,7 +97,7 @@ export function inspectTree(dirIn: string, cwd: string, gnulibDir?: string): Tre
         ? `--gnulib ${gnulibDir}: no gnulib-tool there (expected a gnulib checkout)`
         : `no gnulib in ${path.join(dirIn, ".gnulib")} (clone with --recursive, or run 'git submodule update --init .gnulib', or name a gnulib checkout at the commit 'git ls-tree HEAD .gnulib' gives with --gnulib DIR or XEND_COMPAT_GNULIB)`,
     );
-  if (cmpVersion(version, "3.7.0") >= 0 && !fs.existsSync(path.join(dir, "src/keycodemapdb/keymap-gen")) && fs.existsSync(path.join(dir, ".gitmodules")) && /keycodemapdb/.test(fs.readFileSync(path.join(dir, ".gitmodules"), "utf8")))
+  if (cmpVersion(version, "3.7.0") >= 0 && !fs.existsSync(path.join(dir, "src/keycodemapdb/tools/keymap-gen")) && fs.existsSync(path.join(dir, ".gitmodules")) && /keycodemapdb/.test(fs.readFileSync(path.join(dir, ".gitmodules"), "utf8")))
     throw treeError(dirIn, "src/keycodemapdb is empty (run 'git submodule update --init src/keycodemapdb')");
   let commit: string | null = null;
   let dirty: string | null = null;
