@@ -97,6 +97,15 @@ interface Manifest {
   ownTestsPassedOnce?: boolean;
   /** The own tests' failures at the accepted build, when it was accepted despite them. */
   ownTestsFailing?: string | null;
+  /** Hash of our build scripts when the copy was configured. */
+  recipe?: string;
+}
+
+/** Our build recipe (the phase script and the force-included header): a change reconfigures copies. */
+function recipeHash(): string {
+  const h = createHash("sha256");
+  for (const f of ["phase.sh", "nononnull.h", "py2shim.sh"]) h.update(fs.readFileSync(path.join(assetDir("scripts"), f)));
+  return h.digest("hex").slice(0, 16);
 }
 
 /** Files whose change needs bootstrap and configure again (not only make). */
@@ -285,6 +294,8 @@ export async function buildTree(tree: TreeInfo, opts: { env?: NodeJS.ProcessEnv;
   try {
     const m = JSON.parse(fs.readFileSync(manifestFile, "utf8")) as Manifest;
     if (m && typeof m.files === "object" && m.gnulib === tree.gnulib) manifest = m;
+    // Our recipe changed since this copy was configured (fixes, flags): configure it anew.
+    if (manifest.recipe !== recipeHash()) manifest.configured = false;
     // A copy accepted before this field existed had passed its own tests (they were always required).
     if (manifest.testedKey && manifest.ownTestsPassedOnce === undefined) manifest.ownTestsPassedOnce = true;
   } catch {
@@ -339,6 +350,7 @@ export async function buildTree(tree: TreeInfo, opts: { env?: NodeJS.ProcessEnv;
     if (phase === "test") manifest.ownTestsPassedOnce = true;
     if (phase === "configure") {
       manifest.configured = true;
+      manifest.recipe = recipeHash();
       saveManifest();
     }
     progress(`  ${phase}: ${timings[phase].toFixed(1)} s`);

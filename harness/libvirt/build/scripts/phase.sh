@@ -69,7 +69,8 @@ configure)
   has init-script && flags+=(--with-init-script=none)
   has nls && flags+=(--disable-nls)
   echo "configure ${flags[*]}"
-  ./configure "${flags[@]}" CFLAGS="-g -O2" CPPFLAGS="-I/usr/include/tirpc -include $TOOLS/nononnull.h" LIBS=-ltirpc
+  # -fcommon: gcc >= 10 defaults to -fno-common; 0.9.10 defines a variable in a header (virfile.h).
+  ./configure "${flags[@]}" CFLAGS="-g -O2 -fcommon" CPPFLAGS="-I/usr/include/tirpc -include $TOOLS/nononnull.h" LIBS=-ltirpc
   ;;
 make)
   # Releases before 4.0 run Python 2 generators: make's PYTHON is our lib2to3 shim; later ones run python3.
