@@ -49,9 +49,9 @@ describe.skipIf(Boolean(why))(`src:DIR in every command${why ? ` (skipped: ${why
     );
     const o = io();
     await main(["run", "--matrix", m, "--reporter", "json"], o);
-    const j = JSON.parse(o.stdout) as { cells: { libvirt: string; profileId: string; verdict: string; observation: { clockAfter: unknown } }[] };
+    const j = JSON.parse(o.stdout) as { cells: { libvirt: string; profile: string; verdict: string; observation: { clockAfter: unknown } }[] };
     const [rel, tree] = [j.cells.find((c) => c.libvirt === "0.9.11")!, j.cells.find((c) => c.libvirt === spec)!];
-    expect(tree.profileId).toMatch(/^src:0\.9\.11@[0-9a-f]{12}/);
+    expect(tree.profile).toMatch(/^src:0\.9\.11@[0-9a-f]{12}/);
     expect([tree.verdict, tree.observation.clockAfter]).toEqual([rel.verdict, rel.observation.clockAfter]);
   });
 
