@@ -12,6 +12,7 @@
  *
  * Every error is a HarnessError `input.*` (exit 2) with one line that names the path or the value.
  */
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { HarnessError } from "./errors.js";
@@ -58,9 +59,11 @@ export interface CellParts {
  */
 export function cellFile(root: string, parts: CellParts, ext: string, what: string, encode: (s: string) => string = (s) => s): string {
   checkId("xend version", parts.xend);
-  checkId("libvirt version", parts.libvirt);
+  // A libvirt source tree (src:DIR) is named in files by a hash of its spec (a path is no identifier).
+  const libvirt = parts.libvirt.startsWith("src:") ? `src-${createHash("sha256").update(parts.libvirt).digest("hex").slice(0, 16)}` : parts.libvirt;
+  checkId("libvirt version", libvirt);
   checkId("scenario id", parts.scenario);
-  return confine(root, path.join(root, encode(parts.xend), encode(parts.libvirt), encode(parts.scenario) + ext), what);
+  return confine(root, path.join(root, encode(parts.xend), encode(libvirt), encode(parts.scenario) + ext), what);
 }
 
 /** A directory of one xend version under `root` (recordings), the version checked and the path confined. */

@@ -3,7 +3,7 @@
  * XEND_COMPAT_LIBVIRT_SRC_0_9_11 (the tree is only read; its build is the user's cache, so this is fast
  * once the tree was built, minutes the first time). Skipped with the reason without a tree.
  */
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -31,6 +31,7 @@ describe.skipIf(Boolean(why))(`src:DIR in every command${why ? ` (skipped: ${why
   it("run: a matrix's libvirt list may name a tree; its cells replay its release's recordings and agree with the release", { timeout: 30 * 60_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "xc-matrix-"));
     const m = join(dir, "m.yaml");
+    copyFileSync("fixtures/domains/hvm-utc.xml", join(dir, "hvm-utc.xml"));
     writeFileSync(
       m,
       [
@@ -41,7 +42,7 @@ describe.skipIf(Boolean(why))(`src:DIR in every command${why ? ` (skipped: ${why
         "scenarios:",
         "  - id: hvm-utc",
         "    description: HVM guest, clock utc",
-        "    domain: fixtures/domains/hvm-utc.xml",
+        "    domain: hvm-utc.xml",
         "    steps: [define, read]",
         "    checks: [clock]",
         "",
