@@ -73,9 +73,10 @@ describe.skipIf(Boolean(why))(`src:DIR with a real libvirt 0.9.11 tree${why ? ` 
       // 3. A one-line change to the SXPR formatter: the top-level compatibility (localtime N) is dropped.
       const file = join(tree, "src/xenxs/xen_sxpr.c");
       const text = readFileSync(file, "utf8");
-      const line = '    virBufferAsprintf(&buf, "(localtime %d)", vmlocaltime);\n';
+      // The top-level one (four spaces in; the image-level copy is indented deeper).
+    const line = '\n    virBufferAsprintf(&buf, "(localtime %d)", vmlocaltime);\n';
       expect(text.split(line).length).toBe(2);
-      writeFileSync(file, text.replace(line, "    /* xend-compat test: no top-level localtime */\n"));
+      writeFileSync(file, text.replace(line, "\n    /* xend-compat test: no top-level localtime */\n"));
       const before = io(env);
       await main(["convert", "--libvirt", "0.9.11", "--to", "sxpr", "fixtures/domains/pv-utc.xml"], before);
       const after = io(env);

@@ -67,8 +67,9 @@ export async function buildFigure(opts: { quick: boolean; tree?: string }): Prom
     // A one-line change to the SXPR formatter, then the next use: sync + make + own tests + driver.
     const file = join(tree, "src/xenxs/xen_sxpr.c");
     const text = readFileSync(file, "utf8");
-    const line = '    virBufferAsprintf(&buf, "(localtime %d)", vmlocaltime);\n';
-    writeFileSync(file, text.replace(line, "    /* bench: no top-level localtime */\n"));
+    // The top-level one (four spaces in; the image-level copy is indented deeper).
+    const line = '\n    virBufferAsprintf(&buf, "(localtime %d)", vmlocaltime);\n';
+    writeFileSync(file, text.replace(line, "\n    /* bench: no top-level localtime */\n"));
     t = Date.now();
     const q = resolveSourceProfile(`src:${tree}`, modelId) as BuiltProfile;
     await q.prepare(log);

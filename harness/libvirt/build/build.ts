@@ -99,6 +99,8 @@ interface Manifest {
   ownTestsFailing?: string | null;
   /** Hash of our build scripts when the copy was configured. */
   recipe?: string;
+  /** bootstrap and the gnulib fixes are done for the current build files (configure may still fail). */
+  bootstrapped?: boolean;
 }
 
 /** Our build recipe (the phase script and the force-included header): a change reconfigures copies. */
@@ -233,6 +235,7 @@ export interface Build {
 
 const PHASES_FULL = ["fix-source", "bootstrap", "fix-gnulib", "configure", "make", "test"] as const;
 const PHASES_INCR = ["fix-source", "make", "test"] as const;
+const PHASES_CONF = ["fix-source", "configure", "make", "test"] as const;
 
 function tail(file: string, n: number): string {
   try {
@@ -307,12 +310,13 @@ export async function buildTree(tree: TreeInfo, opts: { env?: NodeJS.ProcessEnv;
   const sync = syncTree(tree, copy, manifest);
   const timings: Record<string, number> = {};
   timings.sync = (Date.now() - t0) / 1000;
-  if (sync.reconfigure) manifest.configured = false;
+  if (sync.reconfigure) manifest.configured = manifest.bootstrapped = false;
   if (manifest.configured && manifest.testedKey === sync.key && fs.existsSync(path.join(copy, "config.status"))) {
     saveManifest();
     return { tree, copy, cacheDir, logFile, timings, key: sync.key, ownTestsFailing: manifest.ownTestsFailing ?? null };
   }
-  const phases = manifest.configured ? PHASES_INCR : PHASES_FULL;
+  // After a configure that failed (bootstrap done), start again at configure.
+  const phases = manifest.configured ? PHASES_INCR : manifest.bootstrapped ? PHASES_CONF : PHASES_FULL;
   manifest.testedKey = null;
   saveManifest();
   if (!manifest.configured) fs.writeFileSync(logFile, `xend-compat build of ${tree.realDir} (libvirt ${tree.version}) in ${copy}\n`);
@@ -340,6 +344,7 @@ export async function buildTree(tree: TreeInfo, opts: { env?: NodeJS.ProcessEnv;
     }
     if (code !== 0) {
       if (phase !== "test" && phase !== "make") manifest.configured = false;
+      if (phase === "bootstrap" || phase === "fix-source" || phase === "fix-gnulib") manifest.bootstrapped = false;
       saveManifest();
       const what =
         phase === "test"
@@ -348,6 +353,10 @@ export async function buildTree(tree: TreeInfo, opts: { env?: NodeJS.ProcessEnv;
       throw new HarnessError("input.build", `libvirt ${tree.version} from ${tree.dir}: ${what}; log: ${logFile}; last lines:\n${tail(logFile, 12)}`);
     }
     if (phase === "test") manifest.ownTestsPassedOnce = true;
+    if (phase === "fix-gnulib") {
+      manifest.bootstrapped = true;
+      saveManifest();
+    }
     if (phase === "configure") {
       manifest.configured = true;
       manifest.recipe = recipeHash();

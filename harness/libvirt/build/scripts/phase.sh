@@ -64,7 +64,8 @@ configure)
   if vge "$VERSION" 1.1.0; then flags+=(--with-libvirtd); else has libvirtd && flags+=(--without-libvirtd); fi
   # Before src/rpc existed (0.8.x), the remote driver needs a GnuTLS function GnuTLS 3 removed.
   if [ -d src/rpc ]; then flags+=(--with-remote); else flags+=(--without-remote ac_cv_search_xdrmem_create=-ltirpc); fi
-  if has driver-modules && ! grep -q 'without driver modules is not supported' configure.ac; then flags+=(--without-driver-modules); fi
+  # From 3.x/4.x configure refuses to build without driver modules (the message lives in m4/ by then).
+  if has driver-modules && ! grep -rqs "without driver modules is not supported" configure.ac m4; then flags+=(--without-driver-modules); fi
   has test-suite && flags+=(--with-test-suite)
   has init-script && flags+=(--with-init-script=none)
   has nls && flags+=(--disable-nls)
