@@ -56,6 +56,13 @@ describe.skipIf(Boolean(why))(`src:DIR in every command${why ? ` (skipped: ${why
     expect([tree.verdict, tree.observation.clockAfter]).toEqual([rel.verdict, rel.observation.clockAfter]);
   });
 
+  it("conformance runs the tree's own suite (its data and its drivers' case lists) through the build", { timeout: 30 * 60_000 }, async () => {
+    const o = io();
+    expect(await main(["conformance", "--libvirt", spec], o)).toBe(0);
+    expect(o.stdout).toMatch(/sexpr2xml: 51\/51 passed, all passed/);
+    expect(o.stdout).toMatch(/xml2sexpr: 53\/53 passed, all passed/);
+  });
+
   it("explain and support take it too", { timeout: 30 * 60_000 }, async () => {
     const e = io();
     expect(await main(["explain", `4.1.2/${spec}/hvm-utc`], e)).toBe(0);

@@ -149,7 +149,7 @@ int mymain(void) {
     suiteFromTree(inspectTree(d, "/"), out);
     const tsv = readFileSync(join(out, "cases.tsv"), "utf8").split("\n");
     expect(tsv[0]).toBe("direction\tinput\texpected\txend_config_version\tdomain_name\tbuild_condition");
-    expect(tsv[1]).toBe("sexpr2xml\tsexpr2xml-pv.sexpr\tsexpr2xml-pv.xml\t1\t-\t");
+    expect(tsv[1]).toBe("sexpr2xml\tsexpr2xml-pv.sexpr\tsexpr2xml-pv.xml\t1\t-\t-");
     expect(readFileSync(join(out, "sexpr2xmldata/sexpr2xml-pv.sexpr"), "utf8")).toBe("(domain)");
     expect(JSON.parse(readFileSync(join(out, "manifest.json"), "utf8"))).toMatchObject({ version: "0.9.11", compare: { xml2sexpr: "file" } });
     expect(JSON.parse(readFileSync(join(out, "suite.json"), "utf8"))).toEqual({ compare: { sexpr2xml: "exact", xml2sexpr: "file" }, loader: { stripContinuations: false, maxBytes: null } });

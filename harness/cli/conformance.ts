@@ -5,6 +5,7 @@ import type { Command } from "./types.js";
 import { countsOf, loadShippedSuite, loadSuiteDir, runShippedSuites, runSuite, shippedTags, suiteRunJson } from "../conformance/index.js";
 import { HarnessError } from "../errors.js";
 import { resolveProfile } from "../libvirt/index.js";
+import { prepareProfiles, sourceSuiteDir } from "../libvirt/build/index.js";
 import { safeText } from "../terminal.js";
 import { parseCommandArgs } from "./args.js";
 
@@ -63,8 +64,13 @@ export const command: Command = {
     }
     const libvirt = values.libvirt.trim().replace(/^v(?=\d)/, "");
     const profile = resolveProfile(libvirt);
+    // src:DIR: build the tree first (progress on stderr; a failing build is one error, exit 2).
+    await prepareProfiles([profile], (l) => io.err(l));
+    // src:DIR without a SUITE_DIR: the tree's own suite (its test data and its drivers' case lists).
+    const fromTree = positionals.length ? undefined : sourceSuiteDir(libvirt, io.cwd, io.env);
     let suite;
     if (positionals.length) suite = loadSuiteDir(resolve(io.cwd, positionals[0]));
+    else if (fromTree) suite = loadSuiteDir(fromTree);
     else {
       suite = loadShippedSuite(`v${libvirt}`);
       if (!suite) {

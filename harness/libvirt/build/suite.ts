@@ -208,7 +208,7 @@ export function suiteFromTree(tree: TreeInfo, outDir: string): TreeSuite {
     fs.cpSync(path.join(tree.dir, "tests", d), path.join(outDir, d), { recursive: true });
   }
   const header = "direction\tinput\texpected\txend_config_version\tdomain_name\tbuild_condition\n";
-  fs.writeFileSync(path.join(outDir, "cases.tsv"), header + s.cases.map((c) => [c.direction, c.input, c.expected, c.version, c.name, ""].join("\t") + "\n").join(""));
+  fs.writeFileSync(path.join(outDir, "cases.tsv"), header + s.cases.map((c) => [c.direction, c.input, c.expected, c.version, c.name, "-"].join("\t") + "\n").join(""));
   fs.writeFileSync(
     path.join(outDir, "manifest.json"),
     JSON.stringify(
