@@ -63,6 +63,12 @@ describe.skipIf(Boolean(why))(`src:DIR in every command${why ? ` (skipped: ${why
     expect(o.stdout).toMatch(/xml2sexpr: 53\/53 passed, all passed/);
   });
 
+  it("diff: an unchanged tree differs from its release in no cell (same requests, same refusals, same read-back)", { timeout: 30 * 60_000 }, async () => {
+    const o = io();
+    expect(await main(["diff", "--from", "0.9.11", "--to", spec, "--xend", "4.1.2"], o)).toBe(0);
+    expect(o.stdout.split("\n")[0]).toMatch(/: 0 of 14 cells differ$/);
+  });
+
   it("explain and support take it too", { timeout: 30 * 60_000 }, async () => {
     const e = io();
     expect(await main(["explain", `4.1.2/${spec}/hvm-utc`], e)).toBe(0);

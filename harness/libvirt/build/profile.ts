@@ -41,7 +41,10 @@ export function isSourceVersion(v: string): boolean {
 /** libvirt's messages start with the error domain's text; the code the models use for each. */
 function errorFor(message: string): HarnessError {
   const code = /^unsupported configuration/i.test(message) ? "libvirt.unsupported" : /^XML error|^(XML description|failed to parse)/i.test(message) ? "libvirt.parse" : "libvirt.internal";
-  return new HarnessError(code, message);
+  // The message without the error code's own text (virErrorMsg: "unsupported configuration: ",
+  // "internal error: "), as the models state libvirt's messages; the code keeps what it was.
+  const bare = message.replace(/^(unsupported configuration|internal error):? /i, "");
+  return new HarnessError(code, bare);
 }
 
 function wireOf(tree: TreeInfo): WireEncoding {
