@@ -8,14 +8,14 @@
 import { runCells } from "../harness/run/index.js";
 import { backendFactory } from "../harness/run/index.js";
 import { sliceCells } from "../harness/shard/index.js";
-import { cellSet, goldenOptions, summarize } from "./workload.js";
+import { cellSet, goldenOptions, scenariosOf, summarize } from "./workload.js";
 
 const [set = "default", part = "1/1", golden, recordings] = process.argv.slice(2);
 const [index, count] = part.split("/").map(Number);
 const cells = sliceCells(cellSet(set), { index, count });
 const c0 = process.cpuUsage();
 const t0 = performance.now();
-const results = await runCells(cells, { backendFor: backendFactory("recorded", process.env, recordings), ...(golden ? { golden: goldenOptions(golden) } : {}) });
+const results = await runCells(cells, { backendFor: backendFactory("recorded", process.env, recordings, {}, scenariosOf(cells)), ...(golden ? { golden: goldenOptions(golden) } : {}) });
 const ms = performance.now() - t0;
 const c = process.cpuUsage(c0);
 const summary = summarize(results);

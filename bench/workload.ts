@@ -67,10 +67,15 @@ export function goldenOptions(dir: string): GoldenOptions {
   return { dir, update: false, ci: false, displayRoot: projectRoot() };
 }
 
+/** The scenarios of some cells, once each: what the recorded backend computes conversation keys from (as execute does). */
+export function scenariosOf(cells: Cell[]): Cell["scenario"][] {
+  return [...new Map(cells.map((c) => [c.scenario.id, c.scenario])).values()];
+}
+
 /** Replay `cells` in-process (runCells, one recorded backend per xend version), comparing goldens in `goldenDir`. */
 export function replay(cells: Cell[], recordingsDir: string, goldenDir: string | null): Promise<CellResult[]> {
   return runCells(cells, {
-    backendFor: backendFactory("recorded", process.env, recordingsDir),
+    backendFor: backendFactory("recorded", process.env, recordingsDir, {}, scenariosOf(cells)),
     ...(goldenDir ? { golden: goldenOptions(goldenDir) } : {}),
   });
 }
@@ -82,7 +87,7 @@ export async function makeGoldens(cells: Cell[], recordingsDir: string): Promise
   // In slices, so that the results of many thousand cells are never held at once (peak RSS is a figure).
   for (let k = 0; k < cells.length; k += 2000) {
     const results = await runCells(cells.slice(k, k + 2000), {
-      backendFor: backendFactory("recorded", process.env, recordingsDir),
+      backendFor: backendFactory("recorded", process.env, recordingsDir, {}, scenariosOf(cells)),
       golden: { dir, update: true, ci: false, displayRoot: projectRoot() },
     });
     written += results.filter((r) => r.golden?.status === "written").length;
