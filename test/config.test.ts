@@ -59,6 +59,15 @@ describe("project config", () => {
     expect(findProjectConfig(path.join(outer, "inner"))?.goldens).toBe(path.join(outer, "outer"));
   });
 
+  it.skipIf(process.getuid?.() !== 0)("a config owned by another user (e.g. planted in a shared /tmp) is refused by name (needs root to chown)", () => {
+    const dir = tmp({ "xend-compat.config.yaml": "goldens: g\n", "sub/.keep": "" });
+    fs.chownSync(path.join(dir, "xend-compat.config.yaml"), 12345, 12345);
+    expect(errorOf(() => findProjectConfig(path.join(dir, "sub"))).oneLine()).toMatch(/refusing the project config .*xend-compat\.config\.yaml: it belongs to user id 12345, not to you/);
+    const pkg = tmp({ "package.json": '{"name": "x", "xend-compat": {"goldens": "g"}}' });
+    fs.chownSync(path.join(pkg, "package.json"), 12345, 12345);
+    expect(() => findProjectConfig(pkg)).toThrow(/belongs to user id 12345/);
+  });
+
   it("bad config is one error naming the file, line and column", () => {
     expect(errorOf(() => readConfig("/p/xend-compat.config.yaml", "goldens: g\nrecordngs: r\n")).oneLine()).toMatch(/^\/p\/xend-compat\.config\.yaml:2:1: unknown key 'recordngs' \(known: matrix, goldens, recordings\)/);
     expect(errorOf(() => readConfig("/p/xend-compat.config.yaml", "goldens: [a\n")).oneLine()).toMatch(/^\/p\/xend-compat\.config\.yaml:\d+:\d+: not valid YAML/);

@@ -42,17 +42,36 @@ export function findProjectConfig(cwd: string): ProjectConfig | undefined {
   for (;;) {
     for (const name of CONFIG_FILES) {
       const f = path.join(dir, name);
-      if (isFile(f)) return readConfig(f, fs.readFileSync(f, "utf8"));
+      if (isFile(f)) {
+        refuseForeignOwner(f);
+        return readConfig(f, fs.readFileSync(f, "utf8"));
+      }
     }
     const pkg = path.join(dir, "package.json");
     if (isFile(pkg)) {
       const found = fromPackageJson(pkg);
-      if (found) return found;
+      if (found) {
+        refuseForeignOwner(pkg);
+        return found;
+      }
     }
     const up = path.dirname(dir);
     if (up === dir) return undefined;
     dir = up;
   }
+}
+
+/**
+ * A config decides where goldens and recordings are written, and it is found by walking up from the
+ * working directory, so a file someone else put in a shared parent (/tmp) would steer this run: as git
+ * does with repositories, a config owned by another user (not root) is refused, by name.
+ */
+function refuseForeignOwner(file: string): void {
+  const me = process.getuid?.();
+  if (me === undefined) return;
+  const owner = fs.statSync(file).uid;
+  if (owner !== me && owner !== 0)
+    throw new HarnessError("input.file", `refusing the project config ${file}: it belongs to user id ${owner}, not to you (${me}); move it or change its owner`, { pos: { file } });
 }
 
 function isFile(f: string): boolean {
