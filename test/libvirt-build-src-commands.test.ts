@@ -7,23 +7,13 @@ import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { main, type CliIO } from "../harness/cli.js";
+import { main } from "../harness/cli.js";
+import { captureIO } from "./support/cli-io.js";
 
 const SRC = process.env.XEND_COMPAT_LIBVIRT_SRC_0_9_11;
 const why = !SRC ? "XEND_COMPAT_LIBVIRT_SRC_0_9_11 is not set (a libvirt v0.9.11 checkout with its .gnulib)" : !existsSync(join(SRC, ".gnulib/gnulib-tool")) ? `${SRC} has no .gnulib` : "";
 
-function io(): CliIO & { stdout: string; stderr: string } {
-  const o = {
-    stdout: "",
-    stderr: "",
-    out: (s: string) => void (o.stdout += s.endsWith("\n") ? s : s + "\n"),
-    err: (s: string) => void (o.stderr += s.endsWith("\n") ? s : s + "\n"),
-    isTTY: false,
-    env: { ...process.env },
-    cwd: process.cwd(),
-  };
-  return o;
-}
+const io = () => captureIO(process.cwd(), { ...process.env });
 
 describe.skipIf(Boolean(why))(`src:DIR in every command${why ? ` (skipped: ${why})` : ""}`, () => {
   const spec = `src:${resolve(SRC ?? ".")}`;

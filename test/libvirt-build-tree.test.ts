@@ -7,23 +7,13 @@ import { chmodSync, existsSync, readlinkSync, symlinkSync, mkdirSync, mkdtempSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { main, type CliIO } from "../harness/cli.js";
+import { main } from "../harness/cli.js";
 import { isHarnessError } from "../harness/errors.js";
 import { DriverProcess, forgetSourceProfiles, inspectTree, installCommand, missingPackages, readTreeSuite, resolveSourceProfile, syncTree, suiteFromTree } from "../harness/libvirt/build/index.js";
 import { resolveProfile } from "../harness/libvirt/index.js";
+import { captureIO } from "./support/cli-io.js";
 
-function io(): CliIO & { stdout: string; stderr: string } {
-  const o = {
-    stdout: "",
-    stderr: "",
-    out: (s: string) => void (o.stdout += s.endsWith("\n") ? s : s + "\n"),
-    err: (s: string) => void (o.stderr += s.endsWith("\n") ? s : s + "\n"),
-    isTTY: false,
-    env: {},
-    cwd: process.cwd(),
-  };
-  return o;
-}
+const io = () => captureIO(process.cwd(), {});
 
 /** A directory shaped like a libvirt tree of `version` (our own minimal stand-in files). */
 function fakeTree(version: string, opts: { sxpr?: "xenxs" | "xenconfig" | "none"; gnulib?: boolean } = {}): string {
