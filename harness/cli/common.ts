@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { HarnessError } from "../errors.js";
 import { onStopSignal } from "../signals.js";
 import { expandCells } from "../matrix/index.js";
-import { loadMatrixFor, parseBackendKind, progressReporter, wholeNumber, type ExecuteOptions, type Progress } from "../run/index.js";
+import { loadMatrixFor, parseBackendKind, parseWire, progressReporter, wholeNumber, type ExecuteOptions, type Progress } from "../run/index.js";
 import { redact } from "../xend/index.js";
 
 export function listArg(v: string | string[] | undefined): string[] | undefined {
@@ -82,6 +82,7 @@ export const SELECTION_OPTIONS = {
   url: { type: "string" },
   "timeout-ms": { type: "string" },
   retries: { type: "string" },
+  wire: { type: "string" },
 } as const;
 
 export const SELECTION_HELP = `selection and sources (the same for run, support, explain and diff):
@@ -102,7 +103,11 @@ export const SELECTION_HELP = `selection and sources (the same for run, support,
   --list             print the selected cell ids, one a line, and run nothing
   --url U            live: the xend, http://host:port or unix:///path (default $XEND_COMPAT_LIVE_URL)
   --timeout-ms N     per-request deadline for a real xend (default $XEND_COMPAT_TIMEOUT_MS, else 30000)
-  --retries N        live: retries of a GET after a transport fault, 0-10 (default 2)`;
+  --retries N        live: retries of a GET after a transport fault, 0-10 (default 2)
+  --wire W           whose HTTP client talks to xend: ours (default: xend-compat's client with the
+                     release's encoding), native (a src:DIR tree's own xend client, libvirt < 4.3.0,
+                     built by the tool; needs a real xend: sandbox, container with a Xen tree,
+                     live; each cell says wire native or ours), auto (native where it can be)`;
 
 export interface SelectionValues {
   matrix?: string;
@@ -115,12 +120,14 @@ export interface SelectionValues {
   url?: string;
   "timeout-ms"?: string;
   retries?: string;
+  wire?: string;
 }
 
 /** The execute() options of a command line's selection (usage errors name the option). */
-export function selectionOf(values: SelectionValues, io: CliIO): Pick<ExecuteOptions, "matrix" | "backend" | "xend" | "libvirt" | "scenario" | "cwd" | "env" | "recordingLayers" | "recordingsDir" | "backendSettings"> {
+export function selectionOf(values: SelectionValues, io: CliIO): Pick<ExecuteOptions, "matrix" | "backend" | "xend" | "libvirt" | "scenario" | "cwd" | "env" | "recordingLayers" | "recordingsDir" | "backendSettings" | "wire"> {
   const backend = values.backend ?? "recorded";
   parseBackendKind(backend);
+  parseWire(values.wire);
   const timeoutMs = wholeNumber("--timeout-ms", values["timeout-ms"], 1, 3_600_000);
   const retries = wholeNumber("--retries", values.retries, 0, 10);
   if (values.recordings !== undefined && backend !== "recorded" && backend !== "container")
@@ -133,6 +140,7 @@ export function selectionOf(values: SelectionValues, io: CliIO): Pick<ExecuteOpt
     xend: listArg(values.xend),
     libvirt: listArg(values.libvirt),
     scenario: values.scenario,
+    ...(values.wire !== undefined ? { wire: values.wire } : {}),
     cwd: io.cwd,
     env: io.env,
     // recorded: layers over the shipped recordings; container without a Xen tree replays one directory.

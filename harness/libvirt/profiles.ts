@@ -127,7 +127,7 @@ export function knownRangesText(): string {
  */
 export function resolveProfile(version: string): Profile {
   // `src:DIR`: a built profile of the user's tree (harness/libvirt/build), before any model.
-  const built = resolveSourceProfile(version, modelIdOf);
+  const built = resolveSourceProfile(version, modelIdOf, { unusableOf });
   if (built) return built;
   // A pure function of the string (every cell of a run resolves its libvirt version): remembered.
   let p = resolved.get(version);
@@ -143,6 +143,15 @@ export function resolveProfile(version: string): Profile {
 function modelIdOf(version: string): string | undefined {
   try {
     return resolveProfile(version).id;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why a release cannot talk to xend at all (its model's `unusable`), or undefined. */
+function unusableOf(version: string): string | undefined {
+  try {
+    return resolveProfile(version).unusable?.reason;
   } catch {
     return undefined;
   }

@@ -21,6 +21,7 @@ export function renderJson(report: RunReport): string {
       guest: r.guest,
       backend: r.backend,
       ...(r.replayed ? { replayed: true } : {}),
+      wire: r.wire,
       verdict: r.verdict,
       reason: r.reason,
       outcome: r.outcome,

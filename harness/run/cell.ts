@@ -11,6 +11,8 @@ import { findKey, readSxpr } from "../sxp/index.js";
 import { XendClient, registerSecrets, secretsInXml } from "../xend/index.js";
 import type { Backend, BackendSession, ControlReply, ControlStep, EffectiveClock, HttpRequest, HttpResponse } from "../xend/types.js";
 import { effectiveOffset, intendedOffset, signed } from "./effective.js";
+import { NativeWire, nativeRefusal } from "./native.js";
+import type { BuiltProfile } from "../libvirt/build/index.js";
 import type { CheckResult, ClockView, EffectiveObservation, Exchange, Observation, PathValue } from "./types.js";
 
 /** Replace the first `<name>` and `<uuid>` of a domain XML (insert a uuid after the name if missing). */
@@ -173,7 +175,12 @@ export interface CellRun {
   verdict: Verdict;
   reason: string;
   observation: Observation;
+  /** Whose code talked HTTP to xend: the tree's own client (`native`) or ours (absent: ours). */
+  wire?: WireMode;
 }
+
+/** Whose HTTP client talks to xend in a cell: ours (harness/xend/client.ts + libvirt/wire.ts) or the built tree's own. */
+export type WireMode = "native" | "ours";
 
 export function emptyObservation(cell: Cell, xmlIn: string): Observation {
   const s = cell.scenario;
@@ -256,13 +263,16 @@ interface CellState {
   lastCalls: number | null;
   /** The sum of the guest's RTC changes so far. */
   rtcDeltas: number;
+  /** `--wire native`: the tree's own xend client, once its connection is open. */
+  readonly nativeMode: boolean;
+  native: NativeWire | null;
 }
 
 /**
  * Run one cell against an open backend: a short pipeline of the named steps below. Never throws,
  * except HarnessError input.* (bad input: the run stops).
  */
-export async function runCell(cell: Cell, backend: Backend, opts: { profile?: Profile } = {}): Promise<CellRun> {
+export async function runCell(cell: Cell, backend: Backend, opts: { profile?: Profile; wire?: WireMode } = {}): Promise<CellRun> {
   // The domain's passwords are redacted by value from here on, in every form they take (redact.ts).
   registerSecrets(secretsInXml(cell.scenario.xml));
   const xmlIn = inputXml(cell.scenario.xml, cell.instance.name, cell.instance.uuid);
@@ -277,9 +287,15 @@ export async function runCell(cell: Cell, backend: Backend, opts: { profile?: Pr
   }
   // A release that cannot talk to xend at all (1.2.1): libvirt fails loudly at its first request.
   if (profile.unusable) return { verdict: "rejected", reason: profile.unusable.reason, observation: obs };
+  const nativeMode = opts.wire === "native";
+  if (nativeMode) {
+    // execute() refuses this before any cell runs; a caller that did not ask gets the cell's error.
+    const why = nativeRefusal(profile);
+    if (why) return { verdict: "error", reason: `--wire native: ${why}`, observation: obs, wire: "native" };
+  }
   const opened = await openSession(cell, backend, obs);
-  if (!(opened instanceof LoggedSession)) return { ...opened, observation: obs };
-  const st = newState(cell, backend, profile, opened, obs);
+  if (!(opened instanceof LoggedSession)) return { ...opened, observation: obs, ...(nativeMode ? { wire: "native" as const } : {}) };
+  const st = newState(cell, backend, profile, opened, obs, nativeMode);
   try {
     await askNode(st);
     await formatDomain(st);
@@ -289,7 +305,8 @@ export async function runCell(cell: Cell, backend: Backend, opts: { profile?: Pr
   } finally {
     await cleanUp(st);
   }
-  return judge(st);
+  const run = judge(st);
+  return nativeMode ? { ...run, wire: "native" } : run;
 }
 
 /** Open the backend's session for the cell, logged; a fault is the cell's verdict (bad input stops the run). */
@@ -306,7 +323,7 @@ async function openSession(cell: Cell, backend: Backend, obs: Observation): Prom
   return new LoggedSession(raw);
 }
 
-function newState(cell: Cell, backend: Backend, profile: Profile, session: LoggedSession, obs: Observation): CellState {
+function newState(cell: Cell, backend: Backend, profile: Profile, session: LoggedSession, obs: Observation, nativeMode: boolean): CellState {
   return {
     cell,
     backend,
@@ -325,19 +342,30 @@ function newState(cell: Cell, backend: Backend, profile: Profile, session: Logge
     baselineCalls: null,
     lastCalls: null,
     rtcDeltas: 0,
+    nativeMode,
+    native: null,
   };
 }
 
 /** GET /xend/node/: which SXPR dialect (xend_config_format) xend speaks, and whether libvirt defines through xend at all. */
 async function askNode(st: CellState): Promise<void> {
-  const node = await st.client.getNode("0-node");
-  st.xendConfigFormat = node.xendConfigFormat;
-  st.obs.xendConfigFormat = node.xendConfigFormat;
+  if (st.nativeMode) {
+    // The tree's xenDaemonOpen (0.x: its xend_detect_config_version; 1.x: xenDaemonNodeGetInfo).
+    const opened = await NativeWire.open(st.profile as BuiltProfile, st.session, "0-node");
+    st.native = opened.wire;
+    st.obs.notes.push(`wire: native: libvirt ${st.profile.first}'s own xend client talked HTTP to xend (through a recording loopback proxy that passes the bytes unchanged)`);
+    st.xendConfigFormat = opened.xendConfigFormat;
+    st.obs.xendConfigFormat = opened.xendConfigFormat;
+  } else {
+    const node = await st.client.getNode("0-node");
+    st.xendConfigFormat = node.xendConfigFormat;
+    st.obs.xendConfigFormat = node.xendConfigFormat;
+  }
   const p = st.profile;
-  if (st.cell.scenario.steps.some((t) => t.kind === "define") && definesThroughXmFiles(p, node.xendConfigFormat))
+  if (st.cell.scenario.steps.some((t) => t.kind === "define") && definesThroughXmFiles(p, st.xendConfigFormat))
     throw new Stop(
       "skipped",
-      `${NOT_THROUGH_XEND}: xend reports xend_config_format ${node.xendConfigFormat} (below 3, xend before 3.0.4), so libvirt ${p.first}-${p.last} defines it through its xm-file driver (/etc/xen/<name>) and never posts op=new; the round trip through xend does not exist here`,
+      `${NOT_THROUGH_XEND}: xend reports xend_config_format ${st.xendConfigFormat} (below 3, xend before 3.0.4), so libvirt ${p.first}-${p.last} defines it through its xm-file driver (/etc/xen/<name>) and never posts op=new; the round trip through xend does not exist here`,
     );
 }
 
@@ -364,7 +392,8 @@ async function doStep(st: CellState, step: Cell["scenario"]["steps"][number], la
     case "define":
       return defineStep(st, label);
     case "start":
-      await st.client.startDomain(st.name, label);
+      if (st.native) await st.native.start(st.name, label);
+      else await st.client.startDomain(st.name, label);
       st.running = true;
       return effectiveAt(st, `${label}/effective-clock`);
     case "guest-set-rtc":
@@ -377,6 +406,7 @@ async function doStep(st: CellState, step: Cell["scenario"]["steps"][number], la
 
 /** POST op=new with libvirt's wire encoding; then the effective-clock baseline when the scenario starts the guest. */
 async function defineStep(st: CellState, label: string): Promise<void> {
+  if (st.native) return nativeDefine(st, st.native, label);
   const body = encodeForm(st.profile.wire, [
     ["op", "new"],
     ["config", st.sxpr],
@@ -400,6 +430,42 @@ async function defineStep(st: CellState, label: string): Promise<void> {
   }
 }
 
+/** The define through the tree's own xenDaemonDomainDefineXML; the body observed is the one it sent. */
+async function nativeDefine(st: CellState, native: NativeWire, label: string): Promise<void> {
+  st.defined = "unknown";
+  try {
+    await native.define(st.obs.xmlIn, label);
+  } catch (e) {
+    st.obs.wireBody = native.lastDefineBody;
+    if (isHarnessError(e, "backend.xend") || !native.definePosted()) st.defined = "no";
+    throw e;
+  }
+  const body = native.lastDefineBody;
+  st.obs.wireBody = body;
+  st.defined = "yes";
+  // The config the tree put on the wire is the SXPR its formatter gives (driver to-sxpr): else say so.
+  if (body !== null) {
+    const cfg = body.replace(/^op=new&config=/, "");
+    let sent: string | null = cfg;
+    if (st.profile.wire === "uri") {
+      try {
+        sent = decodeURIComponent(cfg);
+      } catch {
+        sent = null;
+      }
+    }
+    if (sent !== st.sxpr) st.obs.notes.push(`${label}: the config the tree's client sent differs from its formatter's SXPR (the observation's sxprSent)`);
+  }
+  if (st.backend.guestControl && st.cell.scenario.steps.some((t) => t.kind === "start")) {
+    try {
+      const r = await st.session.control({ kind: "effective-clock", domain: st.name }, `${label}/clock-baseline`);
+      if (r.ok && r.clock) st.baselineCalls = r.clock.setTimeOffsetCalls.length;
+    } catch (e) {
+      if (!isHarnessError(e, "backend.unavailable")) throw e;
+    }
+  }
+}
+
 /** The guest sets its RTC or powers off (the backend imitates it). */
 async function guestStep(st: CellState, step: { kind: "guest-set-rtc"; delta: number } | { kind: "guest-poweroff" }, label: string): Promise<void> {
   const ctl: ControlStep = step.kind === "guest-set-rtc" ? { kind: "guest-set-rtc", domain: st.name, delta: step.delta } : { kind: "guest-poweroff", domain: st.name };
@@ -411,6 +477,7 @@ async function guestStep(st: CellState, step: { kind: "guest-set-rtc"; delta: nu
 
 /** GET the domain back; where xend put localtime and rtc_timeoffset; libvirt parses it; the clock and command line it shows. */
 async function readStep(st: CellState, label: string): Promise<void> {
+  if (st.native) return nativeRead(st, st.native, label);
   const obs = st.obs;
   const dom = await st.client.getDomain(st.name, label);
   if (!dom) throw new Stop("changed", `xend no longer knows the domain at ${label} (404)`);
@@ -428,6 +495,28 @@ async function readStep(st: CellState, label: string): Promise<void> {
   obs.libvirt.warnings.push(...parsed.warnings);
   obs.xmlOut = parsed.xml;
   const back = readBack(parsed.xml);
+  obs.clockAfter = back.clock;
+  obs.cmdlineAfter = back.cmdline;
+}
+
+/** The read through the tree's own xenDaemonDomainFetch and formatter; the reply observed is xend's bytes. */
+async function nativeRead(st: CellState, native: NativeWire, label: string): Promise<void> {
+  const obs = st.obs;
+  st.during = `reading back through the tree's client (${label})`;
+  let got;
+  try {
+    got = await native.fetch(st.name, label);
+  } catch (e) {
+    if (isHarnessError(e, "libvirt")) obs.libvirt.error = e.message;
+    throw e;
+  }
+  if ("missing" in got) throw new Stop("changed", `xend no longer knows the domain at ${label} (404)`);
+  obs.sxprReturned = got.raw;
+  const tree = readSxpr(got.raw, { dialect: "libvirt", strict: false, file: `GET /xend/domain/${st.name}?detail=1` });
+  obs.localtimePaths = pathValues(tree, "localtime");
+  obs.rtcTimeoffsetPaths = pathValues(tree, "rtc_timeoffset");
+  obs.xmlOut = got.xml;
+  const back = readBack(got.xml);
   obs.clockAfter = back.clock;
   obs.cmdlineAfter = back.cmdline;
 }
@@ -483,20 +572,24 @@ function fail(st: CellState, e: unknown): void {
 /** Destroy if running, then delete if (maybe) defined (failures are notes, not verdicts); end the session. */
 async function cleanUp(st: CellState): Promise<void> {
   const obs = st.obs;
+  const native = st.native;
   if (st.running) {
     try {
-      await st.client.destroyDomain(st.name, "cleanup-destroy");
+      if (native) await native.destroy(st.name, "cleanup-destroy");
+      else await st.client.destroyDomain(st.name, "cleanup-destroy");
     } catch (e) {
       obs.notes.push(`cleanup: destroy failed: ${oneLineOf(errText(e))}`);
     }
   }
   if (st.defined !== "no") {
     try {
-      await st.client.deleteDomain(st.name, "cleanup-delete");
+      if (native) await native.remove(st.name, "cleanup-delete");
+      else await st.client.deleteDomain(st.name, "cleanup-delete");
     } catch (e) {
       obs.notes.push(`cleanup: delete failed: ${oneLineOf(errText(e))}`);
     }
   }
+  if (native) await native.close();
   try {
     await st.session.end();
   } catch (e) {

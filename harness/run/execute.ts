@@ -18,6 +18,8 @@ import { xendDir } from "../safepath.js";
 import { oneLine } from "../terminal.js";
 import { compareVersions, resolveProfile } from "../libvirt/index.js";
 import { prepareProfiles } from "../libvirt/build/index.js";
+import { nativeRefusal } from "./native.js";
+import type { WireMode } from "./cell.js";
 import type { Backend, BackendKind } from "../xend/types.js";
 import { obsoleteGoldens, isCI, type GoldenOptions } from "./golden.js";
 import { runCells } from "./runner.js";
@@ -53,6 +55,38 @@ export interface ExecuteOptions extends ExpandFilter {
   backendSettings?: BackendSettings;
   /** Progress lines of building src:DIR trees (default: stderr). */
   log?: (line: string) => void;
+  /**
+   * Whose HTTP client talks to xend (`--wire`): `ours` (default: harness/xend/client.ts with the
+   * profile's wire encoding), `native` (a built tree's own xend client; every libvirt of the run must
+   * be a src: tree that has one, and the backend a real xend), `auto` (native where it can be, else ours).
+   */
+  wire?: string;
+}
+
+export const WIRE_MODES = ["ours", "native", "auto"] as const;
+export type WireOption = (typeof WIRE_MODES)[number];
+
+export function parseWire(w: string | undefined): WireOption {
+  const v = (w ?? "ours") as WireOption;
+  if (!WIRE_MODES.includes(v)) throw new HarnessError("input.usage", `--wire '${w}': expected one of ${WIRE_MODES.join(", ")}`);
+  return v;
+}
+
+/**
+ * Which wire each libvirt version of the run gets; `--wire native` that cannot be had (a model
+ * profile, a tree of 4.3.0 or later, recordings instead of a real xend) is bad input, one line.
+ */
+function wirePlan(wire: WireOption, kind: BackendKind, libvirts: string[], xends: string[], env: NodeJS.ProcessEnv): (libvirt: string) => WireMode {
+  if (wire === "ours") return () => "ours";
+  const replays = kind === "recorded" || (kind === "container" && xends.some((x) => !env[`XEND_COMPAT_XEN_SRC_${x.replace(/\./g, "_")}`]));
+  const can = new Map<string, string | null>();
+  for (const l of libvirts) can.set(l, replays ? "recordings hold our wire's conversations" : nativeRefusal(resolveProfile(l)));
+  if (wire === "native") {
+    if (replays)
+      throw new HarnessError("input.usage", `--wire native needs a real xend (--backend sandbox, container with a Xen tree, or live): --backend ${kind} replays recordings, which hold our wire's conversations`);
+    for (const [l, why] of can) if (why) throw new HarnessError("input.usage", `--wire native: libvirt ${l}: ${why}`);
+  }
+  return (l) => (can.get(l) === null ? "native" : "ours");
 }
 
 export interface BackendSettings {
@@ -388,6 +422,7 @@ export async function execute(opts: ExecuteOptions): Promise<Execution> {
   const asked = fromArgs ? [...new Set(opts.xend)] : [...new Set(expanded.map((c) => c.xend))];
   if (!opts.backendFor) checkBackendHas(kind, asked, matrix, fromArgs, opts.env, [recordingsDir, ...layers], opts.backendSettings ?? {});
   const cells = opts.select ? opts.select(expanded) : expanded;
+  const wireFor = wirePlan(parseWire(opts.wire), kind, [...new Set(cells.map((c) => c.libvirt))], [...new Set(cells.map((c) => c.xend))], opts.env);
   // Built profiles (src:DIR) are built before any cell runs: a failing build is one error, exit 2.
   await prepareProfiles(
     [...new Set(cells.map((c) => c.libvirt))].map((l) => resolveProfile(l)),
@@ -410,6 +445,7 @@ export async function execute(opts: ExecuteOptions): Promise<Execution> {
     backendFor,
     onProgress: opts.onProgress,
     golden,
+    wireFor,
   });
   const all = expandCells(matrix).map((c) => c.id);
   const obsolete = opts.golden ? obsoleteGoldens(goldenDir, all).map((f) => `${path.relative(projectRoot(), goldenDir).split(path.sep).join("/")}/${f}`) : [];

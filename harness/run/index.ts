@@ -4,7 +4,8 @@ export type { RunOptions } from "./runner.js";
 export { forgetInputs } from "./cell.js";
 export { forgetPretty } from "./golden.js";
 export { runCell, judgeChecks, verdictOfChecks, withReadBack, rewriteIdentity, cmdlineOf, verdictForError, missingCapability, NOT_THROUGH_XEND, definesThroughXmFiles } from "./cell.js";
-export type { CellRun } from "./cell.js";
+export type { CellRun, WireMode } from "./cell.js";
+export { NativeWire, nativeRefusal, type NativeExchange } from "./native.js";
 export { effectiveOffset, intendedOffset, signed } from "./effective.js";
 export { outcomeOf, asExpected } from "./outcome.js";
 export { XEND_RACES, racesOf, raceValues, raceAlternatives } from "./races.js";
@@ -15,7 +16,7 @@ export { supportAnswers, supportStatus, groupSupport, groupedAnswers } from "./s
 export type { SupportAnswer, SupportStatus, SupportGroup } from "./support.js";
 export type * from "./types.js";
 export { OUTCOMES } from "./types.js";
-export { execute, backendFactory, conversationKeys, parseBackendKind, loadMatrixFor, BACKEND_KINDS, wholeNumber, liveRunId } from "./execute.js";
+export { execute, backendFactory, conversationKeys, parseBackendKind, parseWire, WIRE_MODES, loadMatrixFor, BACKEND_KINDS, wholeNumber, liveRunId } from "./execute.js";
 export type { ExecuteOptions, Execution, BackendSettings } from "./execute.js";
 export { progressReporter } from "./progress.js";
 export { diffResults, diffJson, failingCells, observed, FAIL_ON } from "./diff.js";

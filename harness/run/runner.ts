@@ -9,7 +9,7 @@ import type { Profile } from "../libvirt/index.js";
 import type { Cell } from "../matrix/index.js";
 import type { Backend } from "../xend/types.js";
 import { registerSecrets, secretsInXml } from "../xend/index.js";
-import { runCell, verdictForError, withReadBack, type CellRun } from "./cell.js";
+import { runCell, verdictForError, withReadBack, type CellRun, type WireMode } from "./cell.js";
 import { checkGolden, type GoldenOptions, type RaceOutcome } from "./golden.js";
 import { raceAlternatives } from "./races.js";
 import { outcomeOf } from "./outcome.js";
@@ -31,6 +31,8 @@ export interface RunOptions {
   profileFor?: (libvirt: string) => Profile;
   /** Milliseconds clock for each cell's duration (tests inject one; default performance.now). */
   now?: () => number;
+  /** Whose HTTP client talks to xend for a libvirt version (default: ours for all; `--wire`). */
+  wireFor?: (libvirt: string) => WireMode;
 }
 
 class Semaphore {
@@ -65,6 +67,7 @@ export async function finishCell(cell: Cell, run: CellRun, backend: Backend | nu
     guest: cell.scenario.guest,
     backend: backend?.kind ?? null,
     ...(backend?.replays && backend.kind !== "recorded" ? { replayed: true as const } : {}),
+    wire: run.wire ?? "ours",
     verdict: run.verdict,
     reason: run.reason,
     outcome: "fail",
@@ -159,7 +162,7 @@ export async function runCells(cells: Cell[], opts: RunOptions): Promise<CellRes
       started = now();
       try {
         const profile = opts.profileFor ? safeProfile(opts.profileFor, cell.libvirt) : undefined;
-        run = profile instanceof Error ? { verdict: "error", reason: `profile: ${profile.message}`, observation: baseObservation(cell) } : await runCell(cell, backend, { profile });
+        run = profile instanceof Error ? { verdict: "error", reason: `profile: ${profile.message}`, observation: baseObservation(cell) } : await runCell(cell, backend, { profile, wire: opts.wireFor?.(cell.libvirt) ?? "ours" });
       } catch (e) {
         if (isHarnessError(e, "input")) throw e;
         run = { ...verdictForError(e, "running the cell"), observation: baseObservation(cell) };

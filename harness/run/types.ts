@@ -105,6 +105,8 @@ export interface CellResult {
   backend: BackendKind | null;
   /** Set when that backend replayed recordings although its kind is not `recorded` (container without a Xen tree). */
   replayed?: true;
+  /** Whose HTTP client talked to xend: `native` (the built tree's own xend client, `--wire native`) or `ours`. */
+  wire: "native" | "ours";
   verdict: Verdict;
   /** Why this verdict, one line. */
   reason: string;

@@ -5,6 +5,8 @@ export {
   parseTarget,
   describeTarget,
   serializeRequest,
+  serializeResponse,
+  rawReply,
   XEND_MAX_REPLY_BYTES,
   replyOverCap,
   DEFAULT_TIMEOUT_MS,

@@ -90,6 +90,21 @@ export function describeTarget(t: XendTarget): string {
   return t.host.includes(":") ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}`;
 }
 
+const RAW = Symbol("xend-compat.rawReply");
+
+/** The reply's bytes exactly as they came over the socket, when it came from `exchange` (else undefined). */
+export function rawReply(res: HttpResponse): Buffer | undefined {
+  return (res as unknown as Record<symbol, Buffer | undefined>)[RAW];
+}
+
+/** A reply as bytes (status line, header lines in order, blank line, body), for a reply that has no raw bytes (a replayed one). */
+export function serializeResponse(res: HttpResponse): Buffer {
+  let head = `HTTP/1.1 ${res.status}${res.reason ? ` ${res.reason}` : ""}\r\n`;
+  for (const [k, v] of res.headers) head += `${k}: ${v}\r\n`;
+  head += "\r\n";
+  return Buffer.concat([Buffer.from(head, "latin1"), Buffer.from(res.body, "utf8")]);
+}
+
 /** The request as bytes: request line, header lines in the given order, blank line, body. */
 export function serializeRequest(req: HttpRequest): Buffer {
   let head = `${req.method} ${req.path} HTTP/1.1\r\n`;
@@ -178,8 +193,13 @@ class ReplyParser {
   }
 
   private finish(): ParseState {
-    const body = this.buf().subarray(this.headerEnd).toString("utf8");
-    return { done: true, response: { status: this.status, reason: this.reason, headers: this.headers, body } };
+    const all = this.buf();
+    const body = all.subarray(this.headerEnd).toString("utf8");
+    const response: HttpResponse = { status: this.status, reason: this.reason, headers: this.headers, body };
+    // The reply's bytes as xend sent them, for a proxy that hands them on unchanged (the native wire,
+    // harness/run/native.ts); not enumerable, so reports and recordings never carry them twice.
+    Object.defineProperty(response, RAW, { value: Buffer.from(all), enumerable: false });
+    return { done: true, response };
   }
 
   private parseHead(): ParseState | undefined {

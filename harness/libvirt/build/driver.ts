@@ -4,6 +4,7 @@
  * driver.hang, with the reason); the next request starts a fresh process.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { HarnessError } from "../../errors.js";
@@ -57,18 +58,29 @@ export function driverEra(copy: string): DriverEra {
   const opExt = xi.slice(Math.max(0, xi.indexOf("xend_op_ext(")), xi.indexOf("xend_op_ext(") + 1500);
   d.XC_WIRE = !xi ? "0" : /virBufferURIEncodeString/.test(opExt) ? "2" : "1";
   d.XC_PARSE_FLAG = /VIR_DOMAIN_DEF_PARSE_INACTIVE/.test(dc) ? "VIR_DOMAIN_DEF_PARSE_INACTIVE" : "VIR_DOMAIN_XML_INACTIVE";
+  // The tree's own xend client, driven by the native-wire commands (xopen/xdefine/...).
+  const xh = read(path.join(src, "xen/xend_internal.h"));
+  const defineProto = prototype(xh, "xenDaemonDomainDefineXML");
+  d.XC_NATIVE = !xi || !defineProto ? "0" : /virDomainDefPtr/.test(defineProto) ? "2" : "1";
+  d.XC_DESTROY_FLAGS = /xenDaemonDomainDestroyFlags\s*\(/.test(xh) ? "1" : "0";
+  d.XC_VIRURI = fs.existsSync(path.join(src, "util/viruri.h")) ? "1" : "0";
   const buf = ["util/virbuffer.h", "util/virbuf.h", "util/buf.h"].find((f) => fs.existsSync(path.join(src, f)));
   d.XC_INC_BUF = `"${path.basename(buf ?? "buf.h")}"`;
   const api = { "1": "xenDaemonFormatSxpr/xenDaemonParseSxprString (src/xen/xend_internal.c)", "2": "xenFormatSxpr/xenParseSxprString with xendConfigVersion", "3": "xenFormatSxpr/xenParseSxprString without xendConfigVersion" }[d.XC_SXPR_API];
   const wire = { "0": "no xend client", "1": "define body unescaped (xend_op_ext)", "2": "define body through virBufferURIEncodeString" }[d.XC_WIRE];
-  return { defines: d, summary: `${api}; virDomainDefParseString shape ${d.XC_DEFPARSE}; ${wire}` };
+  const native = { "0": "no native wire", "1": "native wire: xenDaemonDomainDefineXML(conn, xml)", "2": "native wire: xenDaemonDomainDefineXML(conn, def)" }[d.XC_NATIVE];
+  return { defines: d, summary: `${api}; virDomainDefParseString shape ${d.XC_DEFPARSE}; ${wire}; ${native}` };
 }
 
 /** Compile (or bring up to date) xcdriver against the build, with the tests' own flags and libraries. */
 export function compileDriver(b: Build): { binary: string; era: DriverEra; log: string } {
   const era = driverEra(b.copy);
   const drv = path.join(assetDir("driver"), "xcdriver.c");
-  const mk = path.join(b.cacheDir, "xcdriver.mk");
+  // One binary per driver source: builds are shared by every checkout of xend-compat on the machine
+  // (the cache is per tree), so two versions of the driver must not overwrite each other's binary.
+  const tag = createHash("sha256").update(read(drv)).update(JSON.stringify(era.defines)).digest("hex").slice(0, 10);
+  const bin = `xcdriver-${tag}`;
+  const mk = path.join(b.cacheDir, `${bin}.mk`);
   const defs = Object.entries(era.defines)
     .map(([k, v]) => `-D${k}='${v}'`)
     .join(" ");
@@ -80,25 +92,27 @@ export function compileDriver(b: Build): { binary: string; era: DriverEra; log: 
     [
       "# xend-compat: our driver, compiled and linked like the tree's own sexpr2xmltest.",
       `XC_SRC = ${drv}`,
-      `xcdriver.o: $(XC_SRC) ${mk}`,
+      `${bin}.o: $(XC_SRC)`,
       `\t$(CC) $(DEFS) $(DEFAULT_INCLUDES) $(INCLUDES) $(AM_CPPFLAGS) $(CPPFLAGS) $(AM_CFLAGS) $(CFLAGS) ${incs} ${defs} -w -c -o $@ $(XC_SRC)`,
-      "xcdriver: xcdriver.o testutilsxen.o $(sexpr2xmltest_DEPENDENCIES)",
-      "\t$(LIBTOOL) --silent --tag=CC --mode=link $(CCLD) $(AM_CFLAGS) $(CFLAGS) $(AM_LDFLAGS) $(LDFLAGS) -o $@ xcdriver.o testutilsxen.o $(sexpr2xmltest_LDADD) $(LIBS)",
+      `${bin}: ${bin}.o testutilsxen.o $(sexpr2xmltest_DEPENDENCIES)`,
+      `\t$(LIBTOOL) --silent --tag=CC --mode=link $(CCLD) $(AM_CFLAGS) $(CFLAGS) $(AM_LDFLAGS) $(LDFLAGS) -o $@ ${bin}.o testutilsxen.o $(sexpr2xmltest_LDADD) $(LIBS)`,
       "",
     ].join("\n"),
   );
-  const r = spawnSync("make", ["-s", "-C", path.join(b.copy, "tests"), "-f", "Makefile", "-f", mk, "xcdriver"], { encoding: "utf8", env: { ...process.env, LC_ALL: "C" } });
+  const r = spawnSync("make", ["-s", "-C", path.join(b.copy, "tests"), "-f", "Makefile", "-f", mk, bin], { encoding: "utf8", env: { ...process.env, LC_ALL: "C" } });
   const log = `${r.stdout ?? ""}${r.stderr ?? ""}`;
-  fs.writeFileSync(path.join(b.cacheDir, "xcdriver.log"), log);
+  fs.writeFileSync(path.join(b.cacheDir, `${bin}.log`), log);
   if (r.status !== 0)
     throw new HarnessError(
       "input.build",
-      `our driver does not compile against libvirt ${b.tree.version} (${era.summary}); log: ${path.join(b.cacheDir, "xcdriver.log")}; last lines:\n${log.trimEnd().split("\n").slice(-12).join("\n")}`,
+      `our driver does not compile against libvirt ${b.tree.version} (${era.summary}); log: ${path.join(b.cacheDir, `${bin}.log`)}; last lines:\n${log.trimEnd().split("\n").slice(-12).join("\n")}`,
     );
-  return { binary: path.join(b.copy, "tests", "xcdriver"), era, log };
+  return { binary: path.join(b.copy, "tests", bin), era, log };
 }
 
-export type DriverCommand = "version" | "to-sxpr" | "to-xml" | "wire";
+export type DriverCommand = "version" | "to-sxpr" | "to-xml" | "wire" | NativeCommand;
+/** The native-wire commands: the tree's own xend client (see xcdriver.c). */
+export type NativeCommand = "xopen" | "xdefine" | "xstart" | "xfetch" | "xdestroy" | "xdelete" | "xclose";
 
 export interface DriverReply {
   kind: "ok" | "err" | "no";

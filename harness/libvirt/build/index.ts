@@ -5,7 +5,7 @@
  */
 export { inspectTree, readVersion, treeLabel, type TreeInfo, type SxprHome } from "./tree.js";
 export { buildTree, cacheDirFor, missingPackages, installCommand, BUILD_PACKAGES, syncTree, type Build } from "./build.js";
-export { compileDriver, driverEra, DriverProcess, type DriverEra, type DriverReply } from "./driver.js";
-export { resolveSourceProfile, isSourceVersion, makeBuiltProfile, closeBuiltProfiles, forgetSourceProfiles, type BuiltProfile, type Conversion } from "./profile.js";
+export { compileDriver, driverEra, DriverProcess, type DriverEra, type DriverReply, type NativeCommand } from "./driver.js";
+export { resolveSourceProfile, isSourceVersion, makeBuiltProfile, closeBuiltProfiles, forgetSourceProfiles, errorFor as libvirtErrorOf, type BuiltProfile, type Conversion } from "./profile.js";
 export { prepareProfiles } from "./prepare.js";
 export { suiteFromTree, sourceSuiteDir, readTreeSuite, runSuite, type TreeSuite, type SuiteCase, type SuiteCaseResult } from "./suite.js";

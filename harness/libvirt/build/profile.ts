@@ -7,7 +7,7 @@ import { HarnessError } from "../../errors.js";
 import type { ConvertOptions, FormatOutcome, ParseOutcome, Profile } from "../types.js";
 import type { WireEncoding } from "../wire.js";
 import { buildTree, type Build } from "./build.js";
-import { compileDriver, DriverProcess, type DriverEra, type DriverReply } from "./driver.js";
+import { compileDriver, DriverProcess, type DriverEra, type DriverReply, type NativeCommand } from "./driver.js";
 import { inspectTree, treeLabel, type TreeInfo } from "./tree.js";
 
 export interface BuiltProfile extends Profile {
@@ -22,6 +22,17 @@ export interface BuiltProfile extends Profile {
   defineBody(xml: string, opts: ConvertOptions): Promise<{ kind: "ok" | "none"; body: string }>;
   /** After prepare: the build and the driver's era. */
   readonly built: { build: Build; era: DriverEra; driver: DriverProcess } | null;
+  /**
+   * Why the tree's own xend client cannot talk to xend (`--wire native`), or null when it can: 4.3.0
+   * removed the client; a release that cannot read xend's replies (1.2.1) says so.
+   */
+  readonly nativeRefusal: string | null;
+  /**
+   * One command of the native wire (xopen/xdefine/xstart/xfetch/xdestroy/xdelete/xclose, see
+   * driver/xcdriver.c): the tree's own xend client, in a driver process of its own (its HTTP waits
+   * never hold up conversions).
+   */
+  native(cmd: NativeCommand, arg: number, body: string): Promise<DriverReply>;
   close(): void;
   /** Called with every conversion answered (recording a build's outputs: record.ts). */
   onConversion?: (c: Conversion) => void;
@@ -39,7 +50,7 @@ export function isSourceVersion(v: string): boolean {
 }
 
 /** libvirt's messages start with the error domain's text; the code the models use for each. */
-function errorFor(message: string): HarnessError {
+export function errorFor(message: string): HarnessError {
   const code = /^unsupported configuration/i.test(message) ? "libvirt.unsupported" : /^XML error|^(XML description|failed to parse)/i.test(message) ? "libvirt.parse" : "libvirt.internal";
   // The message without the error code's own text (virErrorMsg: "unsupported configuration: ",
   // "internal error: "), as the models state libvirt's messages; the code keeps what it was.
@@ -62,13 +73,27 @@ export function closeBuiltProfiles(): void {
   open.clear();
 }
 
-export function makeBuiltProfile(spec: string, cwd: string, env: NodeJS.ProcessEnv, modelIdOf: (version: string) => string | undefined): BuiltProfile {
+/** Why this tree's own xend client cannot be the wire, or null (see BuiltProfile.nativeRefusal). */
+function nativeRefusalOf(tree: TreeInfo, label: string, unusable: string | undefined): string | null {
+  if (!tree.hasXendClient) return `${label} is libvirt ${tree.version}: 4.3.0 removed the xend client: only our wire`;
+  if (unusable) return `${label} is libvirt ${tree.version}: ${unusable}`;
+  return null;
+}
+
+export function makeBuiltProfile(
+  spec: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  modelIdOf: (version: string) => string | undefined,
+  unusableOf: (version: string) => string | undefined = () => undefined,
+): BuiltProfile {
   const dirArg = spec.trim().slice(4);
   if (!dirArg) throw new HarnessError("input.version", "'src:' needs a directory: src:DIR (a libvirt source tree)");
   const tree = inspectTree(dirArg, cwd, env.XEND_COMPAT_GNULIB || undefined);
   const id = `src:${tree.version}@${tree.commit ? tree.commit.slice(0, 12) : "nogit"}${tree.dirty ? "+" + tree.dirty : ""}`;
   const label = treeLabel(tree, `src:${dirArg}`);
   let built: BuiltProfile["built"] = null;
+  let nativeDriver: DriverProcess | null = null;
   let preparing: Promise<void> | null = null;
   const timeoutMs = Number(env.XEND_COMPAT_DRIVER_TIMEOUT_MS) > 0 ? Number(env.XEND_COMPAT_DRIVER_TIMEOUT_MS) : 20_000;
   const profile: BuiltProfile = {
@@ -81,6 +106,7 @@ export function makeBuiltProfile(spec: string, cwd: string, env: NodeJS.ProcessE
     tree,
     spec,
     replayAs: modelIdOf(tree.version),
+    nativeRefusal: nativeRefusalOf(tree, label, unusableOf(tree.version)),
     get built() {
       return built;
     },
@@ -113,8 +139,14 @@ export function makeBuiltProfile(spec: string, cwd: string, env: NodeJS.ProcessE
       if (r.kind === "err") throw errorFor(r.text);
       return { kind: r.kind === "ok" ? "ok" : "none", body: r.text };
     },
+    async native(cmd, arg, body) {
+      await profile.prepare();
+      if (!nativeDriver) nativeDriver = new DriverProcess(built!.driver.binary, timeoutMs);
+      return nativeDriver.request(cmd, arg, body);
+    },
     close() {
       built?.driver.close();
+      nativeDriver?.close();
     },
   };
   return profile;
@@ -136,13 +168,17 @@ const bySpec = new Map<string, BuiltProfile>();
  * The resolver's first step (called by resolveProfile before the model profiles): `src:DIR` gives the
  * built profile of that tree (inspected now, built on `prepare`); anything else gives undefined.
  */
-export function resolveSourceProfile(version: string, modelIdOf: (version: string) => string | undefined, opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): BuiltProfile | undefined {
+export function resolveSourceProfile(
+  version: string,
+  modelIdOf: (version: string) => string | undefined,
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; unusableOf?: (version: string) => string | undefined } = {},
+): BuiltProfile | undefined {
   if (!isSourceVersion(version)) return undefined;
   const cwd = opts.cwd ?? process.cwd();
   const key = `${cwd}\0${version.trim()}`;
   let p = bySpec.get(key);
   if (!p) {
-    p = makeBuiltProfile(version, cwd, opts.env ?? process.env, modelIdOf);
+    p = makeBuiltProfile(version, cwd, opts.env ?? process.env, modelIdOf, opts.unusableOf);
     bySpec.set(key, p);
   }
   return p;
