@@ -351,7 +351,7 @@ function newState(cell: Cell, backend: Backend, profile: Profile, session: Logge
 async function askNode(st: CellState): Promise<void> {
   if (st.nativeMode) {
     // The tree's xenDaemonOpen (0.x: its xend_detect_config_version; 1.x: xenDaemonNodeGetInfo).
-    const opened = await NativeWire.open(st.profile as BuiltProfile, st.session, "0-node");
+    const opened = await NativeWire.open(st.profile as BuiltProfile, st.session, "0-node", st.cell.id);
     st.native = opened.wire;
     st.obs.notes.push(`wire: native: libvirt ${st.profile.first}'s own xend client talked HTTP to xend (through a recording loopback proxy that passes the bytes unchanged)`);
     st.xendConfigFormat = opened.xendConfigFormat;

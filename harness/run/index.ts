@@ -5,7 +5,7 @@ export { forgetInputs } from "./cell.js";
 export { forgetPretty } from "./golden.js";
 export { runCell, judgeChecks, verdictOfChecks, withReadBack, rewriteIdentity, cmdlineOf, verdictForError, missingCapability, NOT_THROUGH_XEND, definesThroughXmFiles } from "./cell.js";
 export type { CellRun, WireMode } from "./cell.js";
-export { NativeWire, nativeRefusal, type NativeExchange } from "./native.js";
+export { NativeWire, nativeRefusal, tapNativeWire, type NativeExchange } from "./native.js";
 export { effectiveOffset, intendedOffset, signed } from "./effective.js";
 export { outcomeOf, asExpected } from "./outcome.js";
 export { XEND_RACES, racesOf, raceValues, raceAlternatives } from "./races.js";

@@ -28,6 +28,16 @@ export interface NativeExchange {
   error?: string;
 }
 
+let tap: ((cellId: string, x: NativeExchange) => void) | null = null;
+
+/**
+ * Watch every request the tree's clients send (with xend's reply), by cell: how
+ * ci/record-native-wire.ts records the real bytes. null stops watching.
+ */
+export function tapNativeWire(fn: ((cellId: string, x: NativeExchange) => void) | null): void {
+  tap = fn;
+}
+
 /** Why a profile cannot be driven through its own xend client, or null when it can. */
 export function nativeRefusal(profile: object): string | null {
   const p = profile as Partial<BuiltProfile>;
@@ -78,10 +88,11 @@ export class NativeWire {
     private readonly server: net.Server,
     private readonly sockets: Set<net.Socket>,
     readonly port: number,
+    readonly cellId: string,
   ) {}
 
   /** Start the proxy and open the tree's xend connection through it (0.x asks GET /xend/node/, 1.x via xenDaemonNodeGetInfo). */
-  static async open(profile: BuiltProfile, session: BackendSession, step: string): Promise<{ wire: NativeWire; xendConfigFormat: number }> {
+  static async open(profile: BuiltProfile, session: BackendSession, step: string, cellId = ""): Promise<{ wire: NativeWire; xendConfigFormat: number }> {
     const sockets = new Set<net.Socket>();
     let wire: NativeWire | null = null;
     const server = net.createServer((sock) => {
@@ -94,7 +105,7 @@ export class NativeWire {
       server.listen({ host: "127.0.0.1", port: 0 }, () => resolve());
     });
     const port = (server.address() as net.AddressInfo).port;
-    wire = new NativeWire(profile, session, server, sockets, port);
+    wire = new NativeWire(profile, session, server, sockets, port, cellId);
     wire.step = step;
     let r: DriverReply;
     try {
@@ -158,6 +169,7 @@ export class NativeWire {
       const bytes = rawReply(res);
       x.rawReply = bytes !== undefined;
       sock.end(bytes ?? serializeResponse(res));
+      tap?.(this.cellId, x);
     } catch (e) {
       x.error = e instanceof Error ? e.message : String(e);
       this.setFault(e instanceof HarnessError ? e : new HarnessError("backend.connect", x.error));
