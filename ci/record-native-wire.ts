@@ -88,7 +88,17 @@ async function main(): Promise<void> {
           raw: text,
           bytes: x.raw.length,
           sha256: sha(x.raw),
-          reply: x.response ? { status: x.response.status, bodyBytes: Buffer.byteLength(x.response.body, "utf8"), bodySha256: sha(x.response.body), xendBytes: x.rawReply === true } : null,
+          // xend's reply: the status, and the body of a POST's reply (what libvirt judges: a refusal
+          // ends the call there); a GET's body by size and hash only.
+          reply: x.response
+            ? {
+                status: x.response.status,
+                ...(x.request.method === "POST" ? { body: x.response.body } : {}),
+                bodyBytes: Buffer.byteLength(x.response.body, "utf8"),
+                bodySha256: sha(x.response.body),
+                xendBytes: x.rawReply === true,
+              }
+            : null,
         };
       }),
     };

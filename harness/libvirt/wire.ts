@@ -73,8 +73,8 @@ export const LIBVIRT_REQUEST_HEADERS: readonly (readonly [string, string])[] = [
 /** One xend client call a cell makes (the scenario's steps, plus opening and cleaning up). */
 export type WireOp =
   | { kind: "open" }
-  | { kind: "define"; name: string; sxpr: string }
-  | { kind: "start"; name: string }
+  | { kind: "define"; name: string; sxpr: string; refused?: boolean }
+  | { kind: "start"; name: string; refused?: boolean }
   | { kind: "read"; name: string }
   | { kind: "destroy"; name: string }
   | { kind: "delete"; name: string };
@@ -113,6 +113,7 @@ function cmpVersion(a: string, b: string): number {
  *   virDomainLookupByName, 1.x xenDaemonDomainLookupByName_ids);
  * - read: `GET /xend/domain/<name>?detail=1` (xenDaemonDomainFetch);
  * - destroy, delete: `POST /xend/domain/<name>` with `op=destroy` / `op=delete`.
+ * A define or start that xend refuses (`refused`: libvirt's xend_post judgement) ends with its POST.
  */
 export function libvirtRequests(release: string, encoding: WireEncoding, op: WireOp): WireRequest[] {
   const detail = (name: string, lookup?: true): WireRequest => ({ method: "GET", path: `/xend/domain/${name}?detail=1`, ...(lookup ? { lookup } : {}) });
@@ -122,11 +123,11 @@ export function libvirtRequests(release: string, encoding: WireEncoding, op: Wir
       return [{ method: "GET", path: "/xend/node/" }];
     case "define": {
       const out = [post("/xend/domain/", [["op", "new"], ["config", op.sxpr]])];
-      if (cmpVersion(release, "1.0.6") < 0) out.push(detail(op.name, true));
+      if (!op.refused && cmpVersion(release, "1.0.6") < 0) out.push(detail(op.name, true));
       return out;
     }
     case "start":
-      return [post(`/xend/domain/${op.name}`, [["op", "start"]]), detail(op.name, true)];
+      return [post(`/xend/domain/${op.name}`, [["op", "start"]]), ...(op.refused ? [] : [detail(op.name, true)])];
     case "read":
       return [detail(op.name)];
     case "destroy":
