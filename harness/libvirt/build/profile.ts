@@ -74,9 +74,9 @@ export function closeBuiltProfiles(): void {
 }
 
 /** Why this tree's own xend client cannot be the wire, or null (see BuiltProfile.nativeRefusal). */
-function nativeRefusalOf(tree: TreeInfo, label: string, unusable: string | undefined): string | null {
-  if (!tree.hasXendClient) return `${label} is libvirt ${tree.version}: 4.3.0 removed the xend client: only our wire`;
-  if (unusable) return `${label} is libvirt ${tree.version}: ${unusable}`;
+function nativeRefusalOf(tree: TreeInfo, unusable: string | undefined): string | null {
+  if (!tree.hasXendClient) return `the tree is libvirt ${tree.version}, and 4.3.0 removed the xend client: only our wire`;
+  if (unusable) return `the tree is libvirt ${tree.version}: ${unusable}`;
   return null;
 }
 
@@ -106,7 +106,7 @@ export function makeBuiltProfile(
     tree,
     spec,
     replayAs: modelIdOf(tree.version),
-    nativeRefusal: nativeRefusalOf(tree, label, unusableOf(tree.version)),
+    nativeRefusal: nativeRefusalOf(tree, unusableOf(tree.version)),
     get built() {
       return built;
     },
