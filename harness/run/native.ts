@@ -50,12 +50,17 @@ const MAX_BODY = 16 * 1024 * 1024;
 
 /** Parse one complete request (head and body); null while incomplete; throws when malformed. */
 function parseRequest(buf: Buffer): { req: HttpRequest; length: number } | null {
-  const end = buf.indexOf("\r\n\r\n");
+  // The head ends at the first blank line, CRLF or bare LF (a client writing bare LFs is read, then
+  // refused by the byte-for-byte check: the session's transport writes CRLF).
+  const crlf = buf.indexOf("\r\n\r\n");
+  const lf = buf.indexOf("\n\n");
+  const end = crlf >= 0 && (lf < 0 || crlf + 2 <= lf) ? crlf : lf;
+  const sep = end === crlf && crlf >= 0 ? 4 : 2;
   if (end < 0) {
     if (buf.length > MAX_HEAD) throw new Error(`request head longer than ${MAX_HEAD} bytes`);
     return null;
   }
-  const lines = buf.subarray(0, end).toString("latin1").split("\r\n");
+  const lines = buf.subarray(0, end).toString("latin1").split(/\r?\n/);
   const m = /^(GET|POST|PUT|DELETE) (\S+) HTTP\/1\.[01]$/.exec(lines[0]);
   if (!m) throw new Error(`unreadable request line '${lines[0].slice(0, 80)}'`);
   const headers: [string, string][] = [];
@@ -69,10 +74,10 @@ function parseRequest(buf: Buffer): { req: HttpRequest; length: number } | null 
       if (!Number.isSafeInteger(length) || length < 0 || length > MAX_BODY) throw new Error(`bad Content-Length '${l.slice(c + 2)}'`);
     }
   }
-  if (buf.length < end + 4 + length) return null;
-  const body = buf.subarray(end + 4, end + 4 + length);
+  if (buf.length < end + sep + length) return null;
+  const body = buf.subarray(end + sep, end + sep + length);
   const req: HttpRequest = { method: m[1] as HttpRequest["method"], path: m[2], headers, ...(length || headers.some(([k]) => k.toLowerCase() === "content-length") ? { body: body.toString("utf8") } : {}) };
-  return { req, length: end + 4 + length };
+  return { req, length: end + sep + length };
 }
 
 /** A cell's connection to xend through the tree's own client. */
@@ -114,7 +119,8 @@ export class NativeWire {
       await wire.shut();
       throw e;
     }
-    if (r.kind !== "ok") {
+    if (r.kind !== "ok" || wire.fault) {
+      if (r.kind === "ok") await profile.native("xclose", Number(r.text.split(" ")[0]), "").catch(() => undefined);
       await wire.shut();
       throw await wire.failure(r, "opening the xend connection");
     }
