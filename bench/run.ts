@@ -13,6 +13,8 @@
  *   sandbox     real xend under Python 2.7 (needs Xen trees)
  *   build       a libvirt tree as src:DIR: first build, rebuild after a one-line change, driver conversions/s
  *               (needs XEND_COMPAT_LIBVIRT_SRC_0_9_11 or --libvirt-src DIR)
+ *   wire        the default matrix on that src: build against the sandbox, --wire native beside --wire ours
+ *               (needs the tree and Xen trees)
  *
  * options: --quick, --only <figure>[,<figure>...] (repeatable), --json, --xen-src V=DIR (repeatable),
  *          --recordings DIR, --golden DIR, --no-build, --sandbox-timeout-ms N
@@ -25,6 +27,7 @@ import { conversionFigure } from "./figures/conversion.js";
 import { replayFigures } from "./figures/replay.js";
 import { sandboxFigure, xenTrees } from "./figures/sandbox.js";
 import { buildFigure } from "./figures/build.js";
+import { wireFigure } from "./figures/wire.js";
 import { machineInfo, machineLine } from "./machine.js";
 import { FIGURE_IDS, figureLine, jsonReport, type Figure, type FigureId } from "./report.js";
 
@@ -106,6 +109,8 @@ async function main(argv: string[]): Promise<number> {
   if (want("cold")) await guard("cold", () => coldFigure({ quick, build: !values["no-build"] }));
   if (want("sandbox")) await guard("sandbox", () => sandboxFigure({ quick, trees, ...(timeoutMs ? { timeoutMs } : {}) }));
   if (want("build")) await guard("build", () => buildFigure({ quick, ...(values["libvirt-src"] ? { tree: path.resolve(values["libvirt-src"]) } : {}) }));
+  if (want("wire"))
+    await guard("wire", () => wireFigure({ quick, trees, ...(values["libvirt-src"] ? { tree: path.resolve(values["libvirt-src"]) } : {}), ...(timeoutMs ? { timeoutMs } : {}) }));
 
   if (values.json) process.stdout.write(jsonReport(machine, { quick, only, recordingsDir, goldenDir }, figures) + "\n");
   return 0;

@@ -67,6 +67,10 @@ function wireOf(tree: TreeInfo): WireEncoding {
 
 const open = new Set<BuiltProfile>();
 
+/** Driver processes of the native wire per build, and handles per process (xcdriver.c's XC_MAX_CONN is 64). */
+const NATIVE_POOL = 4;
+const HANDLES = 1000;
+
 /** Stop every driver process this process started (the CLI calls it before exiting). */
 export function closeBuiltProfiles(): void {
   for (const p of open) p.close();
@@ -93,7 +97,10 @@ export function makeBuiltProfile(
   const id = `src:${tree.version}@${tree.commit ? tree.commit.slice(0, 12) : "nogit"}${tree.dirty ? "+" + tree.dirty : ""}`;
   const label = treeLabel(tree, `src:${dirArg}`);
   let built: BuiltProfile["built"] = null;
-  let nativeDriver: DriverProcess | null = null;
+  // The native wire's driver processes: a small pool, so cells running at once do not queue behind
+  // one process's blocking HTTP. A connection handle names its process: slot * HANDLES + handle.
+  const nativeDrivers: DriverProcess[] = [];
+  let nextSlot = 0;
   let preparing: Promise<void> | null = null;
   const timeoutMs = Number(env.XEND_COMPAT_DRIVER_TIMEOUT_MS) > 0 ? Number(env.XEND_COMPAT_DRIVER_TIMEOUT_MS) : 20_000;
   const profile: BuiltProfile = {
@@ -141,12 +148,22 @@ export function makeBuiltProfile(
     },
     async native(cmd, arg, body) {
       await profile.prepare();
-      if (!nativeDriver) nativeDriver = new DriverProcess(built!.driver.binary, timeoutMs);
-      return nativeDriver.request(cmd, arg, body);
+      if (cmd === "xopen") {
+        const slot = nextSlot++ % NATIVE_POOL;
+        const d = (nativeDrivers[slot] ??= new DriverProcess(built!.driver.binary, timeoutMs));
+        const r = await d.request(cmd, arg, body);
+        if (r.kind !== "ok") return r;
+        const [h, v] = r.text.split(" ");
+        return { kind: "ok", text: `${slot * HANDLES + Number(h)} ${v}` };
+      }
+      const slot = Math.floor(arg / HANDLES);
+      const d = nativeDrivers[slot];
+      if (!d) return { kind: "err", text: "no such xend connection handle" };
+      return d.request(cmd, arg % HANDLES, body);
     },
     close() {
       built?.driver.close();
-      nativeDriver?.close();
+      for (const d of nativeDrivers.splice(0)) d.close();
     },
   };
   return profile;
