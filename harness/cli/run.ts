@@ -12,7 +12,7 @@ import { addShardToJson, parseShard, shardInfo, sliceCells } from "../shard/inde
 
 const HELP = `usage: xend-compat run [--matrix F] [--backend B] [--recordings DIR] [--xend V] [--libvirt V]
                       [--scenario GLOB] [--list] [--reporter R[=FILE]]... [--out F] [--update-golden]
-                      [--shard I/N]
+                      [--shard I/N] [--wire ours|native|auto]
 
 Runs every cell (xend version × libvirt version × scenario) of a matrix: libvirt formats the
 scenario's domain XML, the backend plays xend (define, start, guest steps, read back), libvirt

@@ -93,7 +93,10 @@ export function renderTable(report: RunReport, opts: TableOptions = {}): string 
   const p = palette(Boolean(opts.color));
   const rs = report.results;
   const out: string[] = [];
-  out.push(p.bold(fit(`xend-compat run: matrix ${report.matrix.name}, backend ${report.backend}`, width).trimEnd()));
+  // Which HTTP client talked to xend, said only when a tree's own client did (--wire native/auto).
+  const native = rs.filter((r) => r.wire === "native").length;
+  const wire = native ? `, wire ${native === rs.length ? "native" : `native for ${native} of ${rs.length} cells, ours for the rest`}` : "";
+  out.push(p.bold(fit(`xend-compat run: matrix ${report.matrix.name}, backend ${report.backend}${wire}`, width).trimEnd()));
   const xends = unique(rs.map((r) => r.xend));
   const libvirts = unique(rs.map((r) => r.libvirt));
   const scenarios = unique(rs.map((r) => r.scenario));

@@ -354,6 +354,7 @@ async function askNode(st: CellState): Promise<void> {
     const opened = await NativeWire.open(st.profile as BuiltProfile, st.session, "0-node", st.cell.id);
     st.native = opened.wire;
     st.obs.notes.push(`wire: native: libvirt ${st.profile.first}'s own xend client talked HTTP to xend (through a recording loopback proxy that passes the bytes unchanged)`);
+    if (st.backend.kind === "live") st.obs.notes.push("wire: native on a live xend: the live backend still renames the domain to this run's name on the wire and adds its ownership checks");
     st.xendConfigFormat = opened.xendConfigFormat;
     st.obs.xendConfigFormat = opened.xendConfigFormat;
   } else {
