@@ -258,6 +258,11 @@ export class DriverProcess {
     });
   }
 
+  /** Whether a process is running now (false after a crash or hang, until the next request starts one). */
+  get running(): boolean {
+    return this.child !== null;
+  }
+
   /** The release the process reported when it started (the tree's PACKAGE_VERSION). */
   get version(): string {
     return this.readyVersion;

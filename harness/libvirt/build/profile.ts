@@ -100,6 +100,7 @@ export function makeBuiltProfile(
   // The native wire's driver processes: a small pool, so cells running at once do not queue behind
   // one process's blocking HTTP. A connection handle names its process: slot * HANDLES + handle.
   const nativeDrivers: DriverProcess[] = [];
+  const generation = new Map<number, number>();
   let nextSlot = 0;
   let preparing: Promise<void> | null = null;
   const timeoutMs = Number(env.XEND_COMPAT_DRIVER_TIMEOUT_MS) > 0 ? Number(env.XEND_COMPAT_DRIVER_TIMEOUT_MS) : 20_000;
@@ -154,11 +155,15 @@ export function makeBuiltProfile(
         const r = await d.request(cmd, arg, body);
         if (r.kind !== "ok") return r;
         const [h, v] = r.text.split(" ");
-        return { kind: "ok", text: `${slot * HANDLES + Number(h)} ${v}` };
+        const handle = slot * HANDLES + Number(h);
+        // the process that holds the connection (a restarted one numbers its handles anew)
+        generation.set(handle, d.starts);
+        return { kind: "ok", text: `${handle} ${v}` };
       }
       const slot = Math.floor(arg / HANDLES);
       const d = nativeDrivers[slot];
-      if (!d) return { kind: "err", text: "no such xend connection handle" };
+      if (!d || !d.running || generation.get(arg) !== d.starts) return { kind: "err", text: "this xend connection is gone: the driver process that held it crashed or hung and was restarted" };
+      if (cmd === "xclose") generation.delete(arg);
       return d.request(cmd, arg % HANDLES, body);
     },
     close() {
