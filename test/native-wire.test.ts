@@ -4,15 +4,17 @@
  * the recording proxy of `--wire native` (ci/record-native-wire.ts). No tree is needed here: every
  * request our wire model says the release writes (harness/libvirt/wire.ts: the request order per call,
  * the request line and headers, the release's URL encoding of the define body, given the SXPR the
- * tree's formatter produced) must be those bytes exactly, in that order; and what our client really
- * writes (harness/xend/client.ts through the transport's serializer) must be the model's bytes.
+ * tree's formatter produced) must be those bytes exactly, in that order; what our client really
+ * writes (harness/xend/client.ts through the transport's serializer) must be the model's bytes; and the
+ * shipped recordings of our wire against the same xend (fixtures/recordings/<xend>/<release>/) must
+ * hold exactly the real client's requests minus the lookups the model marks (our wire leaves them out).
  */
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { libvirtRequestBytes, libvirtRequests, resolveProfile, type WireOp, type WireRequest } from "../harness/libvirt/index.js";
-import { XendClient, libvirtGet, libvirtPost, serializeRequest } from "../harness/xend/index.js";
+import { XendClient, libvirtGet, libvirtPost, loadRecording, serializeRequest } from "../harness/xend/index.js";
 
 /** Whether libvirt's xend_post judges this reply a refusal (our client's rules, harness/xend/client.ts). */
 async function refused(reply: { status: number; body?: string } | null): Promise<boolean> {
@@ -139,6 +141,25 @@ describe("the native wire recordings (real libvirt xend clients against a real x
           const ours = serializeRequest(req.method === "GET" ? libvirtGet(req.path) : libvirtPost(req.path, req.body ?? ""));
           expect(ours.equals(libvirtRequestBytes(req)), `${c.cell}: ${req.method} ${req.path}`).toBe(true);
         }
+    });
+  }
+
+  for (const release of REQUIRED) {
+    it(`${release}: our wire's shipped recordings (our client against real xend ${"4.1.2"}) sent the release's own requests, without its lookups`, async () => {
+      const f = load(release);
+      const xend = f.provenance.xend.xendVersion;
+      const compared: string[] = [];
+      for (const c of f.cells) {
+        const file = path.resolve(__dirname, "..", "fixtures", "recordings", xend, release, `${c.scenario}.yaml`);
+        if (!fs.existsSync(file)) continue;
+        const rec = await loadRecording(file);
+        const ours = rec.exchanges.flatMap((x) => (x.channel === "xend" ? [serializeRequest(x.request).toString("utf8")] : []));
+        const model = await modelOf(release, c);
+        const native = c.requests.filter((_, i) => !model[i]?.req.lookup).map((r) => r.raw);
+        expect(ours, `${c.cell} vs ${path.relative(process.cwd(), file)}`).toEqual(native);
+        compared.push(c.scenario);
+      }
+      expect(compared.length).toBe(f.cells.length);
     });
   }
 
