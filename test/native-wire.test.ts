@@ -39,6 +39,7 @@ interface Fixture {
   provenance: { tree: { source: string; commit: string; configure: string; compiler: string; driver: string }; xend: { xendVersion: string; tree: string; commit: string } };
   cells: {
     cell: string;
+    scenario: string;
     domain: string;
     sxpr: string | null;
     requests: { step: string; raw: string; bytes: number; sha256: string; reply: { status: number; body?: string } | null }[];
