@@ -7,6 +7,10 @@
 #   ci/base-images.sh debian-py27    Debian bookworm minbase (mmdebstrap | docker import) + pyenv's
 #                                    Python 2.7.18 copied from this host, with the Debian libraries its
 #                                    extension modules link against
+#   ci/base-images.sh libvirt-build TAG PKG,PKG,...
+#                                    Debian bookworm minbase (mmdebstrap | docker import) + the Debian
+#                                    packages a libvirt build needs (the list and the TAG, a hash of it,
+#                                    come from harness/libvirt/build: `--build-in container`)
 #   ci/base-images.sh tag <name>     print the tag of an image without building it
 #
 # Prints one line per step on stderr and the image tag on stdout. Already present images are reused.
@@ -91,8 +95,27 @@ build_debian_py27() {
   echo "$tag"
 }
 
+# The image `--build-in container` builds libvirt trees in: bookworm + the build packages, nothing of
+# this host copied in (the build copy, our scripts and driver source are bind-mounted at run time).
+build_libvirt_build() {
+  local tag="$1" pkgs="$2"
+  [ -n "$tag" ] && [ -n "$pkgs" ] || { echo "usage: $0 libvirt-build TAG PKG,PKG,..." >&2; return 2; }
+  if have_image "$tag"; then say "$tag present"; echo "$tag"; return 0; fi
+  command -v mmdebstrap >/dev/null || { say "mmdebstrap missing (apt-get install mmdebstrap)"; return 1; }
+  say "$tag: mmdebstrap bookworm minbase + $pkgs"
+  mmdebstrap --quiet --variant=minbase --include="$pkgs" --mode=root --format=tar \
+    --customize-hook='chroot "$1" gcc --version >/dev/null' \
+    bookworm - http://deb.debian.org/debian \
+    | docker import -c 'CMD ["/bin/bash"]' -c 'ENV LC_ALL=C' \
+      -c 'LABEL org.xend-compat=true org.xend-compat.image=libvirt-build' - "$tag" >/dev/null
+  have_image "$tag" || { say "$tag: docker import did not produce the image"; return 1; }
+  say "$tag built"
+  echo "$tag"
+}
+
 case "${1:-}" in
   node-scratch) build_node_scratch ;;
+  libvirt-build) build_libvirt_build "${2:-}" "${3:-}" ;;
   debian-py27) build_debian_py27 ;;
   tag)
     case "${2:-}" in
@@ -100,5 +123,5 @@ case "${1:-}" in
       debian-py27) py27_tag ;;
       *) echo "usage: $0 tag node-scratch|debian-py27" >&2; exit 2 ;;
     esac ;;
-  *) echo "usage: $0 node-scratch|debian-py27|tag <name>" >&2; exit 2 ;;
+  *) echo "usage: $0 node-scratch|debian-py27|libvirt-build TAG PKGS|tag <name>" >&2; exit 2 ;;
 esac

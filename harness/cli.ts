@@ -7,7 +7,7 @@
 import { HarnessError } from "./errors.js";
 import { redact } from "./xend/redact.js";
 import { oneLine, quietOnClosedPipe, safeText } from "./terminal.js";
-import { forgetSourceProfiles } from "./libvirt/build/index.js";
+import { BUILD_IN, forgetSourceProfiles } from "./libvirt/build/index.js";
 import { resolve as resolvePath } from "node:path";
 
 import type { Command, CliIO } from "./cli/types.js";
@@ -42,7 +42,9 @@ function usage(): string {
     "",
     "exit codes: 0 all cells as expected, 1 some cell not as expected, 2 bad input or usage,",
     "            3 the harness itself failed (a bug: please report it with --debug output)",
-    "global: --debug (stack traces), --version, --gnulib DIR (gnulib for building src:DIR trees)",
+    "global: --debug (stack traces), --version, --gnulib DIR (gnulib for building src:DIR trees),",
+    "        --build-in host|container|auto (where src:DIR trees build; auto: the host when it has the",
+    "        Debian build packages, else a container image that has them when a Docker engine answers)",
   ].join("\n");
 }
 
@@ -79,6 +81,17 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
     }
     process.env.XEND_COMPAT_GNULIB = resolvePath(io.cwd, dir);
     args = [...args.slice(0, g), ...args.slice(g + 2)];
+  }
+  // --build-in host|container|auto (global): where src:DIR trees build (XEND_COMPAT_BUILD_IN).
+  const bi = args.indexOf("--build-in");
+  if (bi >= 0) {
+    const where = args[bi + 1];
+    if (!where || !(BUILD_IN as readonly string[]).includes(where)) {
+      io.err(`xend-compat: --build-in needs one of host, container, auto${where && !where.startsWith("--") ? ` (not '${oneLine(where)}')` : ""}`);
+      return 2;
+    }
+    process.env.XEND_COMPAT_BUILD_IN = where;
+    args = [...args.slice(0, bi), ...args.slice(bi + 2)];
   }
   const [name, ...rest] = args;
   if (!name || name === "--help" || name === "-h" || name === "help") {

@@ -5,14 +5,16 @@
  * must pass (gcc 12 silently miscompiles some releases). After a change in the user's tree only the
  * changed files are copied and make rebuilds what depends on them.
  */
-import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { HarnessError } from "../../errors.js";
+import { chooseBuildPlace, type BuildPlace } from "./place.js";
 import type { TreeInfo } from "./tree.js";
+
+export { BUILD_PACKAGES, missingPackages, installCommand } from "./packages.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -22,67 +24,11 @@ export function assetDir(sub: "scripts" | "driver"): string {
   throw new HarnessError("internal", `xend-compat's build ${sub} are missing (looked in ${path.join(HERE, sub)})`);
 }
 
-/** Debian packages a build needs, with one file or program each that shows it is there. */
-export const BUILD_PACKAGES: { pkg: string; probe: string; onlyFrom?: string }[] = [
-  { pkg: "gcc", probe: "bin:gcc" },
-  { pkg: "make", probe: "bin:make" },
-  { pkg: "perl", probe: "bin:perl" },
-  { pkg: "python3", probe: "bin:python3" },
-  { pkg: "python3-lib2to3", probe: "py:lib2to3" },
-  { pkg: "pkg-config", probe: "bin:pkg-config" },
-  { pkg: "autoconf", probe: "bin:autoconf" },
-  { pkg: "automake", probe: "bin:automake" },
-  { pkg: "libtool", probe: "bin:libtoolize" },
-  { pkg: "autopoint", probe: "bin:autopoint" },
-  { pkg: "gettext", probe: "bin:msgfmt" },
-  { pkg: "rpcsvc-proto", probe: "bin:rpcgen" },
-  { pkg: "xsltproc", probe: "bin:xsltproc" },
-  { pkg: "libxml2-utils", probe: "bin:xmllint" },
-  { pkg: "libxml2-dev", probe: "file:/usr/include/libxml2/libxml/parser.h" },
-  { pkg: "libgnutls28-dev", probe: "file:/usr/include/gnutls/gnutls.h" },
-  { pkg: "libgcrypt20-dev", probe: "file:/usr/include/gcrypt.h" },
-  { pkg: "libtirpc-dev", probe: "file:/usr/include/tirpc/rpc/rpc.h" },
-  { pkg: "libreadline-dev", probe: "file:/usr/include/readline/readline.h" },
-  { pkg: "libxen-dev", probe: "file:/usr/include/xenstore.h" },
-  { pkg: "libnl-3-dev", probe: "file:/usr/include/libnl3/netlink/netlink.h", onlyFrom: "3.0.0" },
-  { pkg: "libnl-route-3-dev", probe: "file:/usr/include/libnl3/netlink/route/link.h", onlyFrom: "3.0.0" },
-];
-
-function onPath(bin: string): boolean {
-  for (const d of (process.env.PATH ?? "").split(":")) if (d && fs.existsSync(path.join(d, bin))) return true;
-  return false;
-}
-
-/** The build packages this machine lacks (for a tree of `version`, or for every era without one). */
-export function missingPackages(version?: string): string[] {
-  const out: string[] = [];
-  for (const p of BUILD_PACKAGES) {
-    if (version && p.onlyFrom && cmp(version, p.onlyFrom) < 0) continue;
-    const [kind, what] = [p.probe.slice(0, p.probe.indexOf(":")), p.probe.slice(p.probe.indexOf(":") + 1)];
-    let ok: boolean;
-    if (kind === "bin") ok = onPath(what);
-    else if (kind === "file") ok = fs.existsSync(what);
-    else ok = spawnSync("python3", ["-c", `import ${what}`], { stdio: "ignore" }).status === 0;
-    if (!ok) out.push(p.pkg);
-  }
-  return out;
-}
-
-export function installCommand(pkgs: string[]): string {
-  return `apt-get install -y --no-install-recommends ${pkgs.join(" ")}`;
-}
-
-function cmp(a: string, b: string): number {
-  const pa = a.split(".").map(Number);
-  const pb = b.split(".").map(Number);
-  for (let i = 0; i < 3; i++) if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) - (pb[i] ?? 0);
-  return 0;
-}
-
 /** The cache directory of one tree: `$XDG_CACHE_HOME/xend-compat/builds/<hash of its real path>`. */
-export function cacheDirFor(realDir: string, env: NodeJS.ProcessEnv = process.env): string {
+export function cacheDirFor(realDir: string, env: NodeJS.ProcessEnv = process.env, placeKey = ""): string {
   const base = env.XEND_COMPAT_BUILD_CACHE || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "xend-compat", "builds");
-  return path.join(base, createHash("sha256").update(realDir).digest("hex").slice(0, 16));
+  // A copy configured in the build image is not reused on the host (nor the other way): another key.
+  return path.join(base, createHash("sha256").update(placeKey ? `${realDir}\0${placeKey}` : realDir).digest("hex").slice(0, 16));
 }
 
 interface Manifest {
@@ -231,6 +177,8 @@ export interface Build {
   key: string;
   /** Set when the tree's own SXPR tests fail at this build and it was accepted anyway (see buildTree). */
   ownTestsFailing: string | null;
+  /** Where its commands ran (and the driver runs): the host or the build image. */
+  place: BuildPlace;
 }
 
 const PHASES_FULL = ["fix-source", "bootstrap", "fix-gnulib", "configure", "make", "test"] as const;
@@ -246,14 +194,17 @@ function tail(file: string, n: number): string {
   }
 }
 
-function runPhase(phase: string, tree: TreeInfo, copy: string, logFile: string, progress: (l: string) => void, jobs: number): Promise<number> {
+function runPhase(phase: string, tree: TreeInfo, copy: string, logFile: string, progress: (l: string) => void, jobs: number, place: BuildPlace): Promise<number> {
   const scripts = assetDir("scripts");
   return new Promise((resolve, reject) => {
     const out = fs.openSync(logFile, "a");
     fs.writeSync(out, `\n### ${phase} ${new Date().toISOString()}\n`);
-    const child = spawn("bash", [path.join(scripts, "phase.sh"), phase], {
+    const child = place.spawn("bash", [path.join(scripts, "phase.sh"), phase], {
       cwd: copy,
-      env: { ...process.env, B: copy, TOOLS: scripts, VERSION: tree.version, JOBS: String(jobs), PY: path.join(scripts, "py2shim.sh"), LC_ALL: "C" },
+      // PYTHON_CONFIG=true: bootstrap.conf (0.9.x-1.x) lists python-config among the build requirements
+      // for the Python bindings, which are never built here (configure --without-python); a Debian
+      // without python3-dev (the build image) has none. bootstrap takes the program from this variable.
+      vars: { B: copy, TOOLS: scripts, VERSION: tree.version, JOBS: String(jobs), PY: path.join(scripts, "py2shim.sh"), LC_ALL: "C", PYTHON_CONFIG: "true" },
       stdio: ["ignore", out, out],
     });
     const started = Date.now();
@@ -282,13 +233,16 @@ function lastLine(file: string): string {
  * Build (or bring up to date) the tree's copy and run its own SXPR tests. Refuses (input.build, exit 2)
  * on missing packages, a failing phase or failing tests, naming the log and quoting its last lines.
  */
-export async function buildTree(tree: TreeInfo, opts: { env?: NodeJS.ProcessEnv; progress?: (l: string) => void; jobs?: number } = {}): Promise<Build> {
+export async function buildTree(tree: TreeInfo, opts: { env?: NodeJS.ProcessEnv; progress?: (l: string) => void; jobs?: number; place?: BuildPlace } = {}): Promise<Build> {
   const env = opts.env ?? process.env;
   const progress = opts.progress ?? (() => {});
-  const missing = missingPackages(tree.version);
-  if (missing.length)
-    throw new HarnessError("input.build", `building libvirt ${tree.version} needs Debian packages this machine lacks: ${missing.join(", ")}. Install them with: ${installCommand(missing)}`);
-  const cacheDir = cacheDirFor(tree.realDir, env);
+  // Where it runs: --build-in / XEND_COMPAT_BUILD_IN (auto: the host when it has the packages, else
+  // the build image when a Docker engine answers, else one error naming the packages and both ways out).
+  const place = opts.place ?? (await chooseBuildPlace(tree.version, env, progress)).place;
+  const cacheDir = cacheDirFor(tree.realDir, env, place.cacheKey);
+  place.share(cacheDir, "rw");
+  place.share(assetDir("scripts"), "ro");
+  place.share(assetDir("driver"), "ro");
   const copy = path.join(cacheDir, "tree");
   const logFile = path.join(cacheDir, "build.log");
   const manifestFile = path.join(cacheDir, "manifest.json");
@@ -313,7 +267,7 @@ export async function buildTree(tree: TreeInfo, opts: { env?: NodeJS.ProcessEnv;
   if (sync.reconfigure) manifest.configured = manifest.bootstrapped = false;
   if (manifest.configured && manifest.testedKey === sync.key && fs.existsSync(path.join(copy, "config.status"))) {
     saveManifest();
-    return { tree, copy, cacheDir, logFile, timings, key: sync.key, ownTestsFailing: manifest.ownTestsFailing ?? null };
+    return { tree, copy, cacheDir, logFile, timings, key: sync.key, ownTestsFailing: manifest.ownTestsFailing ?? null, place };
   }
   // After a configure that failed (bootstrap done), start again at configure.
   const phases = manifest.configured ? PHASES_INCR : manifest.bootstrapped ? PHASES_CONF : PHASES_FULL;
@@ -322,15 +276,15 @@ export async function buildTree(tree: TreeInfo, opts: { env?: NodeJS.ProcessEnv;
   if (!manifest.configured) fs.writeFileSync(logFile, `xend-compat build of ${tree.realDir} (libvirt ${tree.version}) in ${copy}\n`);
   progress(
     manifest.configured
-      ? `xend-compat: rebuilding libvirt ${tree.version} (${sync.copied} changed file(s), ${sync.removed} removed) in ${copy}`
-      : `xend-compat: building libvirt ${tree.version} from ${tree.dir} in ${copy} (first build: bootstrap, configure, make, own tests; a few minutes; log ${logFile})`,
+      ? `xend-compat: rebuilding libvirt ${tree.version} (${sync.copied} changed file(s), ${sync.removed} removed) in ${copy} ${place.describe()}`
+      : `xend-compat: building libvirt ${tree.version} from ${tree.dir} in ${copy} ${place.describe()} (first build: bootstrap, configure, make, own tests; a few minutes; log ${logFile})`,
   );
   const jobs = opts.jobs ?? Math.max(1, Math.min(os.cpus().length, 4));
   let ownTestsFailing: string | null = null;
   for (const phase of phases) {
     const s = Date.now();
     progress(`  ${phase} ...`);
-    const code = await runPhase(phase, tree, copy, logFile, progress, jobs);
+    const code = await runPhase(phase, tree, copy, logFile, progress, jobs, place);
     timings[phase] = (Date.now() - s) / 1000;
     if (code !== 0 && phase === "test" && (manifest.ownTestsPassedOnce || env.XEND_COMPAT_OWN_TESTS === "warn")) {
       // The tree's own tests passed on this copy before (so the toolchain and the era's fixes build it
@@ -368,7 +322,7 @@ export async function buildTree(tree: TreeInfo, opts: { env?: NodeJS.ProcessEnv;
   manifest.testedKey = sync.key;
   manifest.ownTestsFailing = ownTestsFailing;
   saveManifest();
-  return { tree, copy, cacheDir, logFile, timings, key: sync.key, ownTestsFailing };
+  return { tree, copy, cacheDir, logFile, timings, key: sync.key, ownTestsFailing, place };
 }
 
 /** "sexpr2xmltest 45 FAIL, xml2sexprtest 48 OK" from the last test step of the log. */

@@ -3,7 +3,7 @@
  * its line protocol. A crash or hang inside the tree's code fails that one request (driver.crash /
  * driver.hang, with the reason); the next request starts a fresh process.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -99,7 +99,7 @@ export function compileDriver(b: Build): { binary: string; era: DriverEra; log: 
       "",
     ].join("\n"),
   );
-  const r = spawnSync("make", ["-s", "-C", path.join(b.copy, "tests"), "-f", "Makefile", "-f", mk, bin], { encoding: "utf8", env: { ...process.env, LC_ALL: "C" } });
+  const r = b.place.spawnSync("make", ["-s", "-C", path.join(b.copy, "tests"), "-f", "Makefile", "-f", mk, bin], { cwd: b.copy, vars: { LC_ALL: "C" } });
   const log = `${r.stdout ?? ""}${r.stderr ?? ""}`;
   fs.writeFileSync(path.join(b.cacheDir, `${bin}.log`), log);
   if (r.status !== 0)
@@ -142,6 +142,8 @@ export class DriverProcess {
   constructor(
     readonly binary: string,
     readonly timeoutMs = 20_000,
+    /** How a process is started (the build's place: the host, or a container of the build image). */
+    private readonly launch: (binary: string) => ChildProcess = (bin) => spawn(bin, [], { stdio: ["pipe", "pipe", "pipe"] }),
   ) {}
 
   private start(): void {
@@ -149,7 +151,7 @@ export class DriverProcess {
     this.ready = false;
     this.buf = Buffer.alloc(0);
     this.stderr = "";
-    const child = spawn(this.binary, [], { stdio: ["pipe", "pipe", "pipe"] });
+    const child = this.launch(this.binary);
     this.child = child;
     child.stdout!.on("data", (d: Buffer) => {
       this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;

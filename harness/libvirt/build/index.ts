@@ -4,7 +4,24 @@
  * functions by our driver (driver/xcdriver.c), one persistent process per build.
  */
 export { inspectTree, readVersion, treeLabel, type TreeInfo, type SxprHome } from "./tree.js";
-export { buildTree, cacheDirFor, missingPackages, installCommand, BUILD_PACKAGES, syncTree, type Build } from "./build.js";
+export { buildTree, cacheDirFor, syncTree, type Build } from "./build.js";
+export {
+  missingPackages,
+  installCommand,
+  installedPackages,
+  packagesFor,
+  decideBuildPlace,
+  parseBuildIn,
+  realPackageHost,
+  dpkgStatusFile,
+  BUILD_PACKAGES,
+  IMAGE_EXTRA_PACKAGES,
+  BUILD_IN,
+  type BuildIn,
+  type PackageHost,
+  type PlaceDecision,
+} from "./packages.js";
+export { chooseBuildPlace, hostPlace, containerPlace, buildImageTag, imagePackages, ensureBuildImage, engineAnswers, runningBuildContainers, type BuildPlace } from "./place.js";
 export { compileDriver, driverEra, DriverProcess, type DriverEra, type DriverReply, type NativeCommand } from "./driver.js";
 export { resolveSourceProfile, isSourceVersion, makeBuiltProfile, closeBuiltProfiles, forgetSourceProfiles, errorFor as libvirtErrorOf, type BuiltProfile, type Conversion } from "./profile.js";
 export { prepareProfiles } from "./prepare.js";

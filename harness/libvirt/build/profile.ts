@@ -123,7 +123,7 @@ export function makeBuiltProfile(
         preparing = (async () => {
           const build = await buildTree(tree, { env, progress: log });
           const { binary, era } = compileDriver(build);
-          const driver = new DriverProcess(binary, timeoutMs);
+          const driver = new DriverProcess(binary, timeoutMs, (bin) => build.place.spawnDriver(bin));
           built = { build, era, driver };
           open.add(profile);
         })();
@@ -151,7 +151,7 @@ export function makeBuiltProfile(
       await profile.prepare();
       if (cmd === "xopen") {
         const slot = nextSlot++ % NATIVE_POOL;
-        const d = (nativeDrivers[slot] ??= new DriverProcess(built!.driver.binary, timeoutMs));
+        const d = (nativeDrivers[slot] ??= new DriverProcess(built!.driver.binary, timeoutMs, (bin) => built!.build.place.spawnDriver(bin)));
         const r = await d.request(cmd, arg, body);
         if (r.kind !== "ok") return r;
         const [h, v] = r.text.split(" ");
