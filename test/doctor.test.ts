@@ -157,18 +157,38 @@ describe("doctor", () => {
     expect(io.lines.join("\n")).toContain("--frobnicate");
   });
 
-  it("names the Debian packages a src:DIR build lacks, with the one command that installs them", async () => {
-    // Everything present except libxen-dev's header and the rpcgen program.
+  it("names the Debian packages a src:DIR build lacks, with the one command that installs them (no dpkg: probes)", async () => {
+    // No dpkg status database: probes. Everything present except libxen-dev's header and the rpcgen program.
     const host = fakeHost({
-      exists: (p) => p !== "/usr/include/xenstore.h",
-      run: (file, args) => (file === "sh" && /command -v rpcgen/.test(args[1] ?? "") ? { code: 1, stdout: "", stderr: "" } : { code: 0, stdout: "", stderr: "" }),
+      env: { PATH: "/usr/bin" },
+      exists: (p) => p !== "/usr/include/xenstore.h" && p !== "/usr/bin/rpcgen",
+      run: () => ({ code: 0, stdout: "", stderr: "" }),
     });
     const rows = byName(await runProbes(defaultProbes(), host));
     const r = rows["libvirt build packages"];
     expect(r.status).toBe("missing");
-    expect(r.detail).toMatch(/missing rpcsvc-proto, libxen-dev/);
-    expect(r.fix).toBe("apt-get install -y --no-install-recommends rpcsvc-proto libxen-dev");
-    const ok = byName(await runProbes(defaultProbes(), fakeHost({ exists: () => true, run: () => ({ code: 0, stdout: "", stderr: "" }) })));
+    expect(r.detail).toMatch(/missing \(by probes of PATH and headers \(no dpkg status\)\) for every era: rpcsvc-proto, libxen-dev; no Docker engine either/);
+    expect(r.fix).toMatch(/^apt-get install -y --no-install-recommends rpcsvc-proto libxen-dev /);
+    const ok = byName(await runProbes(defaultProbes(), fakeHost({ env: { PATH: "/usr/bin" }, exists: () => true, run: () => ({ code: 0, stdout: "", stderr: "" }) })));
     expect(ok["libvirt build packages"].status).toBe("ok");
+  });
+
+  it("reads dpkg's status database where there is one: per era, and the container way out when an engine answers", async () => {
+    const installed = ["gcc", "make", "perl", "python3", "python3-lib2to3", "pkg-config", "autoconf", "automake", "libtool", "autopoint", "gettext", "rpcsvc-proto", "xsltproc", "libxml2-utils", "libxml2-dev", "libgnutls28-dev", "libgcrypt20-dev", "libtirpc-dev", "libreadline-dev"];
+    const status = [...installed.map((p) => `Package: ${p}\nStatus: install ok installed\nVersion: 1\n`), "Package: libxen-dev\nStatus: deinstall ok config-files\n"].join("\n");
+    const files = { "/s/status": status };
+    // Every probe file "exists": the status database alone decides.
+    const base = { env: { XEND_COMPAT_DPKG_STATUS: "/s/status" }, files, exists: () => true, run: () => ({ code: 0, stdout: "", stderr: "" }) };
+    const r = byName(await runProbes(defaultProbes(), fakeHost(base)))["libvirt build packages"];
+    expect(r.status).toBe("missing");
+    expect(r.detail).toContain("for every era: libxen-dev; libvirt >= 3.0.0: libnl-3-dev, libnl-route-3-dev;");
+    expect(r.fix).toMatch(/^apt-get install -y --no-install-recommends libxen-dev libnl-3-dev libnl-route-3-dev /);
+    const withEngine = fakeHost({
+      ...base,
+      dockerGet: async (path) => (path === "/version" ? { ok: true, status: 200, body: '{"Version":"20.10","ApiVersion":"1.41"}' } : { ok: true, status: 404, body: "" }),
+    });
+    const w = byName(await runProbes(defaultProbes(), withEngine))["libvirt build packages"];
+    expect(w.status).toBe("warn");
+    expect(w.detail).toMatch(/a Docker engine answers, so src:DIR builds run in a container of xend-compat\/libvirt-build:bookworm-[0-9a-f]{12} \(built on first use/);
   });
 });

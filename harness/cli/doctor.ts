@@ -16,7 +16,7 @@ import { spawnSync } from "node:child_process";
 import type { Command, CliIO } from "./types.js";
 import { parseCommandArgs } from "./args.js";
 import { XEND_SERIES, xenSrcEnvName } from "../xend/index.js";
-import { BUILD_PACKAGES, installCommand } from "../libvirt/build/index.js";
+import { BUILD_PACKAGES, buildImageTag, dpkgStatusFile, installCommand, missingPackages, type PackageHost } from "../libvirt/build/index.js";
 
 export type ProbeStatus = "ok" | "warn" | "missing" | "skipped";
 
@@ -250,23 +250,36 @@ export function defaultProbes(): Probe[] {
       }),
     ),
     {
-      // src:DIR (a user's libvirt tree built as a profile) needs these Debian packages.
+      // src:DIR (a user's libvirt tree built as a profile) needs these Debian packages, or a Docker
+      // engine to build in a container image that has them (--build-in auto/container).
       name: "libvirt build packages",
-      run(host) {
-        const missing = BUILD_PACKAGES.filter((p) => {
-          const at = p.probe.indexOf(":");
-          const [kind, what] = [p.probe.slice(0, at), p.probe.slice(at + 1)];
-          if (kind === "file") return !host.exists(what);
-          if (kind === "bin") return host.run("sh", ["-c", `command -v ${what}`]).code !== 0;
-          return host.run("python3", ["-c", `import ${what}`]).code !== 0;
-        }).map((p) => p.pkg + (p.onlyFrom ? ` (libvirt >= ${p.onlyFrom})` : ""));
-        if (missing.length)
-          return {
-            status: "missing",
-            detail: `--libvirt src:DIR cannot build a libvirt tree here: missing ${missing.join(", ")}`,
-            fix: installCommand(missing.map((m) => m.split(" ")[0])),
-          };
-        return { status: "ok", detail: `every package to build a libvirt tree as a profile (--libvirt src:DIR) is installed` };
+      async run(host, earlier) {
+        const pkgHost: PackageHost = {
+          env: host.env,
+          exists: (f) => host.exists(f),
+          readText: (f) => host.readText(f),
+          pythonImports: (m) => host.run("python3", ["-c", `import ${m}`]).code === 0,
+        };
+        const all = missingPackages(undefined, pkgHost);
+        const oldest = new Set(missingPackages("0.0.0", pkgHost));
+        const eraOnly = BUILD_PACKAGES.filter((p) => p.onlyFrom && all.includes(p.pkg));
+        const source = host.readText(dpkgStatusFile(host.env)) !== undefined ? `dpkg status ${dpkgStatusFile(host.env)}` : "probes of PATH and headers (no dpkg status)";
+        if (!all.length) return { status: "ok", detail: `every Debian package to build a libvirt tree of any era (--libvirt src:DIR) is installed (by ${source}); builds run on this host` };
+        const byEra = new Map<string, string[]>();
+        for (const p of eraOnly) byEra.set(p.onlyFrom!, [...(byEra.get(p.onlyFrom!) ?? []), p.pkg]);
+        const eras = [oldest.size ? `every era: ${[...oldest].join(", ")}` : "", ...[...byEra].map(([v, pkgs]) => `libvirt >= ${v}: ${pkgs.join(", ")}`)].filter(Boolean).join("; ");
+        const engine = Boolean(earlier.get("docker engine")?.facts?.engine);
+        let fallback = "no Docker engine either, so src:DIR builds stop with exit 2 until one of the two is there";
+        if (engine) {
+          const tag = buildImageTag();
+          const img = await host.dockerGet(`/images/${encodeURIComponent(tag)}/json`);
+          fallback = `a Docker engine answers, so src:DIR builds run in a container of ${tag} (${img.ok && img.status === 200 ? "present" : "built on first use, about a minute"}) unless --build-in host`;
+        }
+        return {
+          status: engine ? "warn" : "missing",
+          detail: `missing (by ${source}) for ${eras}; ${fallback}`,
+          fix: `${installCommand(all)} (as root; or --build-in container with a Docker engine)`,
+        };
       },
     },
     {
@@ -386,7 +399,9 @@ What this machine can run, one line per probe (in order; a probe that depends on
 why it was skipped), each with its status and how to fix it:
   docker engine, testcontainers settings, base images, python 2.7,
   xen tree <version> (XEND_COMPAT_XEN_SRC_<version with _ for .>, e.g. _3_0_0, _3_2, _4_4_4), live xend socket (${LIVE_SOCKET}),
-  recordings <version>, backends (what each backend can do here).
+  recordings <version>, libvirt build packages (the Debian packages --libvirt src:DIR builds need,
+  per libvirt era, with the one apt-get command that installs them, and whether a build would run in
+  a container image instead: --build-in), backends (what each backend can do here).
 
 options:
   --json     one JSON object: {probes: [{name, status, detail, fix}]}
