@@ -14,23 +14,13 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { type BuiltProfile, type Conversion } from "../harness/libvirt/build/index.js";
+import { type BuildRecording, type BuiltProfile, type Conversion, type RecordedConversion } from "../harness/libvirt/build/index.js";
 import { resolveProfile } from "../harness/libvirt/index.js";
 import { projectRoot } from "../harness/matrix/index.js";
 import { execute } from "../harness/run/index.js";
 import { stripContinuations } from "../harness/sxp/index.js";
 
-export interface RecordedConversion {
-  op: "to-sxpr" | "to-xml";
-  version: number;
-  /** A shipped suite file (path from the project root, loader rule applied) or the text itself. */
-  input: { file: string; sha256: string } | { text: string };
-  result: { kind: "ok" | "err"; text: string };
-  /** Where the conversion was needed: "suite v0.9.11", "matrix". */
-  for: string[];
-  /** to-sxpr of the matrix: the define request's body as the release's own xend client encodes it. */
-  wire?: string;
-}
+export type { RecordedConversion };
 
 const sha = (s: string) => createHash("sha256").update(s).digest("hex");
 
@@ -122,7 +112,12 @@ async function main(): Promise<void> {
   const ownTests = [...lastTest.matchAll(/^== (\w+)\n([\s\S]*?)(?=^== |^### |(?![\s\S]))/gm)].map((m) => `${m[1]}: ${(/(\d+)\s+(OK|FAIL)\s*$/m.exec(m[2].trimEnd()) ?? ["", "?", "?"]).slice(1).join(" ")}`);
   const release = at("--as") ?? t.version;
   const file = path.join(out, `${release}.json`);
-  const rec = {
+  // The compiler and OS where the build ran (the build image's, for --build-in container).
+  const there = (cmd: string, args: string[]) => {
+    const r = p.built!.build.place.spawnSync(cmd, args, { cwd: p.built!.build.copy, vars: {} });
+    return r.status === 0 ? (r.stdout ?? "").trim() : "";
+  };
+  const rec: BuildRecording = {
     format: 1,
     release,
     provenance: {
@@ -132,8 +127,9 @@ async function main(): Promise<void> {
       gnulibCommit: sh("git", ["-C", t.dir, "ls-tree", "HEAD", ".gnulib"]).split(/\s+/)[2] ?? null,
       configure,
       cppflags: "-I/usr/include/tirpc -include nononnull.h (ATTRIBUTE_NONNULL emptied)",
-      compiler: sh("gcc", ["--version"]).split("\n")[0],
-      os: sh("sh", ["-c", ". /etc/os-release && echo $PRETTY_NAME"]),
+      compiler: there("gcc", ["--version"]).split("\n")[0],
+      os: there("sh", ["-c", ". /etc/os-release && echo $PRETTY_NAME"]),
+      builtIn: p.built!.build.place.describe(),
       ownTests,
       driver: p.built!.era.summary,
       defines: p.built!.era.defines,

@@ -10,23 +10,13 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { isHarnessError } from "../harness/errors.js";
+import type { BuildRecording } from "../harness/libvirt/build/index.js";
 import { encodeForm, resolveProfile } from "../harness/libvirt/index.js";
 import { stripContinuations } from "../harness/sxp/index.js";
 
 const DIR = "fixtures/libvirt-builds";
 
-interface Rec {
-  release: string;
-  provenance: { source: string; commit: string | null; uncommittedChanges: string | null; compiler: string; configure: string };
-  conversions: {
-    op: "to-sxpr" | "to-xml";
-    version: number;
-    input: { file: string; sha256: string } | { text: string };
-    result: { kind: "ok" | "err"; text: string };
-    for: string[];
-    wire?: string;
-  }[];
-}
+type Rec = BuildRecording;
 
 const sha = (s: string) => createHash("sha256").update(s).digest("hex");
 const files = existsSync(DIR) ? readdirSync(DIR).filter((f) => /^\d+\.\d+\.\d+(\+[a-z0-9-]+)?\.json$/.test(f)) : [];

@@ -26,3 +26,4 @@ export { compileDriver, driverEra, DriverProcess, type DriverEra, type DriverRep
 export { resolveSourceProfile, isSourceVersion, makeBuiltProfile, closeBuiltProfiles, forgetSourceProfiles, errorFor as libvirtErrorOf, type BuiltProfile, type Conversion } from "./profile.js";
 export { prepareProfiles } from "./prepare.js";
 export { suiteFromTree, sourceSuiteDir, readTreeSuite, runSuite, type TreeSuite, type SuiteCase, type SuiteCaseResult } from "./suite.js";
+export type { BuildRecording, BuildProvenance, RecordedConversion } from "./recording.js";
