@@ -1,6 +1,6 @@
 /**
  * The store of every release's libvirt suite (fixtures/libvirt-tests/blobs + releases/, written by
- * ci/extract-libvirt-suites.mjs) is consistent: every manifest entry has its blob and the blob's
+ * ci/extract-libvirt-suites.ts) is consistent: every manifest entry has its blob and the blob's
  * SHA-256 is its name, no blob is unreferenced, every file a case names is in its tag's manifest,
  * releases.tsv lists exactly the stored releases, and the four original folders hold the same bytes
  * as the store's suites of those tags. Where the libvirt mirrors are on the machine, re-running the
@@ -114,7 +114,7 @@ describe.skipIf(!haveMirrors)("extraction is reproducible (needs the libvirt mir
     const out = mkdtempSync(join(tmpdir(), "xc-suites-"));
     try {
       const pick = ["v0.8.7", "v0.9.11.3", "v1.2.15", "v4.5.0"];
-      const args = ["ci/extract-libvirt-suites.mjs", ...MIRRORS.flatMap((m) => ["--git-dir", m]), "--out", out, "--tags", pick.join(",")];
+      const args = ["--import", "tsx", "ci/extract-libvirt-suites.ts", ...MIRRORS.flatMap((m) => ["--git-dir", m]), "--out", out, "--tags", pick.join(",")];
       execFileSync(process.execPath, args, { cwd: join(import.meta.dirname, ".."), stdio: "pipe" });
       for (const t of pick) {
         for (const f of ["cases.tsv", "manifest.json"]) {
@@ -130,7 +130,7 @@ describe.skipIf(!haveMirrors)("extraction is reproducible (needs the libvirt mir
   it("--ref v0.9.11 --as-dir writes the same suite as a plain directory with suite.json", () => {
     const out = join(mkdtempSync(join(tmpdir(), "xc-asdir-")), "suite");
     try {
-      execFileSync(process.execPath, ["ci/extract-libvirt-suites.mjs", "--git-dir", MIRRORS[0], "--ref", "v0.9.11", "--as-dir", out], { cwd: join(import.meta.dirname, ".."), stdio: "pipe" });
+      execFileSync(process.execPath, ["--import", "tsx", "ci/extract-libvirt-suites.ts", "--git-dir", MIRRORS[0], "--ref", "v0.9.11", "--as-dir", out], { cwd: join(import.meta.dirname, ".."), stdio: "pipe" });
       expect(readFileSync(join(out, "cases.tsv"), "utf8")).toBe(readFileSync(join(RELEASES, "v0.9.11", "cases.tsv"), "utf8"));
       const m = manifests.get("v0.9.11")!;
       for (const [file, sha] of Object.entries(m.files)) expect(createHash("sha256").update(readFileSync(join(out, file))).digest("hex"), file).toBe(sha);

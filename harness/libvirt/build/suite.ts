@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { HarnessError } from "../../errors.js";
 import type { Profile } from "../types.js";
 import * as os from "node:os";
+import { configVersionNames, DIRECTIONS, DoTestError, readDriver, readLoader, type DoTestDriver } from "./dotest.js";
 import { inspectTree, type TreeInfo } from "./tree.js";
 
 export interface SuiteCase {
@@ -31,168 +32,53 @@ export interface TreeSuite {
   compare: { sexpr2xml: "exact" | "file"; xml2sexpr: "exact" | "file" };
 }
 
-function stripComments(src: string): string {
-  return src.replace(/\/\*[\s\S]*?\*\//g, (m) => m.replace(/[^\n]/g, " ")).replace(/(^|[^:"])\/\/[^\n]*/g, "$1");
-}
-
-function splitTopLevel(s: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let cur = "";
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (c === '"') {
-      let j = i + 1;
-      while (j < s.length && s[j] !== '"') j += s[j] === "\\" ? 2 : 1;
-      cur += s.slice(i, j + 1);
-      i = j;
-      continue;
-    }
-    if (c === "(") depth++;
-    if (c === ")") depth--;
-    if (c === "," && depth === 0) {
-      out.push(cur.trim());
-      cur = "";
-    } else cur += c;
-  }
-  if (cur.trim()) out.push(cur.trim());
-  return out;
-}
-
-function cArg(a: string): string | number {
-  if (/^-?\d+$/.test(a)) return Number(a);
-  const parts = [...a.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]);
-  if (parts.length) return parts.join("");
-  return a; // a macro name (e.g. XEND_CONFIG_VERSION_3_0_2): resolved below
-}
-
-/** The enum values of XEND_CONFIG_VERSION_* (xen_sxpr.h, 0.9.10 to 1.3.0). */
-function configVersionNames(tree: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const f of ["src/xenxs/xen_sxpr.h", "src/xenconfig/xen_sxpr.h", "src/xen/xend_internal.h"]) {
-    const t = (() => {
-      try {
-        return fs.readFileSync(path.join(tree, f), "utf8");
-      } catch {
-        return "";
-      }
-    })();
-    for (const m of t.matchAll(/(XEND_CONFIG_VERSION_\w+)\s*=\s*(\d+)/g)) out[m[1]] = Number(m[2]);
-  }
-  return out;
-}
-
-/** DO_TEST rows of one test driver, mapped through the macro's parameters to the testInfo fields. */
-function driverRows(tree: string, file: string): { rows: Record<string, string | number>[]; compare: "exact" | "file" } {
-  let src: string;
+function readText(file: string): string | undefined {
   try {
-    src = fs.readFileSync(path.join(tree, file), "utf8");
+    return fs.readFileSync(file, "utf8");
   } catch {
-    throw new HarnessError("input.tree", `${path.join(tree, file)}: missing (the tree's own SXPR test driver)`);
+    return undefined;
   }
-  const code = stripComments(src);
-  const names = configVersionNames(tree);
-  const def = /#\s*define\s+DO_TEST\s*\(([^)]*)\)((?:[^\n]*\\\n)*[^\n]*)/.exec(code);
-  const st = /struct\s+testInfo\s*\{([^}]*)\}/.exec(code);
-  if (!def || !st) throw new HarnessError("input.tree", `${file}: cannot read its DO_TEST macro`);
-  const params = def[1].split(",").map((s) => s.trim());
-  const fields = st[1]
-    .split(";")
-    .map((d) => d.trim())
-    .filter(Boolean)
-    .map((d) => /(\w+)\s*$/.exec(d)![1]);
-  const init = /struct\s+testInfo\s+info\s*=\s*\{([^}]*)\}/.exec(def[2]);
-  // field name -> parameter index (the initialiser lists parameters in field order)
-  const map: Record<string, number> = {};
-  if (init) {
-    init[1]
-      .split(",")
-      .map((s) => s.trim())
-      .filter(Boolean)
-      .forEach((p, k) => {
-        map[fields[k]] = params.indexOf(p);
-      });
-  } else params.forEach((p, k) => (map[p] = k));
-  const rows: Record<string, string | number>[] = [];
-  const stack: boolean[] = [];
-  const live = () => stack.every(Boolean);
-  const body = code.slice(def.index + def[0].length);
-  let pending = "";
-  for (const line of body.split("\n")) {
-    const pp = /^\s*#\s*(ifdef|ifndef|if|else|elif|endif)\b\s*(.*)$/.exec(line);
-    if (pp) {
-      // The default build: WITH_* options that are not Xen's are off; `#if 0` is off.
-      const cond = pp[2].trim();
-      if (pp[1] === "ifdef" || pp[1] === "if") stack.push(/^WITH_XEN\b|^1$/.test(cond));
-      else if (pp[1] === "ifndef") stack.push(!/^WITH_XEN\b/.test(cond));
-      else if (pp[1] === "else") stack.push(!stack.pop());
-      else if (pp[1] === "endif") stack.pop();
-      continue;
-    }
-    if (!live()) continue;
-    pending += line + "\n";
-    for (;;) {
-      const m = /\bDO_TEST\s*\(/.exec(pending);
-      if (!m) {
-        pending = "";
-        break;
-      }
-      let depth = 0;
-      let end = -1;
-      for (let i = m.index + m[0].length - 1; i < pending.length; i++) {
-        if (pending[i] === '"') {
-          i++;
-          while (i < pending.length && pending[i] !== '"') i += pending[i] === "\\" ? 2 : 1;
-        } else if (pending[i] === "(") depth++;
-        else if (pending[i] === ")" && --depth === 0) {
-          end = i;
-          break;
-        }
-      }
-      if (end < 0) {
-        pending = pending.slice(m.index);
-        break;
-      }
-      const args = splitTopLevel(pending.slice(m.index + m[0].length, end)).map(cArg);
-      const row: Record<string, string | number> = {};
-      for (const [f, k] of Object.entries(map)) {
-        const v = args[k];
-        row[f] = typeof v === "string" && v in names ? names[v] : v;
-      }
-      rows.push(row);
-      pending = pending.slice(end + 1);
-    }
-  }
-  const compare = /\bvirt?TestCompareToFile\s*\(/.test(code) ? "file" : "exact";
-  return { rows, compare };
 }
 
-/** Read the tree's own suite (without copying anything). */
+/** Read the tree's own suite (without copying anything): the DO_TEST rows of a default build, in order. */
 export function readTreeSuite(treeDir: string): Omit<TreeSuite, "dir"> {
-  const s2x = driverRows(treeDir, "tests/sexpr2xmltest.c");
-  const x2s = driverRows(treeDir, "tests/xml2sexprtest.c");
-  const pick = (r: Record<string, string | number>, ...keys: string[]) => keys.map((k) => r[k]).find((v) => v !== undefined);
+  // XEND_CONFIG_VERSION_* names some releases' rows use (0.9.10 to 1.3.0).
+  const names = configVersionNames(
+    ["src/xenxs/xen_sxpr.h", "src/xenconfig/xen_sxpr.h", "src/xen/xend_internal.h"].map((f) => readText(path.join(treeDir, f)) ?? "").join("\n"),
+  );
   const cases: SuiteCase[] = [];
-  for (const r of s2x.rows) {
-    cases.push({ direction: "sexpr2xml", input: `sexpr2xml-${pick(r, "input", "in")}.sexpr`, expected: `sexpr2xml-${pick(r, "output", "out")}.xml`, version: (pick(r, "version") as number) ?? "-", name: "-" });
+  const compare = { sexpr2xml: "exact", xml2sexpr: "exact" } as TreeSuite["compare"];
+  for (const d of DIRECTIONS) {
+    const src = readText(path.join(treeDir, d.driver));
+    if (src === undefined) throw new HarnessError("input.tree", `${path.join(treeDir, d.driver)}: missing (the tree's own SXPR test driver)`);
+    let driver: DoTestDriver;
+    try {
+      driver = readDriver(src, d.driver, names);
+    } catch (e) {
+      if (e instanceof DoTestError) throw new HarnessError("input.tree", `${path.join(treeDir, d.driver)}: cannot read its DO_TEST rows: ${e.message}`);
+      throw e;
+    }
+    compare[d.direction] = driver.compare ?? "exact";
+    // File names from the driver's own patterns ("%s/sexpr2xmldata/sexpr2xml-%s.sexpr", info->input).
+    const pattern = (ext: string, fields: string[]) => driver.paths.find((x) => x.dir === d.dir && x.ext === ext) ?? { prefix: `${d.direction}-`, field: fields.find((f) => f) ?? "input" };
+    const pIn = pattern(d.inputExt, ["input"]);
+    const pExp = pattern(d.expectedExt, ["output"]);
+    const field = (info: Record<string, string | number>, f: string, alt: string) => info[f] ?? info[alt];
+    for (const { info, live } of driver.rows) {
+      if (!live) continue;
+      const v = info.version;
+      cases.push({
+        direction: d.direction,
+        input: `${pIn.prefix}${field(info, pIn.field, "in")}${d.inputExt}`,
+        expected: `${pExp.prefix}${field(info, pExp.field, "out")}${d.expectedExt}`,
+        version: typeof v === "number" ? v : "-",
+        name: d.hasName && info.name !== undefined ? String(info.name) : "-",
+      });
+    }
   }
-  for (const r of x2s.rows) {
-    cases.push({
-      direction: "xml2sexpr",
-      input: `xml2sexpr-${pick(r, "input", "in")}.xml`,
-      expected: `xml2sexpr-${pick(r, "output", "out")}.sexpr`,
-      version: (pick(r, "version") as number) ?? "-",
-      name: String(pick(r, "name") ?? "-"),
-    });
-  }
-  let testutils = "";
-  try {
-    testutils = fs.readFileSync(path.join(treeDir, "tests/testutils.c"), "utf8");
-  } catch {
-    /* none */
-  }
-  const strip = /backslash-newline/.test(testutils) || /\[len\s*-\s*2\]\s*==\s*'\\\\'/.test(testutils);
-  return { cases, stripContinuations: strip, compare: { sexpr2xml: s2x.compare, xml2sexpr: x2s.compare } };
+  const testutils = readText(path.join(treeDir, "tests/testutils.c"));
+  const strip = testutils === undefined ? false : readLoader(testutils, treeDir, []).stripContinuations;
+  return { cases, stripContinuations: strip, compare };
 }
 
 /**

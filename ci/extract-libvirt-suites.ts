@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // Extract libvirt's own Xen SXPR conversion suites (tests/sexpr2xmldata, tests/xml2sexprdata and the
 // cases of tests/sexpr2xmltest.c and tests/xml2sexprtest.c) from libvirt git repositories, one suite
 // per release, into a content-addressed store:
@@ -9,8 +8,8 @@
 //   OUT/releases.tsv                    one line per extracted tag
 //
 // Usage:
-//   node ci/extract-libvirt-suites.mjs --git-dir REPO [--git-dir REPO2 ...] [--out DIR] [--tags v0.9.11,v1.2.0]
-//   node ci/extract-libvirt-suites.mjs --git-dir REPO --ref COMMIT-ISH --as-dir DIR
+//   npx tsx ci/extract-libvirt-suites.ts --git-dir REPO [--git-dir REPO2 ...] [--out DIR] [--tags v0.9.11,v1.2.0]
+//   npx tsx ci/extract-libvirt-suites.ts --git-dir REPO --ref COMMIT-ISH --as-dir DIR
 //
 // The second form writes one commit's suite (e.g. a patched tree's HEAD) as a plain suite directory:
 // DIR/cases.tsv, DIR/sexpr2xmldata/, DIR/xml2sexprdata/ and DIR/suite.json (source, commit, loader and
@@ -21,23 +20,33 @@
 // maintenance tags included, -rc tags not) that the repositories hold, either as a tag or, for
 // releases a mirror never tagged, as the commit "Release of libvirt-X.Y.Z" reachable from a ref; tags
 // whose tree lacks either driver are left out. Re-running gives the same bytes; blobs no manifest
-// names any more are deleted. Only the project's Node and the git CLI are needed.
+// names any more are deleted. Only the project's Node (with tsx, a dev dependency) and the git CLI are needed.
+// The C drivers are read by harness/libvirt/build/dotest.ts, the same reader `src:DIR` trees use.
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
+import { casesOf, configVersionNames, DIRECTIONS, readDriver, readLoader, type DoTestCase } from "../harness/libvirt/build/dotest.js";
 
 const DEFAULT_FROM = [0, 6, 2];
 const DEFAULT_TO = [4, 5, 0];
 
-function usage(msg) {
+function usage(msg?: string): never {
   if (msg) console.error(`extract-libvirt-suites: ${msg}`);
-  console.error("usage: node ci/extract-libvirt-suites.mjs --git-dir REPO [--git-dir REPO ...] [--out DIR] [--tags T1,T2,...]\n       node ci/extract-libvirt-suites.mjs --git-dir REPO --ref COMMIT-ISH --as-dir DIR");
+  console.error("usage: npx tsx ci/extract-libvirt-suites.ts --git-dir REPO [--git-dir REPO ...] [--out DIR] [--tags T1,T2,...]\n       npx tsx ci/extract-libvirt-suites.ts --git-dir REPO --ref COMMIT-ISH --as-dir DIR");
   process.exit(2);
 }
 
-function parseArgs(argv) {
-  const o = { gitDirs: [], out: "fixtures/libvirt-tests", tags: undefined, ref: undefined, asDir: undefined };
+interface Options {
+  gitDirs: string[];
+  out: string;
+  tags?: string[];
+  ref?: string;
+  asDir?: string;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { gitDirs: [], out: "fixtures/libvirt-tests", tags: undefined, ref: undefined, asDir: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -59,7 +68,7 @@ function parseArgs(argv) {
 }
 
 /** A bare repository or a checkout's .git. */
-function gitDirOf(p) {
+function gitDirOf(p: string): string {
   const abs = resolve(p);
   if (existsSync(join(abs, "HEAD")) && existsSync(join(abs, "objects"))) return abs;
   if (existsSync(join(abs, ".git"))) return join(abs, ".git");
@@ -67,20 +76,20 @@ function gitDirOf(p) {
 }
 
 /** Where a repository came from, for the attribution: github.com/owner/name for our mirrors' owner+name folders. */
-function sourceLabel(dir) {
+function sourceLabel(dir: string): string {
   const url = spawnSync("git", ["--git-dir", dir, "config", "--get", "remote.origin.url"], { encoding: "utf8" }).stdout.trim();
   if (url) return url;
   const m = dir.split("/").find((s) => /^[A-Za-z0-9_.-]+\+[A-Za-z0-9_.-]+$/.test(s));
   return m ? `github.com/${m.replace("+", "/")}` : basename(dir);
 }
 
-const git = (dir, args) => execFileSync("git", ["--git-dir", dir, ...args], { encoding: "utf8", maxBuffer: 256 << 20 });
+const git = (dir: string, args: string[]): string => execFileSync("git", ["--git-dir", dir, ...args], { encoding: "utf8", maxBuffer: 256 << 20 });
 
-function parseVersion(s) {
+function parseVersion(s: string): number[] | undefined {
   const m = /^v?(\d+)\.(\d+)\.(\d+)(?:\.(\d+))?$/.exec(s);
   return m ? m.slice(1).filter((x) => x !== undefined).map(Number) : undefined;
 }
-function cmpVersion(a, b) {
+function cmpVersion(a: number[], b: number[]): number {
   for (let i = 0; i < Math.max(a.length, b.length); i++) {
     const d = (a[i] ?? -1) - (b[i] ?? -1);
     if (d) return d;
@@ -89,8 +98,13 @@ function cmpVersion(a, b) {
 }
 
 /** The releases a repository holds: tag name -> { commit, ref }. */
-function releasesOf(dir) {
-  const out = new Map();
+interface Release {
+  commit: string;
+  ref: string;
+}
+
+function releasesOf(dir: string): Map<string, Release> {
+  const out = new Map<string, Release>();
   for (const line of git(dir, ["for-each-ref", "--format=%(refname:short) %(objectname) %(*objectname)", "refs/tags"]).split("\n")) {
     if (!line.trim()) continue;
     const [name, obj, peeled] = line.split(" ");
@@ -108,199 +122,12 @@ function releasesOf(dir) {
   return out;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Reading the C drivers (our own small reader of the few constructs the two test drivers use).
-
-function stripComments(src) {
-  // block and line comments, outside string literals
-  let out = "";
-  for (let i = 0; i < src.length; ) {
-    const c = src[i];
-    if (c === '"' || c === "'") {
-      let j = i + 1;
-      while (j < src.length && src[j] !== c) j += src[j] === "\\" ? 2 : 1;
-      out += src.slice(i, j + 1);
-      i = j + 1;
-    } else if (src.startsWith("/*", i)) {
-      const j = src.indexOf("*/", i + 2);
-      const body = src.slice(i, j < 0 ? src.length : j + 2);
-      out += body.replace(/[^\n]/g, " ");
-      i = j < 0 ? src.length : j + 2;
-    } else if (src.startsWith("//", i)) {
-      const j = src.indexOf("\n", i);
-      i = j < 0 ? src.length : j;
-    } else {
-      out += c;
-      i++;
-    }
-  }
-  return out;
-}
-
-function splitArgs(s) {
-  const args = [];
-  let cur = "";
-  let depth = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (c === '"') {
-      let j = i + 1;
-      while (j < s.length && s[j] !== '"') j += s[j] === "\\" ? 2 : 1;
-      cur += s.slice(i, j + 1);
-      i = j;
-    } else if (c === "(") (depth++, (cur += c));
-    else if (c === ")") (depth--, (cur += c));
-    else if (c === "," && depth === 0) (args.push(cur.trim()), (cur = ""));
-    else cur += c;
-  }
-  if (cur.trim()) args.push(cur.trim());
-  return args;
-}
-
-/** A C argument: adjacent string literals joined, or an integer. */
-function cValue(arg, where) {
-  if (/^-?\d+$/.test(arg)) return Number(arg);
-  const parts = [...arg.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]);
-  if (parts.length && arg.replace(/"((?:[^"\\]|\\.)*)"/g, "").trim() === "") return parts.join("").replace(/\\(.)/g, "$1");
-  throw new Error(`${where}: cannot read argument ${arg}`);
-}
-
-/**
- * The DO_TEST rows of one driver: each call's arguments mapped to the fields of `struct testInfo`
- * (through the macro's parameter list and its `struct testInfo info = { ... }`), with the
- * preprocessor condition it sits under.
- */
-function readDriver(src, where) {
-  const code = stripComments(src);
-  const structM = /struct\s+testInfo\s*\{([^}]*)\}/.exec(code);
-  if (!structM) throw new Error(`${where}: no struct testInfo`);
-  const fields = structM[1].split(";").map((d) => d.trim()).filter(Boolean).map((d) => /(\w+)\s*$/.exec(d)[1]);
-  const defM = /#\s*define\s+DO_TEST\s*\(([^)]*)\)((?:[^\n]*\\\n)*[^\n]*)/.exec(code);
-  if (!defM) throw new Error(`${where}: no #define DO_TEST`);
-  const params = defM[1].split(",").map((s) => s.trim());
-  const initM = /struct\s+testInfo\s+info\s*=\s*\{([^}]*)\}/.exec(defM[2]);
-  if (!initM) throw new Error(`${where}: DO_TEST does not initialise struct testInfo`);
-  const inits = initM[1].split(",").map((s) => s.trim()).filter(Boolean);
-  // field -> macro parameter index
-  const fieldParam = {};
-  inits.forEach((p, k) => {
-    const idx = params.indexOf(p);
-    if (idx < 0) throw new Error(`${where}: DO_TEST initialiser ${p} is not a parameter`);
-    fieldParam[fields[k]] = idx;
-  });
-  const body = code.slice(defM.index + defM[0].length);
-  const rows = [];
-  const conds = [];
-  const lines = body.split("\n");
-  let pending = "";
-  for (const line of lines) {
-    const pp = /^\s*#\s*(ifdef|ifndef|if|else|elif|endif)\b\s*(.*)$/.exec(line);
-    if (pp) {
-      const [, kw, rest] = pp;
-      if (kw === "ifdef") conds.push({ name: rest.trim(), negated: false });
-      else if (kw === "ifndef") conds.push({ name: rest.trim(), negated: true });
-      else if (kw === "if") conds.push({ name: rest.trim(), negated: false });
-      else if (kw === "else") {
-        if (!conds.length) throw new Error(`${where}: #else without #if`);
-        conds[conds.length - 1].negated = !conds[conds.length - 1].negated;
-      } else if (kw === "elif") throw new Error(`${where}: #elif is not understood`);
-      else conds.pop();
-      continue;
-    }
-    pending += (pending ? "\n" : "") + line;
-    // complete calls of DO_TEST(...) on the pending text
-    for (;;) {
-      const m = /\bDO_TEST\s*\(/.exec(pending);
-      if (!m) {
-        pending = "";
-        break;
-      }
-      let depth = 0;
-      let end = -1;
-      for (let i = m.index + m[0].length - 1; i < pending.length; i++) {
-        const c = pending[i];
-        if (c === '"') {
-          i++;
-          while (i < pending.length && pending[i] !== '"') i += pending[i] === "\\" ? 2 : 1;
-        } else if (c === "(") depth++;
-        else if (c === ")" && --depth === 0) {
-          end = i;
-          break;
-        }
-      }
-      if (end < 0) {
-        pending = pending.slice(m.index);
-        break;
-      }
-      const args = splitArgs(pending.slice(m.index + m[0].length, end)).map((a) => cValue(a, where));
-      if (args.length !== params.length) throw new Error(`${where}: DO_TEST with ${args.length} arguments, the macro takes ${params.length}`);
-      const info = {};
-      for (const [f, idx] of Object.entries(fieldParam)) info[f] = args[idx];
-      // "#if 0" rows are never compiled
-      if (!conds.some((c) => c.name === "0" && !c.negated)) {
-        const active = conds.filter((c) => !c.negated).map((c) => c.name);
-        const inactive = conds.filter((c) => c.negated).map((c) => c.name);
-        rows.push({ info, condition: [...active, ...inactive.map((n) => `!${n}`)].join(" && ") });
-      }
-      pending = pending.slice(end + 1);
-    }
-  }
-  // the helper's file names: "%s/<dir>/<prefix>%s<suffix>", abs_srcdir, info-><field>
-  const paths = [...code.matchAll(/"%s\/(\w+)\/([\w-]*)%s(\.\w+)"\s*,\s*abs_srcdir\s*,\s*info->(\w+)/g)].map((m) => ({
-    dir: m[1],
-    prefix: m[2],
-    ext: m[3],
-    field: m[4],
-  }));
-  const compare = /\bvirt?TestCompareToFile\s*\(/.test(code) ? "file" : /\bSTRNEQ\s*\(/.test(code) ? "exact" : undefined;
-  if (!compare) throw new Error(`${where}: cannot tell how the driver compares (neither STRNEQ nor virTestCompareToFile)`);
-  return { rows, paths, compare };
-}
-
-/** The loader of tests/testutils.c at a tag: strips trailing backslash-newline pairs or not, fixed buffer or not. */
-function readLoader(src, where, driverSources) {
-  if (!src) throw new Error(`${where}: no tests/testutils.c`);
-  const strips = /remove trailing backslash-newline pair/.test(src) || /tmp\[len-2\]\s*==\s*'\\\\'/.test(src);
-  const maxFile = driverSources.map((s) => /#define\s+MAX_FILE\s+(\d+)/.exec(s)).find(Boolean);
-  return { stripContinuations: strips, maxBytes: maxFile ? Number(maxFile[1]) - 1 : null };
-}
-
-// ---------------------------------------------------------------------------------------------
-
-const DIRECTIONS = [
-  { direction: "sexpr2xml", driver: "tests/sexpr2xmltest.c", dir: "sexpr2xmldata", inputExt: ".sexpr", expectedExt: ".xml", hasName: false },
-  { direction: "xml2sexpr", driver: "tests/xml2sexprtest.c", dir: "xml2sexprdata", inputExt: ".xml", expectedExt: ".sexpr", hasName: true },
-];
-
-function casesOf(tag, dirSpec, driver) {
-  const where = `${tag}:${dirSpec.driver}`;
-  const pathOf = (ext) => {
-    const p = driver.paths.find((x) => x.dir === dirSpec.dir && x.ext === ext);
-    if (!p) throw new Error(`${where}: no file name pattern for ${dirSpec.dir}/*${ext}`);
-    return p;
-  };
-  const pIn = pathOf(dirSpec.inputExt);
-  const pExp = pathOf(dirSpec.expectedExt);
-  return driver.rows.map(({ info, condition }) => {
-    if (condition && condition !== "WITH_RHEL5_API" && condition !== "!WITH_RHEL5_API") throw new Error(`${where}: DO_TEST under an unknown condition ${condition}`);
-    const version = info.version;
-    return {
-      direction: dirSpec.direction,
-      input: `${pIn.prefix}${info[pIn.field]}${pIn.ext}`,
-      expected: `${pExp.prefix}${info[pExp.field]}${pExp.ext}`,
-      version: version === undefined ? "-" : String(version),
-      name: dirSpec.hasName && info.name !== undefined ? String(info.name) : "-",
-      build: condition === "WITH_RHEL5_API" ? "WITH_RHEL5_API" : "-",
-    };
-  });
-}
-
-function catFiles(dir, shas) {
+function catFiles(dir: string, shas: string[]): Map<string, Buffer> {
   // one git process for all blobs of a tag
   const r = spawnSync("git", ["--git-dir", dir, "cat-file", "--batch"], { input: shas.join("\n") + "\n", maxBuffer: 512 << 20 });
   if (r.status !== 0) throw new Error(`git cat-file failed: ${r.stderr}`);
   const buf = r.stdout;
-  const out = new Map();
+  const out = new Map<string, Buffer>();
   let off = 0;
   for (const sha of shas) {
     const nl = buf.indexOf(10, off);
@@ -314,30 +141,45 @@ function catFiles(dir, shas) {
   return out;
 }
 
-function extractTag(tag, src, outDir, asDir = false) {
+interface Extracted {
+  tag: string;
+  commit: string;
+  source: string;
+  ref: string;
+  cases: DoTestCase[];
+  files: number;
+  bytes: number;
+  compare: { sexpr2xml: string | null; xml2sexpr: string | null };
+  loader: { stripContinuations: boolean; maxBytes: number | null };
+}
+
+function extractTag(tag: string, src: { dir: string; commit: string; ref: string; label: string }, outDir: string, asDir = false): Extracted | undefined {
   const { dir, commit, ref, label } = src;
-  const show = (p) => {
+  const show = (p: string): string | undefined => {
     const r = spawnSync("git", ["--git-dir", dir, "show", `${commit}:${p}`], { encoding: "utf8", maxBuffer: 64 << 20 });
     return r.status === 0 ? r.stdout : undefined;
   };
-  const drivers = DIRECTIONS.map((d) => show(d.driver));
-  if (drivers.some((d) => d === undefined)) return undefined;
-  const parsed = DIRECTIONS.map((d, k) => readDriver(drivers[k], `${tag}:${d.driver}`));
+  const found = DIRECTIONS.map((d) => show(d.driver));
+  if (found.some((d) => d === undefined)) return undefined;
+  const drivers = found as string[];
+  // XEND_CONFIG_VERSION_* names, for rows that use them (read from the tag's own headers).
+  const names = configVersionNames(["src/xenxs/xen_sxpr.h", "src/xenconfig/xen_sxpr.h", "src/xen/xend_internal.h"].map((f) => show(f) ?? "").join("\n"));
+  const parsed = DIRECTIONS.map((d, k) => readDriver(drivers[k], `${tag}:${d.driver}`, names));
   const loader = readLoader(show("tests/testutils.c"), tag, drivers);
   const cases = DIRECTIONS.flatMap((d, k) => casesOf(tag, d, parsed[k]));
 
   const tree = git(dir, ["ls-tree", "-r", commit, "tests/sexpr2xmldata", "tests/xml2sexprdata"]);
-  const entries = [];
+  const entries: { path: string; gitSha: string }[] = [];
   for (const line of tree.split("\n")) {
     const m = /^(\d+) (\w+) ([0-9a-f]{40})\t(.*)$/.exec(line);
     if (!m || m[2] !== "blob") continue;
     entries.push({ path: m[4].replace(/^tests\//, ""), gitSha: m[3] });
   }
   const contents = catFiles(dir, [...new Set(entries.map((e) => e.gitSha))]);
-  const files = {};
+  const files: Record<string, string> = {};
   let bytes = 0;
   for (const e of entries.sort((a, b) => (a.path < b.path ? -1 : 1))) {
-    const data = contents.get(e.gitSha);
+    const data = contents.get(e.gitSha)!;
     const sha = createHash("sha256").update(data).digest("hex");
     if (asDir) {
       mkdirSync(join(outDir, e.path, ".."), { recursive: true });
@@ -389,7 +231,7 @@ function main() {
     const r = spawnSync("git", ["--git-dir", dir, "rev-parse", "--verify", "--quiet", `${o.ref}^{commit}`], { encoding: "utf8" });
     if (r.status !== 0) usage(`${o.ref}: no such commit in ${o.gitDirs[0]}`);
     const commit = r.stdout.trim();
-    const out = resolve(o.asDir);
+    const out = resolve(o.asDir!);
     if (existsSync(out) && readdirSync(out).length) usage(`${o.asDir}: exists and is not empty`);
     mkdirSync(out, { recursive: true });
     const tag = parseVersion(o.ref) ? (o.ref.startsWith("v") ? o.ref : `v${o.ref}`) : o.ref;
@@ -420,7 +262,7 @@ function main() {
       if (o.tags) usage(`${tag}: no such release in ${o.gitDirs.join(", ")}`);
       continue;
     }
-    const { commit, ref } = repo.releases.get(tag);
+    const { commit, ref } = repo.releases.get(tag)!;
     const r = extractTag(tag, { dir: repo.dir, commit, ref, label: repo.label }, outDir);
     if (!r) {
       if (o.tags) usage(`${tag}: its tree has no tests/sexpr2xmltest.c or tests/xml2sexprtest.c`);
@@ -439,7 +281,7 @@ function main() {
     const m = JSON.parse(readFileSync(join(relRoot, t, "manifest.json"), "utf8"));
     Object.values(m.files).forEach((s) => referenced.add(s));
     const rows = readFileSync(join(relRoot, t, "cases.tsv"), "utf8").split("\n").slice(1).filter(Boolean).map((l) => l.split("\t"));
-    const count = (d) => rows.filter((r) => r[0] === d).length;
+    const count = (d: string) => rows.filter((r) => r[0] === d).length;
     const rhel = rows.filter((r) => r[5] === "WITH_RHEL5_API").length;
     const loader = (m.loader.stripContinuations ? "strips-backslash-newline" : "raw") + (m.loader.maxBytes !== null ? `,max-${m.loader.maxBytes}-bytes` : "");
     index.push([t, m.commit, m.source, m.ref, count("sexpr2xml"), count("xml2sexpr"), rhel, m.compare.sexpr2xml, m.compare.xml2sexpr, loader].join("\t") + "\n");
@@ -458,6 +300,6 @@ function main() {
 try {
   main();
 } catch (e) {
-  console.error(`extract-libvirt-suites: ${e.message}`);
+  console.error(`extract-libvirt-suites: ${e instanceof Error ? e.message : String(e)}`);
   process.exit(2);
 }
