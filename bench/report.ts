@@ -2,7 +2,7 @@
 import type { MachineInfo } from "./machine.js";
 import { machineLine } from "./machine.js";
 
-export const FIGURE_IDS = ["replay", "floor", "full", "cold", "conversion", "scaling", "sandbox", "build", "wire"] as const;
+export const FIGURE_IDS = ["replay", "floor", "full", "cold", "conversion", "scaling", "sandbox", "build", "wire", "build-container"] as const;
 export type FigureId = (typeof FIGURE_IDS)[number];
 
 export type Figure =
@@ -10,7 +10,7 @@ export type Figure =
   | { id: FigureId; skipped: string; line?: undefined; data?: undefined };
 
 export function figureLine(f: Figure): string {
-  const label = f.id.padEnd(10);
+  const label = f.id.padEnd(15);
   return f.skipped !== undefined ? `${label} skipped: ${f.skipped}` : `${label} ${f.line}`;
 }
 

@@ -15,6 +15,7 @@
  *               (needs XEND_COMPAT_LIBVIRT_SRC_0_9_11 or --libvirt-src DIR)
  *   wire        the default matrix on that src: build against the sandbox, --wire native beside --wire ours
  *               (needs the tree and Xen trees)
+ *   build-container  the build figure with --build-in container (also needs a Docker engine)
  *
  * options: --quick, --only <figure>[,<figure>...] (repeatable), --json, --xen-src V=DIR (repeatable),
  *          --recordings DIR, --golden DIR, --no-build, --sandbox-timeout-ms N
@@ -111,6 +112,8 @@ async function main(argv: string[]): Promise<number> {
   if (want("build")) await guard("build", () => buildFigure({ quick, ...(values["libvirt-src"] ? { tree: path.resolve(values["libvirt-src"]) } : {}) }));
   if (want("wire"))
     await guard("wire", () => wireFigure({ quick, trees, ...(values["libvirt-src"] ? { tree: path.resolve(values["libvirt-src"]) } : {}), ...(timeoutMs ? { timeoutMs } : {}) }));
+  if (want("build-container"))
+    await guard("build-container", () => buildFigure({ quick, place: "container", ...(values["libvirt-src"] ? { tree: path.resolve(values["libvirt-src"]) } : {}) }));
 
   if (values.json) process.stdout.write(jsonReport(machine, { quick, only, recordingsDir, goldenDir }, figures) + "\n");
   return 0;
