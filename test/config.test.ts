@@ -69,10 +69,16 @@ describe("project config", () => {
   });
 
   it("bad config is one error naming the file, line and column", () => {
-    expect(errorOf(() => readConfig("/p/xend-compat.config.yaml", "goldens: g\nrecordngs: r\n")).oneLine()).toMatch(/^\/p\/xend-compat\.config\.yaml:2:1: unknown key 'recordngs' \(known: matrix, goldens, recordings\)/);
+    expect(errorOf(() => readConfig("/p/xend-compat.config.yaml", "goldens: g\nrecordngs: r\n")).oneLine()).toMatch(/^\/p\/xend-compat\.config\.yaml:2:1: unknown key 'recordngs' \(known: matrix, goldens, recordings, build-in\)/);
     expect(errorOf(() => readConfig("/p/xend-compat.config.yaml", "goldens: [a\n")).oneLine()).toMatch(/^\/p\/xend-compat\.config\.yaml:\d+:\d+: not valid YAML/);
     expect(errorOf(() => readConfig("/p/xend-compat.config.yaml", "recordings: 3\n")).oneLine()).toMatch(/^\/p\/xend-compat\.config\.yaml:1:1: recordings: expected a directory or a list of directories/);
     expect(errorOf(() => readConfig("/p/xend-compat.config.json", '{"matrix": }')).oneLine()).toMatch(/^\/p\/xend-compat\.config\.json:1:\d+: not valid JSON/);
+  });
+
+  it("build-in: where src:DIR trees build (host, container, auto), checked", () => {
+    expect(readConfig("/p/xend-compat.config.yaml", "build-in: container\n").buildIn).toBe("container");
+    expect(readConfig("/p/xend-compat.config.yaml", "goldens: g\n").buildIn).toBeUndefined();
+    expect(errorOf(() => readConfig("/p/xend-compat.config.yaml", "goldens: g\nbuild-in: vm\n")).oneLine()).toMatch(/^\/p\/xend-compat\.config\.yaml:2:1: build-in: expected host, container or auto/);
   });
 });
 

@@ -17,6 +17,7 @@ import {
   imagePackages,
   installCommand,
   installedPackages,
+  makeBuiltProfile,
   missingPackages,
   parseBuildIn,
   type PackageHost,
@@ -123,6 +124,34 @@ describe("--build-in: where a build runs", () => {
     const o = captureIO(process.cwd(), {});
     expect(await main(["--build-in", "vm", "doctor"], o)).toBe(2);
     expect(o.stderr.trim()).toBe("xend-compat: --build-in needs one of host, container, auto (not 'vm')");
+  });
+});
+
+describe("the project config's build-in", () => {
+  it("decides where a tree builds unless XEND_COMPAT_BUILD_IN (or --build-in) says otherwise", async () => {
+    const proj = mkdtempSync(join(tmpdir(), "xc-proj-"));
+    writeFileSync(join(proj, "xend-compat.config.yaml"), "build-in: host\n");
+    const d = join(proj, "libvirt");
+    mkdirSync(join(d, "src", "xenxs"), { recursive: true });
+    writeFileSync(join(d, "configure.ac"), "AC_INIT([libvirt], [0.9.11], [list@example.org])\n");
+    writeFileSync(join(d, "src", "xenxs", "xen_sxpr.c"), "/* stand-in */\n");
+    mkdirSync(join(d, ".gnulib"));
+    writeFileSync(join(d, ".gnulib", "gnulib-tool"), "#!/bin/sh\n");
+    writeFileSync(join(proj, "empty-status"), "");
+    const env: NodeJS.ProcessEnv = { ...process.env, XEND_COMPAT_DPKG_STATUS: join(proj, "empty-status"), XEND_COMPAT_BUILD_CACHE: join(proj, "cache") };
+    delete env.XEND_COMPAT_BUILD_IN;
+    // The config says host: the missing packages are refused for the host, not sent to a container.
+    await expect(makeBuiltProfile("src:libvirt", proj, env, () => undefined).prepare()).rejects.toThrow(/on this host \(--build-in host\) needs Debian packages it lacks: gcc, /);
+    // The variable wins over the config (container with no engine: the engine is named).
+    const noEngine = { ...env, XEND_COMPAT_BUILD_IN: "container", DOCKER_HOST: `unix://${join(proj, "none.sock")}` };
+    const prevHost = process.env.DOCKER_HOST;
+    process.env.DOCKER_HOST = noEngine.DOCKER_HOST;
+    try {
+      await expect(makeBuiltProfile("src:libvirt", proj, noEngine, () => undefined).prepare()).rejects.toThrow(/in a container \(--build-in container\) needs a Docker engine/);
+    } finally {
+      if (prevHost === undefined) delete process.env.DOCKER_HOST;
+      else process.env.DOCKER_HOST = prevHost;
+    }
   });
 });
 

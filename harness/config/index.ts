@@ -9,6 +9,8 @@
  * matrix: matrices/ours.yaml
  * goldens: golden
  * recordings: recordings        # or a list of layers, later over earlier (the shipped ones last)
+ * build-in: container           # where src:DIR trees build (host, container, auto); --build-in and
+ *                               # XEND_COMPAT_BUILD_IN win over it
  * ```
  */
 import * as fs from "node:fs";
@@ -25,6 +27,8 @@ export interface ProjectConfig {
   goldens?: string;
   /** Recording layers, later over earlier. */
   recordings?: string[];
+  /** Where src:DIR trees build (`build-in`). */
+  buildIn?: "host" | "container" | "auto";
 }
 
 export const CONFIG_FILES = ["xend-compat.config.json", "xend-compat.config.yaml", "xend-compat.config.yml"] as const;
@@ -34,6 +38,7 @@ const schema = z.strictObject({
   matrix: path_.optional(),
   goldens: path_.optional(),
   recordings: z.union([path_, z.array(path_).min(1, "expected at least one directory")], { error: "expected a directory or a list of directories" }).optional(),
+  "build-in": z.enum(["host", "container", "auto"], { error: "expected host, container or auto" }).optional(),
 });
 
 /** The project config that applies in `cwd`, or undefined when there is none up to the root. */
@@ -121,7 +126,7 @@ function validate(file: string, data: unknown, text: string, underKey?: string):
   if (!r.success) {
     const issue = r.error.issues[0];
     const key = issue.code === "unrecognized_keys" ? issue.keys[0] : String(issue.path[0] ?? "");
-    const what = issue.code === "unrecognized_keys" ? `unknown key '${key}' (known: matrix, goldens, recordings)` : `${key ? `${key}: ` : ""}${issue.message}`;
+    const what = issue.code === "unrecognized_keys" ? `unknown key '${key}' (known: matrix, goldens, recordings, build-in)` : `${key ? `${key}: ` : ""}${issue.message}`;
     throw new HarnessError("input.file", `${underKey ? `"${underKey}": ` : ""}${what}`, { pos: { file, ...keyPosition(text, key) } });
   }
   const dir = path.dirname(file);
@@ -132,6 +137,7 @@ function validate(file: string, data: unknown, text: string, underKey?: string):
     ...(c.matrix ? { matrix: abs(c.matrix) } : {}),
     ...(c.goldens ? { goldens: abs(c.goldens) } : {}),
     ...(c.recordings ? { recordings: (Array.isArray(c.recordings) ? c.recordings : [c.recordings]).map(abs) } : {}),
+    ...(c["build-in"] ? { buildIn: c["build-in"] } : {}),
   };
 }
 

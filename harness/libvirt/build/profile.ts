@@ -3,6 +3,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { findProjectConfig } from "../../config/index.js";
 import { HarnessError } from "../../errors.js";
 import type { ConvertOptions, FormatOutcome, ParseOutcome, Profile } from "../types.js";
 import type { WireEncoding } from "../wire.js";
@@ -87,10 +88,13 @@ function nativeRefusalOf(tree: TreeInfo, unusable: string | undefined): string |
 export function makeBuiltProfile(
   spec: string,
   cwd: string,
-  env: NodeJS.ProcessEnv,
+  envIn: NodeJS.ProcessEnv,
   modelIdOf: (version: string) => string | undefined,
   unusableOf: (version: string) => string | undefined = () => undefined,
 ): BuiltProfile {
+  // Where it builds: --build-in / XEND_COMPAT_BUILD_IN, else the project config's `build-in`, else auto.
+  const configured = envIn.XEND_COMPAT_BUILD_IN ? undefined : findProjectConfig(cwd)?.buildIn;
+  const env = configured ? { ...envIn, XEND_COMPAT_BUILD_IN: configured } : envIn;
   const dirArg = spec.trim().slice(4);
   if (!dirArg) throw new HarnessError("input.version", "'src:' needs a directory: src:DIR (a libvirt source tree)");
   const tree = inspectTree(dirArg, cwd, env.XEND_COMPAT_GNULIB || undefined);
