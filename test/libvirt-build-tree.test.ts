@@ -221,7 +221,10 @@ describe("src:DIR: a build that fails", () => {
     const o = io();
     o.env = { ...process.env, XEND_COMPAT_BUILD_CACHE: cache };
     const prev = process.env.XEND_COMPAT_BUILD_CACHE;
+    const prevIn = process.env.XEND_COMPAT_BUILD_IN;
     process.env.XEND_COMPAT_BUILD_CACHE = cache;
+    // On the host: a machine without the packages is then refused for them (never sent to a container).
+    process.env.XEND_COMPAT_BUILD_IN = "host";
     try {
       const code = await main(["run", "--libvirt", `src:${d}`, "--xend", "4.1.2", "--scenario", "pv-utc"], o);
       expect(code).toBe(2);
@@ -237,6 +240,8 @@ describe("src:DIR: a build that fails", () => {
     } finally {
       if (prev === undefined) delete process.env.XEND_COMPAT_BUILD_CACHE;
       else process.env.XEND_COMPAT_BUILD_CACHE = prev;
+      if (prevIn === undefined) delete process.env.XEND_COMPAT_BUILD_IN;
+      else process.env.XEND_COMPAT_BUILD_IN = prevIn;
     }
   });
 });
