@@ -66,7 +66,7 @@ async function measure(id: "build" | "build-container", src: string, opts: { qui
         return null;
       }
     });
-    const line = `persistent driver${opts.place === "container" ? " (in a container, over docker run -i)" : ""} ${Math.round(builtRate)} conversions/s vs model ${Math.round(modelRate)}/s (XML → SXPR, ${xmls.length} domains, ${n} conversions; goal ≥ 5,000/s)${ready}`;
+    const line = `persistent driver${opts.place === "container" ? " (the image's binary and libraries, run on this host)" : ""} ${Math.round(builtRate)} conversions/s vs model ${Math.round(modelRate)}/s (XML → SXPR, ${xmls.length} domains, ${n} conversions; goal ≥ 5,000/s)${ready}`;
     return { line, builtRate, modelRate };
   };
 

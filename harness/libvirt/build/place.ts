@@ -191,6 +191,15 @@ export function containerPlace(image: string, env: NodeJS.ProcessEnv = process.e
     };
     return child;
   };
+  const runSync = (file: string, args: string[], o: RunOptions): SpawnSyncReturns<string> => {
+    const name = newName();
+    track(name);
+    try {
+      return spawnSync("docker", runArgs(name, o, false, file, args), { encoding: "utf8" });
+    } finally {
+      untrack(name);
+    }
+  };
   return {
     where: "container",
     image,
@@ -199,18 +208,78 @@ export function containerPlace(image: string, env: NodeJS.ProcessEnv = process.e
       if (mounts.get(dir) !== "rw") mounts.set(dir, mode);
     },
     spawn: (file, args, o) => spawnTracked(file, args, o, o.stdio, false),
-    spawnSync(file, args, o) {
-      const name = newName();
-      track(name);
-      try {
-        return spawnSync("docker", runArgs(name, o, false, file, args), { encoding: "utf8" });
-      } finally {
-        untrack(name);
-      }
+    spawnSync: runSync,
+    spawnDriver(binary) {
+      // The driver runs on this host with the image's own loader and libraries (copied once into the
+      // tree's cache directory): measured 2x faster than over `docker run -i`, where every request
+      // crosses docker's attach stream (harness/libvirt/build/DECISIONS.md). Without that copy: in a container.
+      const home = [...mounts].find(([dir, mode]) => mode === "rw" && binary.startsWith(dir + path.sep))?.[0];
+      const rt = home ? imageRuntime(binary, home, runSync) : null;
+      if (rt) return spawn(rt.loader, ["--library-path", rt.libraryPath, rt.elf], { stdio: ["pipe", "pipe", "pipe"] });
+      return spawnTracked(binary, [], { cwd: path.dirname(binary), vars: {} }, ["pipe", "pipe", "pipe"], true);
     },
-    spawnDriver: (binary) => spawnTracked(binary, [], { cwd: path.dirname(binary), vars: {} }, ["pipe", "pipe", "pipe"], true),
     describe: () => `in a container of ${image}`,
   };
+}
+
+// Which libraries the driver loads, copied out of the image: its ELF (behind a libtool wrapper, the
+// real program in .libs/), every library ldd resolves outside the build copy, and the image's loader.
+const RUNTIME_SCRIPT = `set -eu
+elf=$1 rt=$2 copy=$3
+if ! head -c 4 "$elf" | grep -q ELF; then elf="$(dirname "$elf")/.libs/$(basename "$elf")"; fi
+export LD_LIBRARY_PATH="$copy/src/.libs"
+rm -rf "$rt.new"; mkdir -p "$rt.new"
+echo "elf $elf"
+for l in $(ldd "$elf" | grep -o '/[^ ]*'); do
+  case "$l" in
+    "$copy"/*) echo "dir $(dirname "$l")" ;;
+    *) cp -L "$l" "$rt.new/"; case "$l" in */ld-linux*) echo "loader $rt/$(basename "$l")" ;; esac ;;
+  esac
+done
+rm -rf "$rt"; mv "$rt.new" "$rt"
+`;
+
+interface Runtime {
+  loader: string;
+  libraryPath: string;
+  elf: string;
+}
+
+/**
+ * The image's loader and libraries for a driver binary, in `<home>/runtime/` (home: the tree's cache
+ * directory), redone only when the binary changed. null when they cannot be had (the driver then runs
+ * in a container).
+ */
+function imageRuntime(binary: string, home: string, run: (file: string, args: string[], o: RunOptions) => SpawnSyncReturns<string>): Runtime | null {
+  const rt = path.join(home, "runtime");
+  const keyFile = path.join(home, "runtime.json");
+  let sig: string;
+  try {
+    const st = fs.statSync(binary);
+    const real = path.join(path.dirname(binary), ".libs", path.basename(binary));
+    const st2 = fs.existsSync(real) ? fs.statSync(real) : st;
+    sig = `${st.size}:${st.mtimeMs}:${st2.size}:${st2.mtimeMs}`;
+  } catch {
+    return null;
+  }
+  try {
+    const saved = JSON.parse(fs.readFileSync(keyFile, "utf8")) as Runtime & { sig: string };
+    if (saved.sig === sig && fs.existsSync(saved.loader)) return saved;
+  } catch {
+    /* first time */
+  }
+  const r = run("sh", ["-c", RUNTIME_SCRIPT, "runtime", binary, rt, path.dirname(path.dirname(binary))], { cwd: home, vars: {} });
+  if (r.status !== 0) return null;
+  const lines = (r.stdout ?? "").split("\n");
+  const pick = (k: string) => lines.filter((l) => l.startsWith(k + " ")).map((l) => l.slice(k.length + 1).trim());
+  const loader = pick("loader")[0];
+  const elf = pick("elf")[0];
+  if (!loader || !elf) return null;
+  const copy = path.dirname(path.dirname(binary));
+  const libraryPath = [rt, ...new Set([...pick("dir"), path.join(copy, "src", ".libs")])].join(":");
+  const out = { loader, libraryPath, elf };
+  fs.writeFileSync(keyFile, JSON.stringify({ ...out, sig }));
+  return out;
 }
 
 /**
