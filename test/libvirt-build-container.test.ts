@@ -115,6 +115,7 @@ describe.skipIf(Boolean(why))(`--build-in container with a real libvirt 0.9.11 t
     expect(after).toBe(before.replace("))(localtime 0)(device ", "))(device "));
     r.close();
     forgetSourceProfiles();
-    log(`first build in the container ${first.toFixed(0)} s; one-line change → next conversion ${rebuild.toFixed(1)} s`);
+    const phases = (t: Record<string, number>) => Object.entries(t).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ");
+    log(`first build in the container ${first.toFixed(0)} s (${phases(b.timings)}); one-line change → next conversion ${rebuild.toFixed(1)} s (${phases(r.built!.build.timings)})`);
   });
 });

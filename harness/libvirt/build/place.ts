@@ -214,7 +214,7 @@ export function containerPlace(image: string, env: NodeJS.ProcessEnv = process.e
       // tree's cache directory): measured 2x faster than over `docker run -i`, where every request
       // crosses docker's attach stream (harness/libvirt/build/DECISIONS.md). Without that copy: in a container.
       const home = [...mounts].find(([dir, mode]) => mode === "rw" && binary.startsWith(dir + path.sep))?.[0];
-      const rt = home ? imageRuntime(binary, home, runSync) : null;
+      const rt = home ? imageRuntime(image, binary, home, runSync) : null;
       if (rt) return spawn(rt.loader, ["--library-path", rt.libraryPath, rt.elf], { stdio: ["pipe", "pipe", "pipe"] });
       return spawnTracked(binary, [], { cwd: path.dirname(binary), vars: {} }, ["pipe", "pipe", "pipe"], true);
     },
@@ -247,18 +247,17 @@ interface Runtime {
 
 /**
  * The image's loader and libraries for a driver binary, in `<home>/runtime/` (home: the tree's cache
- * directory), redone only when the binary changed. null when they cannot be had (the driver then runs
+ * directory), redone only when the image or the configuration changed. null when they cannot be had (the driver then runs
  * in a container).
  */
-function imageRuntime(binary: string, home: string, run: (file: string, args: string[], o: RunOptions) => SpawnSyncReturns<string>): Runtime | null {
+function imageRuntime(image: string, binary: string, home: string, run: (file: string, args: string[], o: RunOptions) => SpawnSyncReturns<string>): Runtime | null {
   const rt = path.join(home, "runtime");
   const keyFile = path.join(home, "runtime.json");
+  // The libraries change only with the image or a new configure (a new link line); a relink after a
+  // change to the code does not need a new copy.
   let sig: string;
   try {
-    const st = fs.statSync(binary);
-    const real = path.join(path.dirname(binary), ".libs", path.basename(binary));
-    const st2 = fs.existsSync(real) ? fs.statSync(real) : st;
-    sig = `${st.size}:${st.mtimeMs}:${st2.size}:${st2.mtimeMs}`;
+    sig = `${image}\0${binary}\0${fs.statSync(path.join(path.dirname(path.dirname(binary)), "config.status")).mtimeMs}`;
   } catch {
     return null;
   }
