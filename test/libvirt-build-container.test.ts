@@ -58,7 +58,7 @@ describe.skipIf(Boolean(why))(`--build-in container with a real libvirt 0.9.11 t
     expect(buildLog).toMatch(/== sexpr2xmltest[\s\S]*51\s+OK[\s\S]*== xml2sexprtest[\s\S]*53\s+OK/);
     // The copy is this user's, at the same path the container used.
     expect(statSync(join(b.copy, "config.status")).uid).toBe(process.getuid!());
-    expect(statSync(join(b.copy, "tests", "xcdriver")).uid).toBe(process.getuid!());
+    expect(statSync(c.built!.driver.binary).uid).toBe(process.getuid!());
     expect(readFileSync(join(b.copy, "config.status"), "utf8")).toContain(b.copy);
 
     // The tree's own suite through the driver in the container.
@@ -70,7 +70,7 @@ describe.skipIf(Boolean(why))(`--build-in container with a real libvirt 0.9.11 t
     // directory); every build container is gone.
     const rt = JSON.parse(readFileSync(join(b.cacheDir, "runtime.json"), "utf8")) as { loader: string; elf: string };
     expect(rt.loader.startsWith(join(b.cacheDir, "runtime") + "/")).toBe(true);
-    expect(rt.elf).toBe(join(b.copy, "tests", "xcdriver"));
+    expect(rt.elf).toBe(c.built!.driver.binary);
     expect(runningBuildContainers()).toEqual([]);
 
     // Every shipped domain, both directions' first step (XML → SXPR) at two xend config versions, and back.

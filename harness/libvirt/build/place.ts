@@ -211,7 +211,7 @@ export function containerPlace(image: string, env: NodeJS.ProcessEnv = process.e
     spawnSync: runSync,
     spawnDriver(binary) {
       // The driver runs on this host with the image's own loader and libraries (copied once into the
-  X
+      // tree's cache directory): measured nearly 4x faster than over `docker run -i`, where every request
       // crosses docker's attach stream (harness/libvirt/build/DECISIONS.md). Without that copy: in a container.
       const home = [...mounts].find(([dir, mode]) => mode === "rw" && binary.startsWith(dir + path.sep))?.[0];
       const rt = home ? imageRuntime(image, binary, home, runSync) : null;
