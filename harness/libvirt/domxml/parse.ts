@@ -8,6 +8,7 @@
  */
 import { HarnessError, type ErrorCode } from "../../errors.js";
 import type {
+  BaseRelease as Release,
   BootDev,
   ChrDef,
   ChrSourceDef,
@@ -17,10 +18,12 @@ import type {
   GraphicsDef,
   HostdevDef,
   InputDef,
+  IpDef,
   NetDef,
-  Release,
+  OsDef,
+  SoundDef,
   TimerDef,
-} from "./model.js";
+} from "../def/index.js";
 import { levelAt, type Gate, type Level } from "../releases.js";
 import { allPath, attr, childElements, firstPath, parseXmlDocument, pathAttr, pathText, type XNode } from "./xml.js";
 
@@ -74,6 +77,13 @@ function parseULong(s: string | undefined, base = 10): number | undefined {
   return parseInt(m[1], base === 16 ? 16 : 10);
 }
 
+/** virStrToLong_ull (base 10, the whole string): exact, as libvirt's unsigned long long. */
+function parseULongBig(s: string | undefined): bigint | undefined {
+  if (s === undefined) return undefined;
+  const m = s.replace(/^\s+/, "").match(/^\+?([0-9]+)$/);
+  return m ? BigInt(m[1]) : undefined;
+}
+
 function parseLong(s: string | undefined): number | undefined {
   if (s === undefined) return undefined;
   const m = s.replace(/^\s+/, "").match(/^([+-]?[0-9]+)$/);
@@ -88,28 +98,29 @@ function xpathNumber(s: string | undefined): number | undefined {
   return Math.trunc(Number(t));
 }
 
-function parseUuid(s: string): string {
+function parseUuid(s: string): Uint8Array {
   let i = 0;
   while (i < s.length && /\s/.test(s[i])) i++;
-  const bytes: string[] = [];
-  while (bytes.length < 16) {
+  const bytes = new Uint8Array(16);
+  let n = 0;
+  while (n < 16) {
     if (i >= s.length) return internal("malformed uuid element");
     if (s[i] === "-" || s[i] === " ") {
       i++;
       continue;
     }
     if (!/[0-9a-fA-F]/.test(s[i]) || i + 1 >= s.length || !/[0-9a-fA-F]/.test(s[i + 1])) return internal("malformed uuid element");
-    bytes.push(s.slice(i, i + 2).toLowerCase());
+    bytes[n++] = parseInt(s.slice(i, i + 2), 16);
     i += 2;
   }
   for (; i < s.length; i++) if (!/\s/.test(s[i])) return internal("malformed uuid element");
-  const h = bytes.join("");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  return bytes;
 }
 
-function randomUuid(): string {
-  const b = Array.from({ length: 16 }, () => Math.floor(Math.random() * 256).toString(16).padStart(2, "0")).join("");
-  return `${b.slice(0, 8)}-${b.slice(8, 12)}-${b.slice(12, 16)}-${b.slice(16, 20)}-${b.slice(20)}`;
+function randomUuid(): Uint8Array {
+  const bytes = new Uint8Array(16);
+  for (let i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
+  return bytes;
 }
 
 function parseMac(s: string): number[] {
@@ -144,8 +155,8 @@ function parseCpuSet(ctx: Ctx, s: string, max: number): number[] {
 }
 
 /** virScaleInteger + round up to KiB (virDomainParseMemory, 0.9.11+). */
-function scaleToKiB(value: number, unit: string | undefined): number {
-  let scale = 1024;
+function scaleToKiB(value: bigint, unit: string | undefined): bigint {
+  let scale = 1024n;
   if (unit !== undefined && unit !== "") {
     const u = unit.toLowerCase();
     const powers: Record<string, number> = { b: 0, k: 1, m: 2, g: 3, t: 4, p: 5, e: 6 };
@@ -154,17 +165,21 @@ function scaleToKiB(value: number, unit: string | undefined): number {
     if (p === undefined) return internal(`unknown suffix '${unit}'`);
     if (u[0] === "b") {
       if (rest !== "" && rest !== "ytes" && rest !== "yte") return internal(`unknown suffix '${unit}'`);
-      scale = 1;
-    } else if (rest === "" || rest === "ib") scale = 1024 ** p;
-    else if (rest === "b") scale = 1000 ** p;
+      scale = 1n;
+    } else if (rest === "" || rest === "ib") scale = 1024n ** BigInt(p);
+    else if (rest === "b") scale = 1000n ** BigInt(p);
     else return internal(`unknown suffix '${unit}'`);
   }
-  return Math.ceil((value * scale) / 1024);
+  return divUp(value * scale, 1024n);
 }
 
-function parseMemory(ctx: Ctx, root: XNode, name: string, required: boolean): number | undefined {
+function divUp(a: bigint, b: bigint): bigint {
+  return (a + b - 1n) / b;
+}
+
+function parseMemory(ctx: Ctx, root: XNode, name: string, required: boolean): bigint | undefined {
   const text = pathText(root, [name]);
-  const v = parseULong(text);
+  const v = parseULongBig(text);
   if (v === undefined) {
     if (required) return ctx.is450 ? xmlError("Memory size must be specified via <memory> or in the <numa> configuration") : internal("missing memory element");
     return undefined;
@@ -438,12 +453,12 @@ function parseNet(ctx: Ctx, node: XNode): NetDef {
   let network: string | undefined;
   let bridge: string | undefined;
   let sourceSeen = false;
-  const ips: string[] = [];
+  const ips: IpDef[] = [];
   let ifname: string | undefined;
   let ifnameSeen = false;
   let script: string | undefined;
   let model: string | undefined;
-  let outboundAverage: number | undefined;
+  let outboundAverage: bigint | undefined;
   for (const cur of childElements(node)) {
     switch (cur.nodeName) {
       case "mac":
@@ -462,7 +477,7 @@ function parseNet(ctx: Ctx, node: XNode): NetDef {
       case "ip":
         if (type === "ethernet" || type === "bridge" || ctx.is450) {
           const a = attr(cur, "address");
-          if (a !== undefined && (ctx.is450 || ips.length === 0)) ips.push(a);
+          if (a !== undefined && (ctx.is450 || ips.length === 0)) ips.push({ address: a });
         }
         break;
       case "target":
@@ -480,7 +495,7 @@ function parseNet(ctx: Ctx, node: XNode): NetDef {
         break;
       case "bandwidth":
         for (const o of childElements(cur, "outbound")) {
-          const avg = parseULong(attr(o, "average"));
+          const avg = parseULongBig(attr(o, "average"));
           if (avg !== undefined) outboundAverage = avg;
         }
         break;
@@ -704,7 +719,9 @@ function parseGraphics(ctx: Ctx, node: XNode): GraphicsDef {
   if (type === undefined) return internal("missing graphics device type");
   const types = ["sdl", "vnc", "rdp", "desktop", "spice"];
   if (!types.includes(type)) return internal(`unknown graphics device type '${type}'`);
-  const g: GraphicsDef = { type: type as GraphicsDef["type"], port: 0, autoport: false };
+  const g: GraphicsDef = { type: type as GraphicsDef["type"], port: 0, autoport: false, fullscreen: false, listens: [] };
+  // The address libvirt's formatter asks for (virDomainGraphicsListenGetAddress of the first listen).
+  let address: string | undefined;
   if (type === "vnc" || (ctx.atLeast0910 && (type === "rdp" || type === "spice"))) {
     let listen = attr(node, "listen");
     // 0.9.x and later drop an empty listen attribute; 0.8.7 keeps it (and writes `(vnclisten '')`)
@@ -717,8 +734,9 @@ function parseGraphics(ctx: Ctx, node: XNode): GraphicsDef {
         return xmlError(`graphics listen attribute ${listen} must match address attribute of first listen element (found ${addr ?? "none"})`);
       }
       // 0.9.x: only an address-type first listen gives an address; 4.5.0 takes the first listen's address
-      g.listen = ctx.is450 || attr(listens[0], "type") === "address" ? attr(listens[0], "address") : undefined;
-    } else g.listen = listen;
+      address = ctx.is450 || attr(listens[0], "type") === "address" ? attr(listens[0], "address") : undefined;
+    } else address = listen;
+    if (address !== undefined) g.listens.push({ type: "address", address });
   }
   if (type === "vnc") {
     const port = attr(node, "port");
@@ -774,7 +792,7 @@ function parseHostdev(ctx: Ctx, node: XNode): HostdevDef {
       if (n === undefined) return internal(`Cannot parse <address> '${name}' attribute`);
       return n;
     };
-    hd.pci = { domain: num("domain"), bus: num("bus"), slot: num("slot"), func: num("function") };
+    hd.pci = { domain: num("domain"), bus: num("bus"), slot: num("slot"), function: num("function") };
   }
   return hd;
 }
@@ -805,9 +823,9 @@ export function parseDomainXml(text: string, opts: ParseOptions): DomainDef {
   let curMemory = parseMemory(ctx, root, "currentMemory", false);
   if (!ctx.atLeast0911) curMemory ??= maxMemory;
   else {
-    if (curMemory === undefined || curMemory === 0) curMemory = maxMemory;
+    if (curMemory === undefined || curMemory === 0n) curMemory = maxMemory;
     else if (curMemory > maxMemory) {
-      if (!ctx.is450 && Math.ceil(curMemory / 1024) > Math.ceil(maxMemory / 1024)) {
+      if (!ctx.is450 && divUp(curMemory, 1024n) > divUp(maxMemory, 1024n)) {
         return xmlError(`current memory '${curMemory}k' exceeds maximum '${maxMemory}k'`);
       }
       curMemory = maxMemory;
@@ -849,7 +867,7 @@ export function parseDomainXml(text: string, opts: ParseOptions): DomainDef {
   }
   if (osType === "linux") osType = "xen";
   if (osType !== "hvm" && osType !== "xen") return fail("libvirt.internal", `unknown OS type ${osType}`);
-  const os = {
+  const os: OsDef = {
     type: osType,
     bootloader,
     bootloaderArgs,
@@ -916,20 +934,21 @@ export function parseDomainXml(text: string, opts: ParseOptions): DomainDef {
   }
   const graphics = allPath(root, ["devices", "graphics"]).map((n) => parseGraphics(ctx, n));
 
-  const sounds: string[] = [];
+  const sounds: SoundDef[] = [];
   for (const n of allPath(root, ["devices", "sound"])) {
     const model = attr(n, "model");
     if (model === undefined) return internal("missing sound model");
     if (!soundModels(ctx).includes(model)) return internal(`unknown sound model '${model}'`);
     // Before 0.7.6 (4359900ed) the parser dropped a sound device whose model was already listed.
-    if (!ctx.has("sound-duplicates") && sounds.includes(model)) continue;
-    sounds.push(model);
+    if (!ctx.has("sound-duplicates") && sounds.some((s) => s.model === model)) continue;
+    sounds.push({ model });
   }
   const hostdevs = allPath(root, ["devices", "hostdev"]).map((n) => parseHostdev(ctx, n));
 
   if (ctx.is450 && ctx.has("libxl-defaults") && osType === "hvm") features.add("pae");
 
   return {
+    id: -1,
     virtType,
     name,
     uuid,
@@ -947,6 +966,7 @@ export function parseDomainXml(text: string, opts: ParseOptions): DomainDef {
     os,
     emulator,
     disks,
+    controllers: [],
     nets,
     serials,
     parallels,
@@ -954,6 +974,7 @@ export function parseDomainXml(text: string, opts: ParseOptions): DomainDef {
     inputs,
     graphics,
     sounds,
+    videos: [],
     hostdevs,
   };
 }

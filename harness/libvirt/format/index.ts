@@ -5,7 +5,8 @@
  * the 2012 RFC's clock handling (see sxpr.ts).
  */
 import { HarnessError, isHarnessError, type ErrorCode, type SourcePos } from "../../errors.js";
-import { parseDomainXml, type Release } from "../domxml/index.js";
+import { parseDomainXml } from "../domxml/index.js";
+import type { BaseRelease as Release } from "../def/index.js";
 import type { Behaviour, ConvertOptions, FormatOutcome } from "../types.js";
 import { asLevel, type Level } from "../releases.js";
 import { formatSxpr, type Formatter } from "./sxpr.js";

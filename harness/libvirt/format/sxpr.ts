@@ -5,7 +5,7 @@
  * C at each tag; the output must equal libvirt's byte for byte.
  */
 import { HarnessError } from "../../errors.js";
-import type { ChrDef, DiskDef, DomainDef, GraphicsDef, HostdevDef, NetDef, Release } from "../domxml/index.js";
+import { formatUuid, type BaseRelease as Release, type ChrDef, type DiskDef, type DomainDef, type GraphicsDef, type HostdevDef, type NetDef } from "../def/index.js";
 import { levelAt, type Gate, type Level } from "../releases.js";
 
 /** Which formatter: a libvirt release, or 0.8.7 with the RFC's clock handling. */
@@ -33,8 +33,8 @@ function esc(s: string | undefined): string {
   return (s ?? "(null)").replace(/[\\']/g, (c) => `\\${c}`);
 }
 
-function divUp(a: number, b: number): number {
-  return Math.ceil(a / b);
+function divUp(a: bigint, b: bigint): bigint {
+  return (a + b - 1n) / b;
 }
 
 /** `(1UL << n) - 1` as printed with %lu. */
@@ -120,7 +120,8 @@ class SxprWriter {
       this.add("(vncunused 0)");
       this.add(`(vncdisplay ${g.port - 5900})`);
     }
-    if (g.listen !== undefined) this.add(`(vnclisten '${g.listen}')`);
+    const listen = g.listens.length > 0 ? g.listens[0].address : undefined;
+    if (listen !== undefined) this.add(`(vnclisten '${listen}')`);
     if (g.passwd !== undefined) this.add(`(vncpasswd '${g.passwd}')`);
     if (g.keymap !== undefined) this.add(`(keymap '${g.keymap}')`);
   }
@@ -213,9 +214,9 @@ class SxprWriter {
     if (this.is450 && n.outboundAverage) this.add(`(rate '${n.outboundAverage}KB/s')`);
     const ip = (): void => {
       if (this.is450) {
-        if (n.ips.length === 1) this.add(`(ip '${esc(n.ips[0])}')`);
+        if (n.ips.length === 1) this.add(`(ip '${esc(n.ips[0].address)}')`);
         else if (n.ips.length > 1) unsupported("Driver does not support setting multiple IP addresses");
-      } else if (n.ips.length > 0) this.add(`(ip '${esc(n.ips[0])}')`);
+      } else if (n.ips.length > 0) this.add(`(ip '${esc(n.ips[0].address)}')`);
     };
     switch (n.type) {
       case "bridge":
@@ -257,7 +258,7 @@ class SxprWriter {
   pci(h: HostdevDef): void {
     const p = h.pci!;
     const hex = (v: number, w: number): string => v.toString(16).padStart(w, "0");
-    this.add(`(dev (domain 0x${hex(p.domain, 4)})(bus 0x${hex(p.bus, 2)})(slot 0x${hex(p.slot, 2)})(func 0x${hex(p.func, 1)}))`);
+    this.add(`(dev (domain 0x${hex(p.domain, 4)})(bus 0x${hex(p.bus, 2)})(slot 0x${hex(p.slot, 2)})(func 0x${hex(p.function, 1)}))`);
   }
 
   allPci(): void {
@@ -280,12 +281,12 @@ class SxprWriter {
     const v = this.version;
     this.add("(vm ");
     this.add(`(name '${esc(def.name)}')`);
-    if (!this.has("memory-round-up")) this.add(`(memory ${Math.floor(def.curMemory / 1024)})(maxmem ${Math.floor(def.maxMemory / 1024)})`);
-    else this.add(`(memory ${divUp(def.curMemory, 1024)})(maxmem ${divUp(def.maxMemory, 1024)})`);
+    if (!this.has("memory-round-up")) this.add(`(memory ${def.curMemory / 1024n})(maxmem ${def.maxMemory / 1024n})`);
+    else this.add(`(memory ${divUp(def.curMemory, 1024n)})(maxmem ${divUp(def.maxMemory, 1024n)})`);
     this.add(`(vcpus ${def.maxvcpus})`);
     if (def.vcpus < def.maxvcpus) this.add(`(vcpu_avail ${availMask(def.vcpus)})`);
     if (def.cpumask) this.add(`(cpus '${esc(cpuSetFormat(def.cpumask))}')`);
-    this.add(`(uuid '${def.uuid}')`);
+    this.add(`(uuid '${formatUuid(def.uuid)}')`);
     if (def.description !== undefined) this.add(`(description '${esc(def.description)}')`);
     if (def.os.bootloader !== undefined) {
       if (def.os.bootloader !== "") this.add(`(bootloader '${esc(def.os.bootloader)}')`);
@@ -496,7 +497,7 @@ class SxprWriter {
       }
     } else this.add("(serial none)");
     if (!this.newClock && this.fmt !== "0.8.7+rfc" && def.clock.offset === "localtime") this.add("(localtime 1)");
-    if (def.sounds.length > 0) this.add(`(soundhw '${def.sounds.map(esc).join(",")}')`);
+    if (def.sounds.length > 0) this.add(`(soundhw '${def.sounds.map((s) => esc(s.model)).join(",")}')`);
   }
 }
 

@@ -1,7 +1,6 @@
 /** xenParseSxprChar: a character device from xend's string form (`pty`, `/dev/ttyS0`, `tcp:host:port,server`, …). */
 import { HarnessError } from "../../errors.js";
-import type { ChrSource } from "../xmlfmt/index.js";
-import type { Release } from "./clock.js";
+import type { BaseRelease as Release, ChrSourceDef as ChrSource } from "../def/index.js";
 
 const CHR_TYPES: Record<Release, string[]> = {
   "0.8.7": ["null", "vc", "pty", "dev", "file", "pipe", "stdio", "udp", "tcp", "unix"],
@@ -77,6 +76,6 @@ export function parseChr(text: string, tty: string | undefined, rel: Release, li
       return { type: "unix", path, listen };
     }
     default:
-      return { type: type as "null" | "vc" | "stdio" | "spicevmc" | "spiceport" | "nmdm" };
+      return { type };
   }
 }

@@ -12,14 +12,13 @@
  */
 import type { Sx } from "../../sxp/index.js";
 import { HarnessError } from "../../errors.js";
-import type { ClockDef } from "../xmlfmt/index.js";
+import { emptyClock, type BaseRelease as Release, type ClockDef } from "../def/index.js";
 import { int, node, strToLongI } from "./lookup.js";
 
-export type Release = "0.8.7" | "0.9.10" | "0.9.11" | "4.5.0";
 export type ClockRule = Release | "rfc-2012";
 
 export function parseClock(root: Sx, hvm: boolean, rule: ClockRule, xendConfigVersion: number, warnings: string[], topLevelLocaltime = true): ClockDef {
-  const clock: ClockDef = { offset: "utc", timers: [] };
+  const clock: ClockDef = emptyClock();
   switch (rule) {
     case "0.8.7": {
       if (hvm && int(root, "domain/image/hvm/localtime")) clock.offset = "localtime";
@@ -45,11 +44,11 @@ export function parseClock(root: Sx, hvm: boolean, rule: ClockRule, xendConfigVe
       }
       if (hvm && (rule === "4.5.0" || xendConfigVersion >= 4)) {
         clock.offset = "variable";
-        clock.adjustment = BigInt(int(root, "domain/image/hvm/rtc_timeoffset"));
+        clock.adjustment = int(root, "domain/image/hvm/rtc_timeoffset");
         clock.basis = topLocaltime ? "localtime" : "utc";
       } else {
         clock.offset = topLocaltime ? "localtime" : "utc";
-        clock.reset = true;
+        clock.utcReset = true;
       }
       return clock;
     }
@@ -64,7 +63,7 @@ export function parseClock(root: Sx, hvm: boolean, rule: ClockRule, xendConfigVe
       const rtc = int(root, "domain/image/hvm/rtc_timeoffset");
       if (!localtime) {
         clock.offset = "variable";
-        clock.adjustment = BigInt(rtc);
+        clock.adjustment = rtc;
       } else {
         clock.offset = "localtime";
         if (rtc !== 0) warnings.push(`no mapping for localtime=1 with rtc_timeoffset=${rtc} to libvirt's XML`);

@@ -9,7 +9,8 @@ import type { Behaviour, ConvertOptions, ParseOutcome } from "../types.js";
 import { asLevel, type Level } from "../releases.js";
 import { formatDomainXml } from "../xmlfmt/index.js";
 import type { XmlFlavour } from "../xmlfmt/index.js";
-import type { ClockRule, Release } from "./clock.js";
+import type { ClockRule } from "./clock.js";
+import type { BaseRelease as Release } from "../def/index.js";
 import { xenParseSxpr } from "./xen-sxpr.js";
 import { postParse450, postParseXend } from "./post-parse.js";
 
@@ -40,7 +41,7 @@ export function parseDomain(sxpr: string, at: Behaviour | Level, opts: ConvertOp
 }
 
 export { parseClock } from "./clock.js";
-export type { ClockRule, Release } from "./clock.js";
+export type { ClockRule } from "./clock.js";
 
 /**
  * libvirt's string2sexpr never fails: it reads the first expression, closes lists and quotes left

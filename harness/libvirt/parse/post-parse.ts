@@ -14,26 +14,9 @@
  */
 import { HarnessError } from "../../errors.js";
 import type { Gate } from "../releases.js";
-import type { DiskDef, DomainDef } from "../xmlfmt/index.js";
+import { diskNameToIndex, type DiskDef, type DomainDef } from "../def/index.js";
 
-const DISK_PREFIXES = ["fd", "hd", "vd", "sd", "xvd", "ubd"];
-
-/** virDiskNameToIndex: `hda` → 0, `sdb` → 1, `vdaa` → 26; trailing digits allowed; -1 when not a disk name. */
-export function diskNameToIndex(name: string): number {
-  const prefix = DISK_PREFIXES.find((p) => name.startsWith(p));
-  if (prefix === undefined) return -1;
-  let i = prefix.length;
-  if (!/[a-z]/.test(name[i] ?? "")) return -1;
-  let idx = 0;
-  let k = 0;
-  while (i < name.length && /[a-z]/.test(name[i])) {
-    idx = (idx + (k < 1 ? 0 : 1)) * 26 + (name.charCodeAt(i) - 97);
-    i++;
-    k++;
-  }
-  if (!/^[0-9]*$/.test(name.slice(i))) return -1;
-  return idx;
-}
+export { diskNameToIndex };
 
 function assignDiskAddress(disk: DiskDef): void {
   const idx = diskNameToIndex(disk.dst);

@@ -7,12 +7,11 @@
 import type { Sx } from "../../sxp/index.js";
 import { isIPv6 } from "node:net";
 import { HarnessError } from "../../errors.js";
-import { emptyDomain } from "../xmlfmt/index.js";
-import type { ChrDef, DiskDef, DomainDef, GraphicsDef, NetDef } from "../xmlfmt/index.js";
+import { diskNameToIndex, emptyDomain } from "../def/index.js";
+import type { BaseRelease as Release, ChrDef, DiskDef, DomainDef, GraphicsDef, NetDef } from "../def/index.js";
 import { parseClock } from "./clock.js";
-import type { ClockRule, Release } from "./clock.js";
+import type { ClockRule } from "./clock.js";
 import { parseChr } from "./chr.js";
-import { diskNameToIndex } from "./post-parse.js";
 import type { Level } from "../releases.js";
 import { has, int, lookup, node, strToLongI, u64 } from "./lookup.js";
 
@@ -171,7 +170,7 @@ function parseDisks(root: Sx, def: DomainDef, hvm: boolean, ctx: ParseContext): 
     const mode = node(n, `device/${k}/mode`);
     const bootable = ctx.level.has("pygrub-boot-order") ? node(n, `device/${k}/bootable`) : undefined;
     // Before v1.3.1 an unset disk type is 0, i.e. 'block'; v4.5.0 leaves it unset.
-    const disk: DiskDef = { type: ctx.rel === "4.5.0" ? undefined : "block", device: "disk", dst: "", bus: "ide", readonly: false, shared: false };
+    const disk: DiskDef = { type: ctx.rel === "4.5.0" ? undefined : "block", device: "disk", dst: "", bus: "ide", readonly: false, shared: false, transient: false };
     if (dst === undefined) fail("domain information incomplete, vbd has no dev");
     if (src === undefined) {
       const c = dst.indexOf(":");
@@ -232,17 +231,18 @@ function parseNets(root: Sx, def: DomainDef, ctx: ParseContext): void {
     const bridge = node(n, "device/vif/bridge");
     const model = node(n, "device/vif/model");
     const type = node(n, "device/vif/type");
-    const net: NetDef = { type: "ethernet", mac: [0, 0, 0, 0, 0, 0] };
+    const net: NetDef = { type: "ethernet", mac: [0, 0, 0, 0, 0, 0], ips: [] };
     if (bridge !== undefined || script === "vif-bridge") {
       net.type = "bridge";
-      net.brname = bridge;
+      net.bridge = bridge;
     }
     net.script = script;
-    net.ipaddr = node(n, "device/vif/ip");
-    if (net.ipaddr !== undefined && ctx.level.has("ip-family")) {
-      const ip = parseIpAddress(net.ipaddr);
-      net.ipaddr = ip.text;
-      net.ipFamily = ip.family;
+    const ipaddr = node(n, "device/vif/ip");
+    if (ipaddr !== undefined) {
+      if (ctx.level.has("ip-family")) {
+        const ip = parseIpAddress(ipaddr);
+        net.ips.push({ address: ip.text, family: ip.family });
+      } else net.ips.push({ address: ipaddr });
     }
     const vifname = node(n, "device/vif/vifname");
     if (vifname !== undefined) net.ifname = vifname;
@@ -257,7 +257,7 @@ function parseNets(root: Sx, def: DomainDef, ctx: ParseContext): void {
     else if (type === "netfront") net.model = "netfront";
     if (ctx.level.has("vif-rate")) {
       const rate = node(n, "device/vif/rate");
-      if (rate !== undefined) net.bandwidthOut = { average: parseVifRate(rate) };
+      if (rate !== undefined) net.outboundAverage = parseVifRate(rate);
     }
     def.nets.push(net);
     vifIndex++;
@@ -287,7 +287,7 @@ function parsePci(root: Sx, def: DomainDef): void {
       if (v === undefined) fail(`cannot parse PCI ${f} '${raw[f]}'`);
       num[f] = v;
     }
-    def.hostdevs.push({ domain: num.domain, bus: num.bus, slot: num.slot, function: num.func, managed: false });
+    def.hostdevs.push({ mode: "subsystem", type: "pci", managed: false, pci: { domain: num.domain, bus: num.bus, slot: num.slot, function: num.func } });
   }
 }
 
@@ -303,7 +303,7 @@ function parseGraphicsNew(root: Sx, def: DomainDef, ctx: ParseContext): void {
     else type = "unknown";
     if (!GRAPHICS_TYPES.includes(type)) fail(`unknown graphics type '${type}'`);
     if (type === "sdl") {
-      def.graphics.push({ type: "sdl", display: node(n, "device/vfb/display"), xauth: node(n, "device/vfb/xauthority"), fullscreen: false });
+      def.graphics.push(sdlGraphics(node(n, "device/vfb/display"), node(n, "device/vfb/xauthority")));
     } else {
       if (type !== "vnc") throw new HarnessError("internal", `graphics type '${type}' from a vfb device is not modelled by this harness`);
       let port = -1;
@@ -322,6 +322,7 @@ function parseGraphicsNew(root: Sx, def: DomainDef, ctx: ParseContext): void {
         autoport,
         keymap: node(n, "device/vfb/keymap"),
         passwd: node(n, "device/vfb/vncpasswd"),
+        fullscreen: false,
         listens: listen !== undefined || ctx.level.has("listen-address-optional") ? [{ type: "address", address: listen }] : [],
       };
       def.graphics.push(g);
@@ -344,14 +345,19 @@ function parseGraphicsOld(root: Sx, def: DomainDef, hvm: boolean, ctx: ParseCont
       autoport: unused === "1" || port === -1,
       keymap: node(root, `${p}/keymap`),
       passwd: node(root, `${p}/vncpasswd`),
+      fullscreen: false,
       listens: listen !== undefined || ctx.level.has("listen-address-optional") ? [{ type: "address", address: listen }] : [],
     });
     return;
   }
   const sdl = node(root, `${p}/sdl`);
   if (sdl !== undefined && sdl[0] === "1") {
-    def.graphics.push({ type: "sdl", display: node(root, `${p}/display`), xauth: node(root, `${p}/xauthority`), fullscreen: false });
+    def.graphics.push(sdlGraphics(node(root, `${p}/display`), node(root, `${p}/xauthority`)));
   }
+}
+
+function sdlGraphics(display: string | undefined, xauth: string | undefined): GraphicsDef {
+  return { type: "sdl", port: 0, autoport: false, display, xauth, fullscreen: false, listens: [] };
 }
 
 function parseSound(str: string, def: DomainDef, ctx: ParseContext): void {
@@ -484,13 +490,13 @@ export function xenParseSxpr(root: Sx, ctx: ParseContext): DomainDef {
   if (hvm && ctx.rel !== "4.5.0" && ctx.xendConfigVersion === 1) {
     const cd = node(root, "domain/image/hvm/cdrom");
     if (cd) {
-      def.disks.push({ type: "file", device: "cdrom", src: cd, dst: "hdc", driverName: "file", bus: "ide", readonly: true, shared: false });
+      def.disks.push({ type: "file", device: "cdrom", src: cd, dst: "hdc", driverName: "file", bus: "ide", readonly: true, shared: false, transient: false });
     }
   }
   if (hvm && ctx.rel !== "4.5.0") {
     for (const fd of ["fda", "fdb"]) {
       const v = node(root, `domain/image/hvm/${fd}`);
-      if (v) def.disks.push({ type: "file", device: "floppy", src: v, dst: fd, driverName: "file", bus: "fdc", readonly: false, shared: false });
+      if (v) def.disks.push({ type: "file", device: "floppy", src: v, dst: fd, driverName: "file", bus: "fdc", readonly: false, shared: false, transient: false });
     }
   }
   // Before 0.7.1 (2d6adabd5) the parsed disks were sorted by bus, then by target index.

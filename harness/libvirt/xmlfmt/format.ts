@@ -5,7 +5,7 @@
  * Flavours: `0.8.7` (v0.6.2–v0.9.4 output), `0.9.10` (v0.9.5–v0.9.10), `0.9.11` (v0.9.11–v1.3.0),
  * `4.5.0` (v1.3.1–v5.5.0; the libxl-era formatter with its post-parse defaults already applied).
  */
-import type { ChrDef, DiskDef, DomainDef, GraphicsDef, HostdevDef, InputDef, NetDef } from "./model.js";
+import { formatUuid, type ChrDef, type DiskDef, type DomainDef, type GraphicsDef, type HostdevDef, type InputDef, type NetDef } from "../def/index.js";
 import { cStr, xmlEscape } from "./escape.js";
 import { HarnessError } from "../../errors.js";
 import { levelAt, type Gate, type Level } from "../releases.js";
@@ -21,11 +21,6 @@ const FEATURE_ORDER: Record<XmlFlavour, string[]> = {
 
 function hex(n: number, width: number): string {
   return (n >>> 0).toString(16).padStart(width, "0");
-}
-
-export function formatUuid(u: Uint8Array): string {
-  const h = Array.from(u, (b) => hex(b, 2)).join("");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
 class Buf {
@@ -46,7 +41,7 @@ export function formatDomainXml(def: DomainDef, fl: XmlFlavour, level: Level = l
   const inactive = def.id === -1;
   const v0911 = fl === "0.9.11" || fl === "4.5.0";
   const v45 = fl === "4.5.0";
-  b.add(`<domain type='xen'`);
+  b.add(`<domain type='${def.virtType}'`);
   if (!inactive) b.add(` id='${def.id}'`);
   b.add(">\n");
   b.esc("  <name>", def.name, "</name>\n");
@@ -94,9 +89,9 @@ export function formatDomainXml(def: DomainDef, fl: XmlFlavour, level: Level = l
   const c = def.clock;
   b.add(`  <clock offset='${c.offset}'`);
   if (c.offset === "variable") {
-    if (v0911) b.add(` adjustment='${c.adjustment ?? 0n}' basis='${c.basis ?? "utc"}'`);
-    else b.add(` adjustment='${c.adjustment ?? 0n}'`);
-  } else if (v0911 && c.reset) {
+    if (v0911) b.add(` adjustment='${c.adjustment}' basis='${c.basis}'`);
+    else b.add(` adjustment='${c.adjustment}'`);
+  } else if (v0911 && c.utcReset) {
     b.add(" adjustment='reset'");
   }
   if (c.timers.length === 0) b.add("/>\n");
@@ -192,30 +187,32 @@ function formatNet(b: Buf, n: NetDef, fl: XmlFlavour, inactive: boolean): void {
   b.add(`    <interface type='${n.type}'>\n`);
   b.add(`      <mac address='${n.mac.map((x) => hex(x, 2)).join(":")}'/>\n`);
   const scriptAfterSource = fl !== "0.8.7";
-  const ipTag = (): string => `      <ip address='${n.ipaddr}'${n.ipFamily ? ` family='${n.ipFamily}'` : ""}/>\n`;
+  // The SXPR parser fills at most one address.
+  const ip = n.ips.length > 0 ? n.ips[0] : undefined;
+  const ipTag = (): string => `      <ip address='${ip!.address}'${ip!.family ? ` family='${ip!.family}'` : ""}/>\n`;
   if (fl === "4.5.0") {
-    if (n.type === "bridge") b.esc("      <source bridge='", n.brname, "'/>\n");
-    if (n.bandwidthOut) {
+    if (n.type === "bridge") b.esc("      <source bridge='", n.bridge, "'/>\n");
+    if (n.outboundAverage !== undefined) {
       b.add("      <bandwidth>\n");
-      b.add(`        <outbound average='${n.bandwidthOut.average}'/>\n`);
+      b.add(`        <outbound average='${n.outboundAverage}'/>\n`);
       b.add("      </bandwidth>\n");
     }
-    if (n.ipaddr !== undefined) {
-      b.add(`      <ip address='${n.ipaddr}'`);
-      if (n.ipFamily) b.add(` family='${n.ipFamily}'`);
+    if (ip !== undefined) {
+      b.add(`      <ip address='${ip.address}'`);
+      if (ip.family) b.add(` family='${ip.family}'`);
       b.add("/>\n");
     }
   } else if (n.type === "bridge") {
-    b.esc("      <source bridge='", n.brname, "'/>\n");
-    if (n.bandwidthOut) {
+    b.esc("      <source bridge='", n.bridge, "'/>\n");
+    if (n.outboundAverage !== undefined) {
       b.add("      <bandwidth>\n");
-      b.add(`        <outbound average='${n.bandwidthOut.average}'/>\n`);
+      b.add(`        <outbound average='${n.outboundAverage}'/>\n`);
       b.add("      </bandwidth>\n");
     }
-    if (n.ipaddr !== undefined) b.add(ipTag());
+    if (ip !== undefined) b.add(ipTag());
     if (!scriptAfterSource) b.esc("      <script path='", n.script, "'/>\n");
   } else {
-    if (n.ipaddr !== undefined) b.add(ipTag());
+    if (ip !== undefined) b.add(ipTag());
     if (!scriptAfterSource) b.esc("      <script path='", n.script, "'/>\n");
   }
   if (scriptAfterSource) b.esc("      <script path='", n.script, "'/>\n");
@@ -321,11 +318,13 @@ function formatGraphics(b: Buf, g: GraphicsDef, _fl: XmlFlavour, inactive: boole
 }
 
 function formatHostdev(b: Buf, h: HostdevDef, fl: XmlFlavour): void {
+  // The SXPR parser fills PCI subsystem devices only.
+  const p = h.pci!;
   b.add(`    <hostdev mode='subsystem' type='pci' managed='${h.managed ? "yes" : "no"}'>\n`);
   if (fl === "4.5.0" && h.backend) b.add(`      <driver name='${h.backend}'/>\n`);
   b.add("      <source>\n");
   b.add(
-    `        <address domain='0x${hex(h.domain, 4)}' bus='0x${hex(h.bus, 2)}' slot='0x${hex(h.slot, 2)}' function='0x${hex(h.function, 1)}'/>\n`,
+    `        <address domain='0x${hex(p.domain, 4)}' bus='0x${hex(p.bus, 2)}' slot='0x${hex(p.slot, 2)}' function='0x${hex(p.function, 1)}'/>\n`,
   );
   b.add("      </source>\n");
   b.add("    </hostdev>\n");

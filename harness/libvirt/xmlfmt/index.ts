@@ -1,6 +1,4 @@
-/** The domain XML of the SXPR → XML direction: model and libvirt's formatter per release. */
-export type * from "./model.js";
-export { emptyDomain } from "./model.js";
-export { formatDomainXml, formatUuid } from "./format.js";
+/** The domain XML of the SXPR → XML direction: libvirt's formatter per release, from the shared definition (../def). */
+export { formatDomainXml } from "./format.js";
 export type { XmlFlavour } from "./format.js";
 export { xmlEscape } from "./escape.js";
