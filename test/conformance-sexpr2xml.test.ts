@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseDomain } from "../harness/libvirt/parse/index.js";
+import { parseDomain } from "../harness/libvirt/convert.js";
 import type { Behaviour } from "../harness/libvirt/types.js";
 import { stripContinuations } from "../harness/sxp/index.js";
 

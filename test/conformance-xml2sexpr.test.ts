@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { formatDomain } from "../harness/libvirt/format/index.js";
+import { formatDomain } from "../harness/libvirt/convert.js";
 import type { Behaviour } from "../harness/libvirt/types.js";
 import { stripContinuations } from "../harness/sxp/index.js";
 import { loadConformanceCases } from "./conformance-cases.js";

@@ -1,7 +1,7 @@
 /**
  * Fuzzing both libvirt directions with fast-check (fixed seeds and run counts; FUZZ_RUNS=N to run
  * longer): the domain XML reader behind profile.format (harness/libvirt/domxml) and the SXPR→XML
- * parser behind profile.parse (harness/libvirt/parse), for every profile, on mutations of real inputs
+ * parser behind profile.parse (harness/libvirt/sxpr), for every profile, on mutations of real inputs
  * (libvirt's own test data and the project's domain fixtures) and on generated documents. Any thrown
  * error that is not a HarnessError is a crash and fails.
  */

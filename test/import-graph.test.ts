@@ -128,11 +128,7 @@ describe("the import graph of harness/", () => {
     expect(graph.size).toBeGreaterThan(50);
     expect(unresolved).toEqual([]);
     const found = circles(graph).map((c) => c.map((f) => path.relative(ROOT, f)).join(" → "));
-    // Known, type-only (no module loads the other at run time), in harness/libvirt, which another
-    // branch owns: listed here so that it stays visible; it must stay type-only (checked below) and
-    // goes when that branch moves the shared type. Any other circle fails.
-    const KNOWN_TYPE_ONLY = ["libvirt/releases.ts → libvirt/types.ts"];
-    expect(found.filter((c) => !KNOWN_TYPE_ONLY.includes(c))).toEqual([]);
+    expect(found).toEqual([]);
     const { graph: runtime } = harnessGraph({ withTypeImports: false });
     expect(circles(runtime).map((c) => c.map((f) => path.relative(ROOT, f)).join(" → "))).toEqual([]);
   });

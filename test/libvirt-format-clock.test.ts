@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { HarnessError } from "../harness/errors.js";
-import { formatDomain } from "../harness/libvirt/format/index.js";
+import { formatDomain } from "../harness/libvirt/convert.js";
 import type { Behaviour } from "../harness/libvirt/types.js";
 import { findKey, readSxpr } from "../harness/sxp/index.js";
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { HarnessError } from "../harness/errors.js";
 import { diskNameToIndex, parseDomainXml } from "../harness/libvirt/domxml/index.js";
-import { formatDomain } from "../harness/libvirt/format/index.js";
+import { formatDomain } from "../harness/libvirt/convert.js";
 import type { Behaviour } from "../harness/libvirt/types.js";
 
 function pv(extra: { devices?: string; top?: string; memory?: string; vcpu?: string } = {}): string {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { HarnessError } from "../harness/errors.js";
-import { parseDomain } from "../harness/libvirt/parse/index.js";
+import { parseDomain } from "../harness/libvirt/convert.js";
 import type { Behaviour } from "../harness/libvirt/types.js";
 
 interface Fields {

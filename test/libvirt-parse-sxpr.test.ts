@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { HarnessError } from "../harness/errors.js";
-import { parseDomain } from "../harness/libvirt/parse/index.js";
-import { diskNameToIndex } from "../harness/libvirt/parse/post-parse.js";
-import { parseVifRate } from "../harness/libvirt/parse/xen-sxpr.js";
+import { parseDomain } from "../harness/libvirt/convert.js";
+import { diskNameToIndex } from "../harness/libvirt/def/index.js";
+import { parseVifRate } from "../harness/libvirt/sxpr/index.js";
 import type { Behaviour } from "../harness/libvirt/types.js";
 
 const UUID = "(uuid '596a5d2171f48fb2e068e2386a5c413e')";

@@ -4,7 +4,7 @@ export { resolveProfile, listProfiles, conformanceTagOf, behaviourOf, compareVer
 export { CHANGES, RELEASES, UNCHECKED_RELEASES, has, gatesAt, changesBetween, levelAt } from "./releases.js";
 export type { Change, Gate, Level } from "./releases.js";
 export { encodeForm, uriEncodeLibvirt, urlencodeOld, libvirtRequests, libvirtRequestBytes, LIBVIRT_REQUEST_HEADERS } from "./wire.js";
-export { forgetFormatted } from "./format/index.js";
+export { forgetFormatted } from "./convert.js";
 export type { WireEncoding, WireOp, WireRequest } from "./wire.js";
 export { readClock, readClockOf, parseLenient, clockMeaning, sameClock, describeClock, DEFAULT_CLOCK } from "./clock.js";
 export type { ClockMeaning, ClockReading, ClockBase } from "./clock.js";

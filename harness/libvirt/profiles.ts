@@ -4,8 +4,7 @@
  */
 import { HarnessError } from "../errors.js";
 import { oneLine } from "../terminal.js";
-import { formatDomain } from "./format/index.js";
-import { parseDomain } from "./parse/index.js";
+import { formatDomain, parseDomain } from "./convert.js";
 import { CHANGES, RELEASES, UNCHECKED_RELEASES, compareVersions, gatesAt, isRelease, levelAt, nearestReleases, type Level } from "./releases.js";
 import type { Behaviour, ModelProfile, Profile } from "./types.js";
 import { resolveSourceProfile } from "./build/index.js";

@@ -2,8 +2,9 @@
  * The libvirt releases this project models, and the one table of what changed in which release.
  *
  * A profile is this table read at one version: `has(version, gate)` says whether a release carries a
- * change. Both directions (XML → SXPR in domxml/ + format/, SXPR → XML in parse/ + xmlfmt/) and the
- * wire ask the same function; no converter compares version numbers itself.
+ * change. Both directions (XML → SXPR: domxml/parse.ts + sxpr/format.ts; SXPR → XML: sxpr/parse.ts +
+ * domxml/format.ts, all through the one definition in def/) and the wire ask the same function; no
+ * converter compares version numbers itself.
  *
  * Each row names the release where the change first shipped and the upstream libvirt commit (short
  * hash, checked with `git tag --contains` in the datto/libvirt and open-power-host-os/libvirt mirrors:
@@ -12,7 +13,20 @@
  * that release's own suite and `git log vX.Y.Z..vX.Y.Z.N`).
  */
 import { HarnessError } from "../errors.js";
-import type { Behaviour } from "./types.js";
+
+/**
+ * The behaviours the converters implement (the eras), named after the first release showing them; the
+ * conformance tag is the libvirt release whose own test suite pins the exact text.
+ * - `0.6.2`: 0.6.2–0.9.4 (pinned by v0.8.7's suite)
+ * - `0.9.5`: 0.9.5–0.9.10 (v0.9.10)
+ * - `0.9.11`: 0.9.11–1.3.0 (v0.9.11)
+ * - `1.3.1`: 1.3.1–5.5.0 (v4.5.0)
+ * - `rfc-2012`: 0.8.7 with the 2012 RFC patch (libvir-list, Philipp Hahn, 2012-01-11), as the report states it
+ */
+export type Behaviour = "0.6.2" | "0.9.5" | "0.9.11" | "1.3.1" | "rfc-2012";
+
+/** The base model of an era: the release whose own suite pinned it (see ERA_PIN). */
+export type BaseRelease = "0.8.7" | "0.9.10" | "0.9.11" | "4.5.0";
 
 /** Every release that shipped libvirt's xend SXPR code and that a profile models, oldest first. */
 export const RELEASES: readonly string[] = [
@@ -585,7 +599,7 @@ export function levelAt(release: string, patch?: "rfc-2012"): Level {
 }
 
 /** The release whose suite first pinned each era (what a bare era name means to the converters). */
-export const ERA_PIN: Record<Behaviour, string> = {
+export const ERA_PIN: Record<Behaviour, BaseRelease> = {
   "0.6.2": "0.8.7",
   "0.9.5": "0.9.10",
   "0.9.11": "0.9.11",

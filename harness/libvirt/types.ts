@@ -4,7 +4,7 @@
  * Profiles know nothing of backends.
  */
 import type { WireEncoding } from "./wire.js";
-import type { Gate } from "./releases.js";
+import type { Behaviour, Gate } from "./releases.js";
 
 export interface ConvertOptions {
   /** xend's `xend_config_format` as libvirt detected it (1..4; 4 for any xend >= 3.1). */
@@ -75,16 +75,7 @@ export interface ModelProfile extends Profile {
   parse(sxpr: string, opts: ConvertOptions): ParseOutcome;
 }
 
-/**
- * The behaviours the converters implement, named after the first release showing them; the
- * conformance tag is the libvirt release whose own test suite pins the exact text.
- * - `0.6.2`: 0.6.2–0.9.4 (pinned by v0.8.7's suite)
- * - `0.9.5`: 0.9.5–0.9.10 (v0.9.10)
- * - `0.9.11`: 0.9.11–1.3.0 (v0.9.11)
- * - `1.3.1`: 1.3.1–5.5.0 (v4.5.0)
- * - `rfc-2012`: 0.8.7 with the 2012 RFC patch (libvir-list, Philipp Hahn, 2012-01-11), as the report states it
- */
-export type Behaviour = "0.6.2" | "0.9.5" | "0.9.11" | "1.3.1" | "rfc-2012";
+export type { Behaviour } from "./releases.js";
 
 /** XML → SXPR for one behaviour (implemented in ./format). */
 export type FormatFn = (xml: string, behaviour: Behaviour, opts: ConvertOptions) => FormatOutcome;

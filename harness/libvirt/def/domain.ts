@@ -10,12 +10,6 @@
  * names, absent strings as undefined (libvirt's NULL). The exceptions are in ../DECISIONS.md.
  */
 
-/**
- * The base model of an era: the release whose own suite pinned each of the four eras (what the
- * converters were first written for; every later difference is a row of ../releases.ts).
- */
-export type BaseRelease = "0.8.7" | "0.9.10" | "0.9.11" | "4.5.0";
-
 /** virDomainClockOffsetType. */
 export type ClockOffset = "utc" | "localtime" | "variable" | "timezone";
 

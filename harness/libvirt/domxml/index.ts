@@ -1,3 +1,9 @@
-/** The domain XML reader of the XML → SXPR direction: libvirt's parser per release, into the shared definition (../def). */
+/**
+ * Domain XML, both ways, per release: libvirt's parser into the definition (../def) for XML → SXPR,
+ * and libvirt's formatter (virDomainDefFormat) from it for SXPR → XML.
+ */
 export { parseDomainXml, diskNameToIndex } from "./parse.js";
 export type { ParseOptions } from "./parse.js";
+export { formatDomainXml } from "./format.js";
+export type { XmlFlavour } from "./format.js";
+export { xmlEscape } from "./escape.js";

@@ -8,7 +8,6 @@
  */
 import { HarnessError, type ErrorCode } from "../../errors.js";
 import type {
-  BaseRelease as Release,
   BootDev,
   ChrDef,
   ChrSourceDef,
@@ -24,7 +23,7 @@ import type {
   SoundDef,
   TimerDef,
 } from "../def/index.js";
-import { levelAt, type Gate, type Level } from "../releases.js";
+import { levelAt, type BaseRelease as Release, type Gate, type Level } from "../releases.js";
 import { allPath, attr, childElements, firstPath, parseXmlDocument, pathAttr, pathText, type XNode } from "./xml.js";
 
 export interface ParseOptions {

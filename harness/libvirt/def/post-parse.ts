@@ -14,9 +14,7 @@
  */
 import { HarnessError } from "../../errors.js";
 import type { Gate } from "../releases.js";
-import { diskNameToIndex, type DiskDef, type DomainDef } from "../def/index.js";
-
-export { diskNameToIndex };
+import { diskNameToIndex, type DiskDef, type DomainDef } from "./domain.js";
 
 function assignDiskAddress(disk: DiskDef): void {
   const idx = diskNameToIndex(disk.dst);

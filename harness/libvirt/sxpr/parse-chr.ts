@@ -1,6 +1,7 @@
 /** xenParseSxprChar: a character device from xend's string form (`pty`, `/dev/ttyS0`, `tcp:host:port,server`, …). */
 import { HarnessError } from "../../errors.js";
-import type { BaseRelease as Release, ChrSourceDef as ChrSource } from "../def/index.js";
+import type { ChrSourceDef as ChrSource } from "../def/index.js";
+import type { BaseRelease as Release } from "../releases.js";
 
 const CHR_TYPES: Record<Release, string[]> = {
   "0.8.7": ["null", "vc", "pty", "dev", "file", "pipe", "stdio", "udp", "tcp", "unix"],

@@ -12,7 +12,8 @@
  */
 import type { Sx } from "../../sxp/index.js";
 import { HarnessError } from "../../errors.js";
-import { emptyClock, type BaseRelease as Release, type ClockDef } from "../def/index.js";
+import { emptyClock, type ClockDef } from "../def/index.js";
+import type { BaseRelease as Release } from "../releases.js";
 import { int, node, strToLongI } from "./lookup.js";
 
 export type ClockRule = Release | "rfc-2012";

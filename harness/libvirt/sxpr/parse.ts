@@ -8,11 +8,11 @@ import type { Sx } from "../../sxp/index.js";
 import { isIPv6 } from "node:net";
 import { HarnessError } from "../../errors.js";
 import { diskNameToIndex, emptyDomain } from "../def/index.js";
-import type { BaseRelease as Release, ChrDef, DiskDef, DomainDef, GraphicsDef, NetDef } from "../def/index.js";
-import { parseClock } from "./clock.js";
-import type { ClockRule } from "./clock.js";
-import { parseChr } from "./chr.js";
-import type { Level } from "../releases.js";
+import type { ChrDef, DiskDef, DomainDef, GraphicsDef, NetDef } from "../def/index.js";
+import { parseClock } from "./parse-clock.js";
+import type { ClockRule } from "./parse-clock.js";
+import { parseChr } from "./parse-chr.js";
+import type { BaseRelease as Release, Level } from "../releases.js";
 import { has, int, lookup, node, strToLongI, u64 } from "./lookup.js";
 
 function fail(msg: string): never {

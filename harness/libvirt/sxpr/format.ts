@@ -5,8 +5,8 @@
  * C at each tag; the output must equal libvirt's byte for byte.
  */
 import { HarnessError } from "../../errors.js";
-import { formatUuid, type BaseRelease as Release, type ChrDef, type DiskDef, type DomainDef, type GraphicsDef, type HostdevDef, type NetDef } from "../def/index.js";
-import { levelAt, type Gate, type Level } from "../releases.js";
+import { formatUuid, type ChrDef, type DiskDef, type DomainDef, type GraphicsDef, type HostdevDef, type NetDef } from "../def/index.js";
+import { levelAt, type BaseRelease as Release, type Gate, type Level } from "../releases.js";
 
 /** Which formatter: a libvirt release, or 0.8.7 with the RFC's clock handling. */
 export type Formatter = Release | "0.8.7+rfc";
