@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { HarnessError } from "../harness/errors.js";
-import { diskNameToIndex, parseDomainXml } from "../harness/libvirt/domxml/index.js";
+import { diskNameToIndexOld as diskNameToIndex } from "../harness/libvirt/def/index.js";
+import { parseDomainXml } from "../harness/libvirt/domxml/index.js";
 import { formatDomain } from "../harness/libvirt/convert.js";
 import type { Behaviour } from "../harness/libvirt/types.js";
 

@@ -187,8 +187,8 @@ export const CHANGES: readonly Change[] = [
     since: "0.8.8",
     commit: "be87a1236",
     gate: "spicevmc",
-    side: "format",
-    what: "the domain XML parser knows the spicevmc character device type",
+    side: "both",
+    what: "the spicevmc character device type is known (one enum for the domain XML parser and the SXPR parser's character devices)",
   },
   {
     since: "0.8.8",

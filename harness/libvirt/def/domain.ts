@@ -264,7 +264,10 @@ export function formatUuid(u: Uint8Array): string {
 
 const DISK_PREFIXES = ["fd", "hd", "vd", "sd", "xvd", "ubd"];
 
-/** virDiskNameToIndex: `hda` → 0, `sdb` → 1, `vdaa` → 26; trailing digits allowed; -1 when not a disk name. */
+/**
+ * virDiskNameToIndex as libvirt has it from 1.2.x (the SXPR direction's post-parse of 1.3.1+ uses it):
+ * `hda` → 0, `sdb` → 1, `vdaa` → 26; trailing digits allowed; -1 when not a disk name.
+ */
 export function diskNameToIndex(name: string): number {
   const prefix = DISK_PREFIXES.find((p) => name.startsWith(p));
   if (prefix === undefined) return -1;
@@ -278,5 +281,24 @@ export function diskNameToIndex(name: string): number {
     k++;
   }
   if (!/^[0-9]*$/.test(name.slice(i))) return -1;
+  return idx;
+}
+
+/**
+ * virDiskNameToIndex before 1.2.0 (the releases whose domain XML parser sorts or inserts disks by it):
+ * the index is multiplied before the letter is checked, so `hda1` gives 26 and a name without letters 0.
+ */
+export function diskNameToIndexOld(name: string): number {
+  const p = DISK_PREFIXES.find((x) => name.startsWith(x));
+  if (p === undefined) return -1;
+  let s = name.slice(p.length);
+  let idx = 0;
+  for (let i = 0; s.length > 0; i++) {
+    idx = (idx + (i < 1 ? 0 : 1)) * 26;
+    if (!/^[a-z]/.test(s)) break;
+    idx += s.charCodeAt(0) - 97;
+    s = s.slice(1);
+  }
+  if (!/^[0-9]*$/.test(s)) return -1;
   return idx;
 }

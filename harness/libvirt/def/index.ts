@@ -1,7 +1,8 @@
 /**
- * The one domain definition (libvirt's virDomainDef) both directions parse into and format from, and
- * what libvirt does to a definition between parsing and formatting (post-parse).
+ * The one domain definition (libvirt's virDomainDef) both directions parse into and format from, its
+ * enums at a release, and what libvirt does to a definition between parsing and formatting (post-parse).
  */
 export type * from "./domain.js";
-export { emptyDomain, emptyClock, formatUuid, diskNameToIndex } from "./domain.js";
+export { emptyDomain, emptyClock, formatUuid, diskNameToIndex, diskNameToIndexOld } from "./domain.js";
+export { domainFeatures, soundModels, chrTypes, sortDisksOld, XEN_HVM_FEATURES } from "./enums.js";
 export { postParse450, postParseXend } from "./post-parse.js";

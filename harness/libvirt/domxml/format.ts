@@ -5,19 +5,13 @@
  * Flavours: `0.8.7` (v0.6.2–v0.9.4 output), `0.9.10` (v0.9.5–v0.9.10), `0.9.11` (v0.9.11–v1.3.0),
  * `4.5.0` (v1.3.1–v5.5.0; the libxl-era formatter with its post-parse defaults already applied).
  */
-import { formatUuid, type ChrDef, type DiskDef, type DomainDef, type GraphicsDef, type HostdevDef, type InputDef, type NetDef } from "../def/index.js";
+import { domainFeatures, formatUuid, type ChrDef, type DiskDef, type DomainDef, type GraphicsDef, type HostdevDef, type InputDef, type NetDef } from "../def/index.js";
 import { cStr, xmlEscape } from "./escape.js";
 import { HarnessError } from "../../errors.js";
-import { levelAt, type Gate, type Level } from "../releases.js";
+import { levelAt, type BaseRelease, type Gate, type Level } from "../releases.js";
 
-export type XmlFlavour = "0.8.7" | "0.9.10" | "0.9.11" | "4.5.0";
-
-const FEATURE_ORDER: Record<XmlFlavour, string[]> = {
-  "0.8.7": ["acpi", "apic", "pae", "hap", "viridian"],
-  "0.9.10": ["acpi", "apic", "pae", "hap", "viridian", "privnet"],
-  "0.9.11": ["acpi", "apic", "pae", "hap", "viridian", "privnet"],
-  "4.5.0": ["acpi", "apic", "pae", "hap", "viridian", "privnet", "hyperv", "kvm", "pvspinlock", "capabilities", "pmu", "vmport", "gic", "smm", "ioapic", "hpt", "vmcoreinfo", "htm"],
-};
+/** The formatter of an era's base model (1.3.1–4.2.0 use 0.9.11's, see ../DECISIONS.md). */
+export type XmlFlavour = BaseRelease;
 
 function hex(n: number, width: number): string {
   return (n >>> 0).toString(16).padStart(width, "0");
@@ -77,7 +71,7 @@ export function formatDomainXml(def: DomainDef, fl: XmlFlavour, level: Level = l
 
   if (def.features.size > 0) {
     b.add("  <features>\n");
-    for (const f of FEATURE_ORDER[fl]) {
+    for (const f of domainFeatures(fl, level)) {
       if (!def.features.has(f)) continue;
       // v4.5.0 writes the newer tri-state features with a state attribute.
       if (v45 && f === "hap") b.add(`    <${f} state='on'/>\n`);

@@ -23,6 +23,7 @@ import type {
   SoundDef,
   TimerDef,
 } from "../def/index.js";
+import { chrTypes, diskNameToIndexOld, domainFeatures, soundModels, sortDisksOld } from "../def/index.js";
 import { levelAt, type BaseRelease as Release, type Gate, type Level } from "../releases.js";
 import { allPath, attr, childElements, firstPath, parseXmlDocument, pathAttr, pathText, type XNode } from "./xml.js";
 
@@ -203,16 +204,10 @@ function lifecycle(ctx: Ctx, root: XNode, name: string, dflt: string, allowed: s
   return v;
 }
 
-function featureNames(ctx: Ctx): string[] {
-  if (!ctx.is450) {
-    return ["acpi", "apic", "pae", ...(ctx.has("hap") ? ["hap"] : []), ...(ctx.has("viridian") ? ["viridian"] : []), ...(ctx.has("privnet") ? ["privnet"] : [])];
-  }
-  return ["acpi", "apic", "pae", "hap", "viridian", "privnet", "hyperv", "kvm", "pvspinlock", "capabilities", "pmu", "vmport", "gic", "smm", "ioapic", "hpt", "vmcoreinfo"];
-}
 
 function parseFeatures(ctx: Ctx, root: XNode): Set<string> {
   const out = new Set<string>();
-  const known = featureNames(ctx);
+  const known = domainFeatures(ctx.release, ctx.level);
   for (const f of allPath(root, ["features"]).flatMap((n) => childElements(n))) {
     if (!known.includes(f.nodeName)) {
       return ctx.is450 ? unsupported(`unexpected feature '${f.nodeName}'`) : internal(`unexpected feature ${f.nodeName}`);
@@ -304,27 +299,11 @@ function parseBoot(root: XNode): BootDev[] {
   return out;
 }
 
-/** libvirt's virDiskNameToIndex, used to keep disks sorted. */
-export function diskNameToIndex(name: string): number {
-  const prefixes = ["fd", "hd", "vd", "sd", "xvd", "ubd"];
-  const p = prefixes.find((x) => name.startsWith(x));
-  if (p === undefined) return -1;
-  let s = name.slice(p.length);
-  let idx = 0;
-  for (let i = 0; s.length > 0; i++) {
-    idx = (idx + (i < 1 ? 0 : 1)) * 26;
-    if (!/^[a-z]/.test(s)) break;
-    idx += s.charCodeAt(0) - 97;
-    s = s.slice(1);
-  }
-  if (!/^[0-9]*$/.test(s)) return -1;
-  return idx;
-}
 
 function insertDisk(disks: DiskDef[], disk: DiskDef): void {
   let insertAt = -1;
   for (let i = disks.length - 1; i >= 0; i--) {
-    if (disks[i].bus === disk.bus && diskNameToIndex(disks[i].dst) > diskNameToIndex(disk.dst)) insertAt = i;
+    if (disks[i].bus === disk.bus && diskNameToIndexOld(disks[i].dst) > diskNameToIndexOld(disk.dst)) insertAt = i;
     else if (disks[i].bus === disk.bus && insertAt === -1) insertAt = i + 1;
   }
   if (insertAt === -1) insertAt = disks.length;
@@ -658,11 +637,10 @@ function parseChrSource(ctx: Ctx, type: string, node: XNode): ChrSourceDef {
   return src;
 }
 
-const CHR_TYPES = ["null", "vc", "pty", "dev", "file", "pipe", "stdio", "udp", "tcp", "unix"];
 
 function parseChr(ctx: Ctx, node: XNode, osType: string): ChrDef {
   const t = attr(node, "type");
-  const types = [...CHR_TYPES, ...(ctx.has("spicevmc") ? ["spicevmc"] : []), ...(ctx.is450 ? ["spiceport", "nmdm"] : [])];
+  const types = chrTypes(ctx.release, ctx.level);
   let type = t ?? "pty";
   if (!types.includes(type)) {
     // 0.8.7 silently took an unknown type as `null`
@@ -765,11 +743,6 @@ function parseGraphics(ctx: Ctx, node: XNode): GraphicsDef {
   return g;
 }
 
-function soundModels(ctx: Ctx): string[] {
-  if (!ctx.has("sound-ich6")) return ["sb16", "es1370", "pcspk", "ac97"];
-  if (!ctx.is450) return ["sb16", "es1370", "pcspk", "ac97", "ich6"];
-  return ["sb16", "es1370", "pcspk", "ac97", "ich6", "ich9", "usb"];
-}
 
 function parseHostdev(ctx: Ctx, node: XNode): HostdevDef {
   const mode = attr(node, "mode") ?? "subsystem";
@@ -891,8 +864,7 @@ export function parseDomainXml(text: string, opts: ParseOptions): DomainDef {
     else disks.push(parseDisk(ctx, n));
   }
   if (!ctx.has("disk-insert")) {
-    const order = ["ide", "fdc", "scsi", "virtio", "xen", "usb", "uml"];
-    disks.sort((a, b) => (a.bus === b.bus ? diskNameToIndex(a.dst) - diskNameToIndex(b.dst) : order.indexOf(a.bus) - order.indexOf(b.bus)));
+    sortDisksOld(disks);
   }
   const nets = allPath(root, ["devices", "interface"]).map((n) => parseNet(ctx, n));
 
@@ -937,7 +909,7 @@ export function parseDomainXml(text: string, opts: ParseOptions): DomainDef {
   for (const n of allPath(root, ["devices", "sound"])) {
     const model = attr(n, "model");
     if (model === undefined) return internal("missing sound model");
-    if (!soundModels(ctx).includes(model)) return internal(`unknown sound model '${model}'`);
+    if (!soundModels(ctx.release, ctx.level).includes(model)) return internal(`unknown sound model '${model}'`);
     // Before 0.7.6 (4359900ed) the parser dropped a sound device whose model was already listed.
     if (!ctx.has("sound-duplicates") && sounds.some((s) => s.model === model)) continue;
     sounds.push({ model });

@@ -462,10 +462,9 @@ class SxprWriter {
     if (def.features.has("acpi")) this.add("(acpi 1)");
     if (def.features.has("apic")) this.add("(apic 1)");
     if (def.features.has("pae")) this.add("(pae 1)");
-    if (!this.is087) {
-      if (def.features.has("hap")) this.add("(hap 1)");
-      if (def.features.has("viridian")) this.add("(viridian 1)");
-    }
+    // The domain XML parser admits <hap/> and <viridian/> from the releases that write them (rows hap, viridian).
+    if (def.features.has("hap")) this.add("(hap 1)");
+    if (def.features.has("viridian")) this.add("(viridian 1)");
     this.add("(usb 1)");
     for (const input of def.inputs) {
       if (input.bus !== "usb") continue;

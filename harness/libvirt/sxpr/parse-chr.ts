@@ -1,20 +1,23 @@
 /** xenParseSxprChar: a character device from xend's string form (`pty`, `/dev/ttyS0`, `tcp:host:port,server`, …). */
 import { HarnessError } from "../../errors.js";
 import type { ChrSourceDef as ChrSource } from "../def/index.js";
-import type { BaseRelease as Release } from "../releases.js";
 
-const CHR_TYPES: Record<Release, string[]> = {
-  "0.8.7": ["null", "vc", "pty", "dev", "file", "pipe", "stdio", "udp", "tcp", "unix"],
-  "0.9.10": ["null", "vc", "pty", "dev", "file", "pipe", "stdio", "udp", "tcp", "unix", "spicevmc"],
-  "0.9.11": ["null", "vc", "pty", "dev", "file", "pipe", "stdio", "udp", "tcp", "unix", "spicevmc"],
-  "4.5.0": ["null", "vc", "pty", "dev", "file", "pipe", "stdio", "udp", "tcp", "unix", "spicevmc", "spiceport", "nmdm"],
-};
+/** What a release's xenParseSxprChar knows, asked of the table once per parse. */
+export interface ChrRules {
+  /** virDomainChr at the release (../def chrTypes). */
+  types: readonly string[];
+  /** How a listening tcp/unix device is marked: ',server' (chr-server-nowait) or ',listen'. */
+  listenWord: string;
+  /** A /dev/… device keeps its path (serial-ports; before, only the type was set). */
+  devPath: boolean;
+}
 
 function malformed(): never {
   throw new HarnessError("libvirt.internal", "malformed char device string");
 }
 
-export function parseChr(text: string, tty: string | undefined, rel: Release, listenWord = ",server", devPath = rel !== "0.8.7"): ChrSource {
+export function parseChr(text: string, tty: string | undefined, rules: ChrRules): ChrSource {
+  const { listenWord, devPath } = rules;
   let value = text;
   let type: string;
   let telnet = false;
@@ -32,7 +35,7 @@ export function parseChr(text: string, tty: string | undefined, rel: Release, li
     type = "tcp";
     telnet = true;
   } else {
-    if (!CHR_TYPES[rel].includes(prefix)) throw new HarnessError("libvirt.internal", `unknown chr device type '${prefix}'`);
+    if (!rules.types.includes(prefix)) throw new HarnessError("libvirt.internal", `unknown chr device type '${prefix}'`);
     type = prefix;
   }
   switch (type) {

@@ -7,11 +7,11 @@
 import type { Sx } from "../../sxp/index.js";
 import { isIPv6 } from "node:net";
 import { HarnessError } from "../../errors.js";
-import { diskNameToIndex, emptyDomain } from "../def/index.js";
+import { XEN_HVM_FEATURES, chrTypes, domainFeatures, emptyDomain, soundModels, sortDisksOld } from "../def/index.js";
 import type { ChrDef, DiskDef, DomainDef, GraphicsDef, NetDef } from "../def/index.js";
 import { parseClock } from "./parse-clock.js";
 import type { ClockRule } from "./parse-clock.js";
-import { parseChr } from "./parse-chr.js";
+import { parseChr, type ChrRules } from "./parse-chr.js";
 import type { BaseRelease as Release, Level } from "../releases.js";
 import { has, int, lookup, node, strToLongI, u64 } from "./lookup.js";
 
@@ -25,25 +25,12 @@ const UNKNOWN_CAUSE = "An error occurred, but the cause is unknown";
 const LIFECYCLE = ["destroy", "restart", "rename-restart", "preserve"];
 const LIFECYCLE_CRASH = [...LIFECYCLE, "coredump-destroy", "coredump-restart"];
 
-const SOUND_MODELS: Record<Release, string[]> = {
-  "0.8.7": ["sb16", "es1370", "pcspk", "ac97"],
-  "0.9.10": ["sb16", "es1370", "pcspk", "ac97", "ich6"],
-  "0.9.11": ["sb16", "es1370", "pcspk", "ac97", "ich6"],
-  "4.5.0": ["sb16", "es1370", "pcspk", "ac97", "ich6", "ich9", "usb"],
-};
 
 const GRAPHICS_TYPES = ["sdl", "vnc", "rdp", "desktop", "spice"];
 
 /** virStorageFileFormat names that count as a format (v4.5.0; "none" is 0 and refused). */
 const STORAGE_FORMATS = ["raw", "dir", "bochs", "cloop", "dmg", "iso", "vpc", "vdi", "fat", "vhd", "ploop", "cow", "qcow", "qcow2", "qed", "vmdk"];
 
-/** The disk bus order of libvirt's enum before 0.7.1, and its sort (by bus, then target index). */
-const OLD_BUS_ORDER = ["ide", "fdc", "scsi", "virtio", "xen", "usb", "uml"];
-export function sortDisksOld<T extends { bus: string; dst: string }>(disks: T[]): T[] {
-  return [...disks].sort((a, b) =>
-    a.bus === b.bus ? diskNameToIndex(a.dst) - diskNameToIndex(b.dst) : OLD_BUS_ORDER.indexOf(a.bus) - OLD_BUS_ORDER.indexOf(b.bus),
-  );
-}
 
 /** sexpr_node_copy: a node's value; from 0.9.8 (a495365d0) an empty value counts as absent. */
 function copyNode(root: Sx, path: string, ctx: ParseContext): string | undefined {
@@ -370,7 +357,7 @@ function parseSound(str: string, def: DomainDef, ctx: ParseContext): void {
     const c = rest.indexOf(",");
     const model = c >= 0 ? rest.slice(0, c) : rest;
     if (model.length >= 10) fail(`Sound model ${rest} too big for destination`);
-    const models = ctx.rel === "4.5.0" || ctx.level.has("sound-ich6") ? SOUND_MODELS[ctx.rel === "0.8.7" ? "0.9.10" : ctx.rel] : SOUND_MODELS["0.8.7"];
+    const models = soundModels(ctx.rel, ctx.level);
     if (!models.includes(model)) fail(UNKNOWN_CAUSE);
     def.sounds.push({ model });
     rest = c >= 0 ? rest.slice(c + 1) : undefined;
@@ -390,9 +377,15 @@ function parseUsb(root: Sx, def: DomainDef, rel: Release): void {
 
 function parseChars(root: Sx, def: DomainDef, hvm: boolean, ctx: ParseContext): void {
   const tty: string | undefined = undefined;
+  const rules: ChrRules = {
+    types: chrTypes(ctx.rel, ctx.level),
+    listenWord: ctx.level.has("chr-server-nowait") ? ",server" : ",listen",
+    devPath: ctx.level.has("serial-ports"),
+  };
   if (hvm) {
     let multiple = false;
     if (ctx.level.has("serial-ports")) {
+      // several ports: (serial (A B …))
       const serialRoot = lookup(root, "domain/image/hvm/serial");
       if (serialRoot) {
         let skipped = 0;
@@ -400,7 +393,7 @@ function parseChars(root: Sx, def: DomainDef, hvm: boolean, ctx: ParseContext): 
           if (!Array.isArray(group)) continue;
           for (const item of group) {
             if (typeof item === "string" && item !== "none") {
-              const chr: ChrDef = { deviceType: "serial", targetType: "serial", port: def.serials.length + skipped, source: parseChr(item, tty, ctx.rel, ctx.level.has("chr-server-nowait") ? ",server" : ",listen", ctx.level.has("serial-ports")) };
+              const chr: ChrDef = { deviceType: "serial", targetType: "serial", port: def.serials.length + skipped, source: parseChr(item, tty, rules) };
               def.serials.push(chr);
             } else skipped++;
             multiple = true;
@@ -411,15 +404,15 @@ function parseChars(root: Sx, def: DomainDef, hvm: boolean, ctx: ParseContext): 
     if (!multiple) {
       const s = node(root, "domain/image/hvm/serial");
       if (s !== undefined && s !== "none") {
-        def.serials.push({ deviceType: "serial", targetType: "serial", port: 0, source: parseChr(s, tty, ctx.rel, ctx.level.has("chr-server-nowait") ? ",server" : ",listen", ctx.level.has("serial-ports")) });
+        def.serials.push({ deviceType: "serial", targetType: "serial", port: 0, source: parseChr(s, tty, rules) });
       }
     }
     const par = node(root, "domain/image/hvm/parallel");
     if (par !== undefined && par !== "none") {
-      def.parallels.push({ deviceType: "parallel", targetType: "serial", port: 0, source: parseChr(par, undefined, ctx.rel, ctx.level.has("chr-server-nowait") ? ",server" : ",listen", ctx.level.has("serial-ports")) });
+      def.parallels.push({ deviceType: "parallel", targetType: "serial", port: 0, source: parseChr(par, undefined, rules) });
     }
   } else if (ctx.rel === "0.8.7" || def.id !== 0) {
-    def.consoles.push({ deviceType: "console", targetType: "xen", port: 0, source: parseChr("pty", tty, ctx.rel, ctx.level.has("chr-server-nowait") ? ",server" : ",listen", ctx.level.has("serial-ports")) });
+    def.consoles.push({ deviceType: "console", targetType: "xen", port: 0, source: parseChr("pty", tty, rules) });
   }
 }
 
@@ -471,8 +464,8 @@ export function xenParseSxpr(root: Sx, ctx: ParseContext): DomainDef {
   def.onCrash = lc("domain/on_crash", LIFECYCLE_CRASH, "destroy");
 
   if (hvm) {
-    const feats = ["acpi", "apic", "pae", ...(ctx.level.has("hap") ? ["hap"] : []), ...(ctx.level.has("viridian") ? ["viridian"] : [])];
-    for (const f of feats) if (int(root, `domain/image/hvm/${f}`)) def.features.add(f);
+    const known = domainFeatures(ctx.rel, ctx.level);
+    for (const f of XEN_HVM_FEATURES) if (known.includes(f) && int(root, `domain/image/hvm/${f}`)) def.features.add(f);
   }
   def.clock = parseClock(root, hvm, ctx.clockRule, ctx.xendConfigVersion, ctx.warnings, ctx.level.has("top-level-localtime"));
   if (hvm && ctx.level.has("hpet") && lookup(root, "domain/image/hvm/hpet")) {
@@ -500,7 +493,7 @@ export function xenParseSxpr(root: Sx, ctx: ParseContext): DomainDef {
     }
   }
   // Before 0.7.1 (2d6adabd5) the parsed disks were sorted by bus, then by target index.
-  if (!ctx.level.has("disk-insert")) def.disks = sortDisksOld(def.disks);
+  if (!ctx.level.has("disk-insert")) sortDisksOld(def.disks);
   if (hvm) parseUsb(root, def, ctx.rel);
   parseChars(root, def, hvm, ctx);
   if (hvm) {
