@@ -41,6 +41,17 @@ const CHR_FIRST = ["null", "vc", "pty", "dev", "file", "pipe", "stdio", "udp", "
 const CHR_SPICEVMC = [...CHR_FIRST, "spicevmc"];
 const CHR_450 = [...CHR_SPICEVMC, "spiceport", "nmdm"];
 
+/** virDomainLifecycleAction (on_poweroff, on_reboot; and on_crash before the coredump actions). */
+export const LIFECYCLE_ACTIONS: readonly string[] = ["destroy", "restart", "rename-restart", "preserve"];
+/** virDomainLifecycleCrashAction. */
+export const LIFECYCLE_CRASH_ACTIONS: readonly string[] = [...LIFECYCLE_ACTIONS, "coredump-destroy", "coredump-restart"];
+
+/** virDomainGraphicsType (the error texts print an unexpected one by its number). */
+export const GRAPHICS_TYPES: readonly string[] = ["sdl", "vnc", "rdp", "desktop", "spice"];
+
+/** virStorageFileFormat names that count as a format (4.5.0; "none" is 0 and refused). */
+export const STORAGE_FORMATS: readonly string[] = ["raw", "dir", "bochs", "cloop", "dmg", "iso", "vpc", "vdi", "fat", "vhd", "ploop", "cow", "qcow", "qcow2", "qed", "vmdk"];
+
 /** virDomainDiskBus before 0.7.1, the order disks were sorted by (see the `disk-insert` row). */
 const OLD_BUS_ORDER = ["ide", "fdc", "scsi", "virtio", "xen", "usb", "uml"];
 

@@ -23,7 +23,7 @@ import type {
   SoundDef,
   TimerDef,
 } from "../def/index.js";
-import { chrTypes, diskNameToIndexOld, domainFeatures, soundModels, sortDisksOld } from "../def/index.js";
+import { GRAPHICS_TYPES, LIFECYCLE_ACTIONS, LIFECYCLE_CRASH_ACTIONS, STORAGE_FORMATS, chrTypes, diskNameToIndexOld, domainFeatures, soundModels, sortDisksOld } from "../def/index.js";
 import { levelAt, type BaseRelease as Release, type Gate, type Level } from "../releases.js";
 import { allPath, attr, childElements, firstPath, parseXmlDocument, pathAttr, pathText, type XNode } from "./xml.js";
 
@@ -188,15 +188,13 @@ function parseMemory(ctx: Ctx, root: XNode, name: string, required: boolean): bi
   return scaleToKiB(v, pathAttr(root, [name], "unit"));
 }
 
-const LIFECYCLE = ["destroy", "restart", "rename-restart", "preserve"];
-const CRASH = [...LIFECYCLE, "coredump-destroy", "coredump-restart"];
 
 /** on_poweroff / on_reboot / on_crash: `event` is libvirt 4.5.0's name for the event in its messages. */
-function lifecycle(ctx: Ctx, root: XNode, name: string, dflt: string, allowed: string[], event: string): string {
+function lifecycle(ctx: Ctx, root: XNode, name: string, dflt: string, allowed: readonly string[], event: string): string {
   const v = pathText(root, [name]);
   if (v === undefined) return dflt;
   if (ctx.is450) {
-    if (!CRASH.includes(v)) return unsupported(`unknown ${name} action: ${v}`);
+    if (!LIFECYCLE_CRASH_ACTIONS.includes(v)) return unsupported(`unknown ${name} action: ${v}`);
     if (!allowed.includes(v)) return unsupported(`Lifecycle event '${event}' doesn't support '${v}' action`);
     return v;
   }
@@ -415,8 +413,7 @@ function parseDisk(ctx: Ctx, node: XNode): DiskDef {
     // an unset format raw. The formatter writes `aio` for raw.
     if (driverType !== undefined && driverType !== "") {
       if (driverType === "aio") driverType = "raw";
-      const formats = ["raw", "dir", "bochs", "cloop", "dmg", "iso", "vpc", "vdi", "fat", "vhd", "ploop", "cow", "qcow", "qcow2", "qed", "vmdk"];
-      if (!formats.includes(driverType)) return unsupported(`unknown driver format value '${driverType}'`);
+      if (!STORAGE_FORMATS.includes(driverType)) return unsupported(`unknown driver format value '${driverType}'`);
     } else driverType = "raw";
   } else if (driverType === "") driverType = undefined;
   return { type, device, src, dst: target, bus: busName, driverName, driverType, readonly, shared, transient };
@@ -694,8 +691,7 @@ function parseInput(ctx: Ctx, node: XNode, osType: string): InputDef {
 function parseGraphics(ctx: Ctx, node: XNode): GraphicsDef {
   const type = attr(node, "type");
   if (type === undefined) return internal("missing graphics device type");
-  const types = ["sdl", "vnc", "rdp", "desktop", "spice"];
-  if (!types.includes(type)) return internal(`unknown graphics device type '${type}'`);
+  if (!GRAPHICS_TYPES.includes(type)) return internal(`unknown graphics device type '${type}'`);
   const g: GraphicsDef = { type: type as GraphicsDef["type"], port: 0, autoport: false, fullscreen: false, listens: [] };
   // The address libvirt's formatter asks for (virDomainGraphicsListenGetAddress of the first listen).
   let address: string | undefined;
@@ -825,9 +821,9 @@ export function parseDomainXml(text: string, opts: ParseOptions): DomainDef {
   const cpumask = cpusetText !== undefined ? parseCpuSet(ctx, cpusetText, ctx.is450 ? 4096 : 1024) : undefined;
 
   const features = parseFeatures(ctx, root);
-  const onReboot = lifecycle(ctx, root, "on_reboot", "restart", LIFECYCLE, "reboot");
-  const onPoweroff = lifecycle(ctx, root, "on_poweroff", "destroy", LIFECYCLE, "poweroff");
-  const onCrash = lifecycle(ctx, root, "on_crash", "destroy", CRASH, "crash");
+  const onReboot = lifecycle(ctx, root, "on_reboot", "restart", LIFECYCLE_ACTIONS, "reboot");
+  const onPoweroff = lifecycle(ctx, root, "on_poweroff", "destroy", LIFECYCLE_ACTIONS, "poweroff");
+  const onCrash = lifecycle(ctx, root, "on_crash", "destroy", LIFECYCLE_CRASH_ACTIONS, "crash");
   const clock = parseClock(ctx, root);
 
   const bootloader = pathText(root, ["bootloader"]);

@@ -5,7 +5,7 @@
  * C at each tag; the output must equal libvirt's byte for byte.
  */
 import { HarnessError } from "../../errors.js";
-import { formatUuid, type ChrDef, type DiskDef, type DomainDef, type GraphicsDef, type HostdevDef, type NetDef } from "../def/index.js";
+import { GRAPHICS_TYPES, formatUuid, type ChrDef, type DiskDef, type DomainDef, type GraphicsDef, type HostdevDef, type NetDef } from "../def/index.js";
 import { levelAt, type BaseRelease as Release, type Gate, type Level } from "../releases.js";
 
 /** Which formatter: a libvirt release, or 0.8.7 with the RFC's clock handling. */
@@ -57,7 +57,6 @@ function cpuSetFormat(cpus: number[]): string {
 
 const NET_TYPE_NUMBERS_OLD = ["user", "ethernet", "server", "client", "mcast", "network", "bridge", "internal", "direct", "hostdev"];
 const NET_TYPE_NUMBERS_450 = ["user", "ethernet", "vhostuser", "server", "client", "mcast", "network", "bridge", "internal", "direct", "hostdev", "udp"];
-const GRAPHICS_TYPE_NUMBERS = ["sdl", "vnc", "rdp", "desktop", "spice"];
 
 class SxprWriter {
   private out = "";
@@ -94,7 +93,7 @@ class SxprWriter {
   }
 
   graphicsNew(g: GraphicsDef): void {
-    if (g.type !== "sdl" && g.type !== "vnc") internal(`unexpected graphics type ${GRAPHICS_TYPE_NUMBERS.indexOf(g.type)}`);
+    if (g.type !== "sdl" && g.type !== "vnc") internal(`unexpected graphics type ${GRAPHICS_TYPES.indexOf(g.type)}`);
     this.add("(device (vkbd))");
     this.add("(device (vfb ");
     if (g.type === "sdl") {
@@ -127,7 +126,7 @@ class SxprWriter {
   }
 
   graphicsOld(g: GraphicsDef): void {
-    if (g.type !== "sdl" && g.type !== "vnc") internal(`unexpected graphics type ${GRAPHICS_TYPE_NUMBERS.indexOf(g.type)}`);
+    if (g.type !== "sdl" && g.type !== "vnc") internal(`unexpected graphics type ${GRAPHICS_TYPES.indexOf(g.type)}`);
     if (g.type === "sdl") {
       this.add("(sdl 1)");
       this.sdlFields(g);

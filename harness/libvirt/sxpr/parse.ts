@@ -7,7 +7,7 @@
 import type { Sx } from "../../sxp/index.js";
 import { isIPv6 } from "node:net";
 import { HarnessError } from "../../errors.js";
-import { XEN_HVM_FEATURES, chrTypes, domainFeatures, emptyDomain, soundModels, sortDisksOld } from "../def/index.js";
+import { GRAPHICS_TYPES, LIFECYCLE_ACTIONS, LIFECYCLE_CRASH_ACTIONS, STORAGE_FORMATS, XEN_HVM_FEATURES, chrTypes, domainFeatures, emptyDomain, soundModels, sortDisksOld } from "../def/index.js";
 import type { ChrDef, DiskDef, DomainDef, GraphicsDef, NetDef } from "../def/index.js";
 import { parseClock } from "./parse-clock.js";
 import type { ClockRule } from "./parse-clock.js";
@@ -22,14 +22,6 @@ function fail(msg: string): never {
 /** libvirt reports nothing itself in a few failure paths; virsh then shows this text. */
 const UNKNOWN_CAUSE = "An error occurred, but the cause is unknown";
 
-const LIFECYCLE = ["destroy", "restart", "rename-restart", "preserve"];
-const LIFECYCLE_CRASH = [...LIFECYCLE, "coredump-destroy", "coredump-restart"];
-
-
-const GRAPHICS_TYPES = ["sdl", "vnc", "rdp", "desktop", "spice"];
-
-/** virStorageFileFormat names that count as a format (v4.5.0; "none" is 0 and refused). */
-const STORAGE_FORMATS = ["raw", "dir", "bochs", "cloop", "dmg", "iso", "vpc", "vdi", "fat", "vhd", "ploop", "cow", "qcow", "qcow2", "qed", "vmdk"];
 
 
 /** sexpr_node_copy: a node's value; from 0.9.8 (a495365d0) an empty value counts as absent. */
@@ -451,17 +443,17 @@ export function xenParseSxpr(root: Sx, ctx: ParseContext): DomainDef {
   def.vcpus = popcount64(u64(root, "domain/vcpu_avail"));
   if (!def.vcpus || def.maxvcpus < def.vcpus) def.vcpus = def.maxvcpus;
 
-  const lc = (path: string, table: string[], dflt: string): string => {
+  const lc = (path: string, table: readonly string[], dflt: string): string => {
     const v = node(root, path);
     if (v === undefined) return dflt;
     if (!table.includes(v)) fail(`unknown lifecycle type ${v}`);
     return v;
   };
   // v4.5.0 has one action table for all three events.
-  const lcTable = ctx.rel === "4.5.0" ? LIFECYCLE_CRASH : LIFECYCLE;
+  const lcTable = ctx.rel === "4.5.0" ? LIFECYCLE_CRASH_ACTIONS : LIFECYCLE_ACTIONS;
   def.onPoweroff = lc("domain/on_poweroff", lcTable, "destroy");
   def.onReboot = lc("domain/on_reboot", lcTable, "restart");
-  def.onCrash = lc("domain/on_crash", LIFECYCLE_CRASH, "destroy");
+  def.onCrash = lc("domain/on_crash", LIFECYCLE_CRASH_ACTIONS, "destroy");
 
   if (hvm) {
     const known = domainFeatures(ctx.rel, ctx.level);
