@@ -258,8 +258,20 @@ export function emptyClock(): ClockDef {
 /** virUUIDFormat. */
 export function formatUuid(u: Uint8Array): string {
   let h = "";
-  for (let i = 0; i < 16; i++) h += (u[i] < 16 ? "0" : "") + u[i].toString(16);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  for (let i = 0; i < 16; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) h += "-";
+    h += HEX_BYTE[u[i]];
+  }
+  return h;
+}
+const HEX_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+
+/** The value of a hexadecimal digit's character code, -1 for anything else. */
+export function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
 }
 
 const DISK_PREFIXES = ["fd", "hd", "vd", "sd", "xvd", "ubd"];

@@ -23,7 +23,7 @@ import type {
   SoundDef,
   TimerDef,
 } from "../def/index.js";
-import { GRAPHICS_TYPES, LIFECYCLE_ACTIONS, LIFECYCLE_CRASH_ACTIONS, STORAGE_FORMATS, chrTypes, diskNameToIndexOld, domainFeatures, soundModels, sortDisksOld } from "../def/index.js";
+import { hexValue, GRAPHICS_TYPES, LIFECYCLE_ACTIONS, LIFECYCLE_CRASH_ACTIONS, STORAGE_FORMATS, chrTypes, diskNameToIndexOld, domainFeatures, soundModels, sortDisksOld } from "../def/index.js";
 import { levelAt, type BaseRelease as Release, type Gate, type Level } from "../releases.js";
 import { allPath, attr, childElements, firstPath, parseXmlDocument, pathAttr, pathText, type XNode } from "./xml.js";
 
@@ -109,8 +109,10 @@ function parseUuid(s: string): Uint8Array {
       i++;
       continue;
     }
-    if (!/[0-9a-fA-F]/.test(s[i]) || i + 1 >= s.length || !/[0-9a-fA-F]/.test(s[i + 1])) return internal("malformed uuid element");
-    bytes[n++] = parseInt(s.slice(i, i + 2), 16);
+    const hi = hexValue(s.charCodeAt(i));
+    const lo = i + 1 < s.length ? hexValue(s.charCodeAt(i + 1)) : -1;
+    if (hi < 0 || lo < 0) return internal("malformed uuid element");
+    bytes[n++] = hi * 16 + lo;
     i += 2;
   }
   for (; i < s.length; i++) if (!/\s/.test(s[i])) return internal("malformed uuid element");

@@ -30,7 +30,9 @@ const internal = (m: string): never => {
 
 /** virBufferEscapeSexpr: backslash before `\` and `'` in the argument. */
 function esc(s: string | undefined): string {
-  return (s ?? "(null)").replace(/[\\']/g, (c) => `\\${c}`);
+  if (s === undefined) return "(null)";
+  if (s.indexOf("\\") < 0 && s.indexOf("'") < 0) return s;
+  return s.replace(/[\\']/g, (c) => `\\${c}`);
 }
 
 function divUp(a: bigint, b: bigint): bigint {

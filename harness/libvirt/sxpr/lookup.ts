@@ -12,28 +12,25 @@
  */
 import type { Sx, SxList } from "../../sxp/index.js";
 
-/** Split paths (the callers use a fixed set of literal paths). */
-const splitPaths = new Map<string, readonly string[]>();
-function partsOf(path: string): readonly string[] {
-  let p = splitPaths.get(path);
-  if (!p) {
-    p = path.split("/");
-    if (splitPaths.size >= 4096) splitPaths.clear();
-    splitPaths.set(path, p);
-  }
-  return p;
+/** Does `path` hold `head` as its component from `start` to `end`? (compared in place: no substring) */
+function isComponent(head: string, path: string, start: number, end: number): boolean {
+  return head.length === end - start && path.startsWith(head, start);
 }
 
 function lookupKey(sx: Sx | undefined, path: string): SxList | undefined {
   if (!Array.isArray(sx) || sx.length === 0 || typeof sx[0] !== "string") return undefined;
-  const parts = partsOf(path);
-  if (sx[0] !== parts[0]) return undefined;
+  let end = path.indexOf("/");
+  if (end < 0) end = path.length;
+  if (!isComponent(sx[0], path, 0, end)) return undefined;
   let cur: SxList = sx;
-  for (let k = 1; k < parts.length; k++) {
+  while (end < path.length) {
+    const start = end + 1;
+    end = path.indexOf("/", start);
+    if (end < 0) end = path.length;
     let found: SxList | undefined;
     for (let i = 1; i < cur.length; i++) {
       const child = cur[i];
-      if (Array.isArray(child) && child.length > 0 && typeof child[0] === "string" && child[0] === parts[k]) {
+      if (Array.isArray(child) && child.length > 0 && typeof child[0] === "string" && isComponent(child[0], path, start, end)) {
         found = child;
         break;
       }
@@ -51,15 +48,25 @@ export function lookup(sx: Sx | undefined, path: string): Sx[] | undefined {
   return k.slice(1);
 }
 
+/** `lookup(sx, path) !== undefined` without building the list: the key is there with a value. */
+export function present(sx: Sx | undefined, path: string): boolean {
+  const k = lookupKey(sx, path);
+  return k !== undefined && k.length >= 2;
+}
+
 export function has(sx: Sx | undefined, path: string): boolean {
   return lookupKey(sx, path) !== undefined;
 }
 
 export function node(sx: Sx | undefined, path: string): string | undefined {
-  const v = lookup(sx, path);
-  if (!v) return undefined;
-  return typeof v[0] === "string" ? v[0] : undefined;
+  const k = lookupKey(sx, path);
+  if (!k || k.length < 2) return undefined;
+  const v = k[1];
+  return typeof v === "string" ? v : undefined;
 }
+
+/** A plain decimal (no sign, space or leading 0) of at most 9 digits: strtol gives its value as is. */
+const SMALL_DECIMAL = /^[1-9][0-9]{0,8}$/;
 
 const isCSpace = (c: string) => c === " " || (c >= "\t" && c <= "\r");
 
@@ -115,13 +122,17 @@ export function toInt32(v: bigint): number {
 /** sexpr_int: `(int) strtol(value, NULL, 0)`, 0 when absent. */
 export function int(sx: Sx | undefined, path: string): number {
   const v = node(sx, path);
-  return v === undefined ? 0 : toInt32(strtoLong(v));
+  if (v === undefined || v === "0") return 0;
+  if (SMALL_DECIMAL.test(v)) return Number(v);
+  return toInt32(strtoLong(v));
 }
 
 /** sexpr_u64: `(uint64_t) strtoll(value, NULL, 0)`, 0 when absent. */
 export function u64(sx: Sx | undefined, path: string): bigint {
   const v = node(sx, path);
-  return v === undefined ? 0n : BigInt.asUintN(64, strtoLong(v));
+  if (v === undefined || v === "0") return 0n;
+  if (SMALL_DECIMAL.test(v)) return BigInt(v);
+  return BigInt.asUintN(64, strtoLong(v));
 }
 
 /**

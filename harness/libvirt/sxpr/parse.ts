@@ -7,13 +7,13 @@
 import type { Sx } from "../../sxp/index.js";
 import { isIPv6 } from "node:net";
 import { HarnessError } from "../../errors.js";
-import { GRAPHICS_TYPES, LIFECYCLE_ACTIONS, LIFECYCLE_CRASH_ACTIONS, STORAGE_FORMATS, XEN_HVM_FEATURES, chrTypes, domainFeatures, emptyDomain, soundModels, sortDisksOld } from "../def/index.js";
+import { hexValue, GRAPHICS_TYPES, LIFECYCLE_ACTIONS, LIFECYCLE_CRASH_ACTIONS, STORAGE_FORMATS, XEN_HVM_FEATURES, chrTypes, domainFeatures, emptyDomain, soundModels, sortDisksOld } from "../def/index.js";
 import type { ChrDef, DiskDef, DomainDef, GraphicsDef, NetDef } from "../def/index.js";
 import { parseClock } from "./parse-clock.js";
 import type { ClockRule } from "./parse-clock.js";
 import { parseChr, type ChrRules } from "./parse-chr.js";
 import type { BaseRelease as Release, Level } from "../releases.js";
-import { has, int, lookup, node, strToLongI, u64 } from "./lookup.js";
+import { has, int, lookup, node, present, strToLongI, u64 } from "./lookup.js";
 
 function fail(msg: string): never {
   throw new HarnessError("libvirt.internal", msg);
@@ -47,29 +47,35 @@ export function parseUuid(s: string): { ok: boolean; bytes: Uint8Array } {
   const out = new Uint8Array(16);
   let i = 0;
   let k = 0;
-  const isSpace = (c: string | undefined) => c !== undefined && (c === " " || (c >= "\t" && c <= "\r"));
-  while (isSpace(s[k])) k++;
-  const isHex = (c: string | undefined) => c !== undefined && /[0-9a-fA-F]/.test(c);
+  while (k < s.length && isCSpace(s.charCodeAt(k))) k++;
   while (i < 16) {
-    const c = s[k];
-    if (c === undefined) return { ok: false, bytes: out };
-    if (c === "-" || c === " ") {
+    if (k >= s.length) return { ok: false, bytes: out };
+    const c = s.charCodeAt(k);
+    if (c === 45 /* - */ || c === 32) {
       k++;
       continue;
     }
-    if (!isHex(c)) return { ok: false, bytes: out };
-    out[i] = parseInt(c, 16) * 16;
-    if (!isHex(s[k + 1])) return { ok: false, bytes: out };
-    out[i] += parseInt(s[k + 1], 16);
+    const hi = hexValue(c);
+    if (hi < 0) return { ok: false, bytes: out };
+    out[i] = hi * 16;
+    const lo = k + 1 < s.length ? hexValue(s.charCodeAt(k + 1)) : -1;
+    if (lo < 0) return { ok: false, bytes: out };
+    out[i] += lo;
     i++;
     k += 2;
   }
   while (k < s.length) {
-    if (!isSpace(s[k])) return { ok: false, bytes: out };
+    if (!isCSpace(s.charCodeAt(k))) return { ok: false, bytes: out };
     k++;
   }
   return { ok: true, bytes: out };
 }
+
+/** C's isspace in the C locale: space, \t \n \v \f \r. */
+function isCSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
 
 /** virParseMacAddr / virMacAddrParse. */
 export function parseMac(s: string): number[] | undefined {
@@ -100,28 +106,27 @@ function popcount64(v: bigint): number {
 
 function parseOS(root: Sx, def: DomainDef, hvm: boolean, ctx: ParseContext): void {
   const os = def.os;
-  const node = (r: Sx, path: string) => copyNode(r, path, ctx);
   if (hvm) {
-    os.loader = node(root, "domain/image/hvm/loader");
+    os.loader = copyNode(root, "domain/image/hvm/loader", ctx);
     if (os.loader === undefined) {
-      os.loader = node(root, "domain/image/hvm/kernel");
+      os.loader = copyNode(root, "domain/image/hvm/kernel", ctx);
       if (os.loader === undefined) fail("domain information incomplete, missing HVM loader");
     } else {
-      os.kernel = node(root, "domain/image/hvm/kernel");
-      os.initrd = node(root, "domain/image/hvm/ramdisk");
-      os.cmdline = node(root, "domain/image/hvm/args");
-      os.root = node(root, "domain/image/hvm/root");
+      os.kernel = copyNode(root, "domain/image/hvm/kernel", ctx);
+      os.initrd = copyNode(root, "domain/image/hvm/ramdisk", ctx);
+      os.cmdline = copyNode(root, "domain/image/hvm/args", ctx);
+      os.root = copyNode(root, "domain/image/hvm/root", ctx);
     }
   } else {
-    os.kernel = node(root, "domain/image/linux/kernel");
-    os.initrd = node(root, "domain/image/linux/ramdisk");
-    os.cmdline = node(root, "domain/image/linux/args");
-    os.root = node(root, "domain/image/linux/root");
+    os.kernel = copyNode(root, "domain/image/linux/kernel", ctx);
+    os.initrd = copyNode(root, "domain/image/linux/ramdisk", ctx);
+    os.cmdline = copyNode(root, "domain/image/linux/args", ctx);
+    os.root = copyNode(root, "domain/image/linux/root", ctx);
   }
   if (hvm && os.kernel !== undefined && os.kernel === os.loader) os.kernel = undefined;
   if (ctx.level.has("hvm-empty-kernel") && hvm && os.kernel === "" && os.loader !== undefined) os.kernel = undefined;
   if (os.kernel === undefined && hvm) {
-    const boot = node(root, "domain/image/hvm/boot");
+    const boot = copyNode(root, "domain/image/hvm/boot", ctx);
     if (boot) {
       for (const ch of boot) {
         if (os.bootDevs.length >= 4) break;
@@ -140,10 +145,10 @@ function parseOS(root: Sx, def: DomainDef, hvm: boolean, ctx: ParseContext): voi
 function parseDisks(root: Sx, def: DomainDef, hvm: boolean, ctx: ParseContext): void {
   if (!Array.isArray(root)) return;
   for (const n of root) {
-    const kind = lookup(n, "device/vbd") ? "vbd" : lookup(n, "device/tap") ? "tap" : lookup(n, "device/tap2") ? "tap2" : undefined;
+    const kind = present(n, "device/vbd") ? "vbd" : present(n, "device/tap") ? "tap" : present(n, "device/tap2") ? "tap2" : undefined;
     if (!kind) continue;
     // vbd first, then tap2, then tap (libvirt's order of checks).
-    const k = lookup(n, "device/vbd") ? "vbd" : lookup(n, "device/tap2") ? "tap2" : "tap";
+    const k = present(n, "device/vbd") ? "vbd" : present(n, "device/tap2") ? "tap2" : "tap";
     let src = node(n, `device/${k}/uname`);
     let dst = node(n, `device/${k}/dev`);
     const mode = node(n, `device/${k}/mode`);
@@ -158,7 +163,7 @@ function parseDisks(root: Sx, def: DomainDef, hvm: boolean, ctx: ParseContext): 
     if (src !== undefined) {
       const c = src.indexOf(":");
       if (c < 0) fail("cannot parse vbd filename, missing driver name");
-      if (ctx.rel !== "0.8.7" && lookup(n, "device/tap2") && src.startsWith("tap:")) disk.driverName = "tap2";
+      if (ctx.rel !== "0.8.7" && present(n, "device/tap2") && src.startsWith("tap:")) disk.driverName = "tap2";
       else disk.driverName = src.slice(0, c);
       src = src.slice(c + 1);
       if (disk.driverName === "tap" || disk.driverName === "tap2") {
@@ -205,7 +210,7 @@ function parseNets(root: Sx, def: DomainDef, ctx: ParseContext): void {
   if (!Array.isArray(root)) return;
   let vifIndex = 0;
   for (const n of root) {
-    if (!lookup(n, "device/vif")) continue;
+    if (!present(n, "device/vif")) continue;
     const script = node(n, "device/vif/script");
     const bridge = node(n, "device/vif/bridge");
     const model = node(n, "device/vif/model");
@@ -252,7 +257,7 @@ function parsePci(root: Sx, def: DomainDef): void {
   }
   if (!devs) return;
   for (const n of devs) {
-    if (!lookup(n, "dev")) continue;
+    if (!present(n, "dev")) continue;
     const fields = ["domain", "bus", "slot", "func"] as const;
     const raw: Record<string, string> = {};
     for (const f of fields) {
@@ -273,7 +278,7 @@ function parsePci(root: Sx, def: DomainDef): void {
 function parseGraphicsNew(root: Sx, def: DomainDef, ctx: ParseContext): void {
   if (!Array.isArray(root)) return;
   for (const n of root) {
-    if (!lookup(n, "device/vfb")) continue;
+    if (!present(n, "device/vfb")) continue;
     let type: string;
     const t = node(n, "device/vfb/type");
     if (t !== undefined) type = t;
@@ -360,7 +365,7 @@ function parseUsb(root: Sx, def: DomainDef, rel: Release): void {
   const items = lookup(root, "domain/image/hvm");
   if (!items) return;
   for (const n of items) {
-    if (!lookup(n, "usbdevice")) continue;
+    if (!present(n, "usbdevice")) continue;
     const v = node(n, "usbdevice");
     if (v === "tablet" || v === "mouse") def.inputs.push({ type: v, bus: "usb" });
     else if (v === "keyboard" && rel === "4.5.0") def.inputs.push({ type: "keyboard", bus: "usb" });
@@ -408,6 +413,13 @@ function parseChars(root: Sx, def: DomainDef, hvm: boolean, ctx: ParseContext): 
   }
 }
 
+function lifecycle(root: Sx, path: string, table: readonly string[], dflt: string): string {
+  const v = node(root, path);
+  if (v === undefined) return dflt;
+  if (!table.includes(v)) fail(`unknown lifecycle type ${v}`);
+  return v;
+}
+
 export function xenParseSxpr(root: Sx, ctx: ParseContext): DomainDef {
   const def = emptyDomain();
   const domid = node(root, "domain/domid");
@@ -424,14 +436,14 @@ export function xenParseSxpr(root: Sx, ctx: ParseContext): DomainDef {
   def.uuid = u.bytes;
   def.description = copyNode(root, "domain/description", ctx);
 
-  const hvm = lookup(root, "domain/image/hvm") !== undefined;
+  const hvm = present(root, "domain/image/hvm");
   if (!hvm) {
     def.os.bootloader = copyNode(root, "domain/bootloader", ctx);
     if (def.os.bootloader === undefined && has(root, "domain/bootloader")) def.os.bootloader = "";
     if (def.os.bootloader !== undefined) def.os.bootloaderArgs = copyNode(root, "domain/bootloader_args", ctx);
   }
   def.os.type = hvm ? "hvm" : "linux";
-  if (def.id !== 0 && lookup(root, "domain/image")) parseOS(root, def, hvm, ctx);
+  if (def.id !== 0 && present(root, "domain/image")) parseOS(root, def, hvm, ctx);
 
   // unsigned long (64-bit hosts) before v0.9.11, unsigned long long since: 64 bits either way.
   def.maxMemory = BigInt.asUintN(64, u64(root, "domain/maxmem") << 10n);
@@ -443,24 +455,18 @@ export function xenParseSxpr(root: Sx, ctx: ParseContext): DomainDef {
   def.vcpus = popcount64(u64(root, "domain/vcpu_avail"));
   if (!def.vcpus || def.maxvcpus < def.vcpus) def.vcpus = def.maxvcpus;
 
-  const lc = (path: string, table: readonly string[], dflt: string): string => {
-    const v = node(root, path);
-    if (v === undefined) return dflt;
-    if (!table.includes(v)) fail(`unknown lifecycle type ${v}`);
-    return v;
-  };
   // v4.5.0 has one action table for all three events.
   const lcTable = ctx.rel === "4.5.0" ? LIFECYCLE_CRASH_ACTIONS : LIFECYCLE_ACTIONS;
-  def.onPoweroff = lc("domain/on_poweroff", lcTable, "destroy");
-  def.onReboot = lc("domain/on_reboot", lcTable, "restart");
-  def.onCrash = lc("domain/on_crash", LIFECYCLE_CRASH_ACTIONS, "destroy");
+  def.onPoweroff = lifecycle(root, "domain/on_poweroff", lcTable, "destroy");
+  def.onReboot = lifecycle(root, "domain/on_reboot", lcTable, "restart");
+  def.onCrash = lifecycle(root, "domain/on_crash", LIFECYCLE_CRASH_ACTIONS, "destroy");
 
   if (hvm) {
     const known = domainFeatures(ctx.rel, ctx.level);
     for (const f of XEN_HVM_FEATURES) if (known.includes(f) && int(root, `domain/image/hvm/${f}`)) def.features.add(f);
   }
   def.clock = parseClock(root, hvm, ctx.clockRule, ctx.xendConfigVersion, ctx.warnings, ctx.level.has("top-level-localtime"));
-  if (hvm && ctx.level.has("hpet") && lookup(root, "domain/image/hvm/hpet")) {
+  if (hvm && ctx.level.has("hpet") && present(root, "domain/image/hvm/hpet")) {
     def.clock.timers.push({ name: "hpet", present: int(root, "domain/image/hvm/hpet") });
   }
 
