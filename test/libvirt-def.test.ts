@@ -10,6 +10,8 @@
  *   virDomainChrTypeFromString, whose enum gained spicevmc in 0.8.8); the old SXPR parser knew it from 0.9.5 on.
  */
 import { describe, expect, it } from "vitest";
+import { test as fcTest, fc } from "@fast-check/vitest";
+import { runs } from "./support/fuzz.js";
 import { HarnessError } from "../harness/errors.js";
 import { resolveProfile, type ModelProfile } from "../harness/libvirt/index.js";
 import { parseDomainXml } from "../harness/libvirt/domxml/index.js";
@@ -93,5 +95,34 @@ describe("one definition for both directions", () => {
         expect(formatted).toThrow("unknown sound model 'ich6'");
       }
     }
+  });
+});
+
+describe("a domain's core fields survive XML → definition → SXPR → definition → XML in every era", () => {
+  const eras = ["0.8.7", "0.9.10", "0.9.11", "1.3.0", "1.3.1", "4.5.0"] as const;
+  fcTest.prop(
+    [
+      fc.constantFrom(...eras),
+      fc.uint8Array({ minLength: 16, maxLength: 16 }),
+      // MiB, so that rounding to MiB on the way to SXPR loses nothing; beyond 2^53 KiB (bigint in the definition)
+      fc.bigInt({ min: 1n, max: 1n << 44n }),
+      fc.integer({ min: 1, max: 64 }),
+      fc.constantFrom("hvm", "linux"),
+    ],
+    { numRuns: runs(200), seed: 4242 },
+  )("uuid, memory, vcpus and OS type read back as written", (v, uuid, mib, vcpus, os) => {
+    const hex = Array.from(uuid, (b) => b.toString(16).padStart(2, "0")).join("");
+    const u = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    const kib = mib * 1024n;
+    const boot = os === "hvm" ? "<loader>/usr/lib/xen/boot/hvmloader</loader>" : "<kernel>/boot/vmlinuz</kernel>";
+    const xml = `<domain type='xen'><name>p</name><uuid>${u}</uuid><memory>${kib}</memory><vcpu>${vcpus}</vcpu><os><type>${os}</type>${boot}</os></domain>`;
+    const p = profile(v);
+    const sxpr = p.format(xml, { xendConfigVersion: 4 }).sxpr;
+    expect(sxpr).toContain(`(memory ${mib})(maxmem ${mib})(vcpus ${vcpus})`);
+    const back = p.parse(`(domain (domid 1)${sxpr.slice("(vm ".length)}`, { xendConfigVersion: 4 }).xml;
+    expect(back).toContain(`<uuid>${u}</uuid>`);
+    expect(back).toMatch(new RegExp(`<memory( unit='KiB')?>${kib}</memory>`));
+    expect(back).toMatch(new RegExp(`>${vcpus}</vcpu>`));
+    expect(back).toContain(`<type>${os === "hvm" ? "hvm" : "linux"}</type>`);
   });
 });
