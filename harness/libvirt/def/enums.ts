@@ -41,6 +41,21 @@ const CHR_FIRST = ["null", "vc", "pty", "dev", "file", "pipe", "stdio", "udp", "
 const CHR_SPICEVMC = [...CHR_FIRST, "spicevmc"];
 const CHR_450 = [...CHR_SPICEVMC, "spiceport", "nmdm"];
 
+/** virDomainInputType (0.9.x knows mouse and tablet; 4.5.0's list is its own). */
+export function inputTypes(base: BaseRelease): readonly string[] {
+  return base === "4.5.0" ? INPUT_450 : INPUT_FIRST;
+}
+const INPUT_FIRST = ["mouse", "tablet"];
+const INPUT_450 = ["mouse", "tablet", "keyboard", "passthrough"];
+
+/** virDomainNetType in enum order (the SXPR formatter's error text prints an unsupported one by its number). */
+export function netTypes(base: BaseRelease): readonly string[] {
+  return base === "4.5.0" ? NET_450 : base === "0.9.11" ? NET_HOSTDEV : NET_FIRST;
+}
+const NET_FIRST = ["user", "ethernet", "server", "client", "mcast", "network", "bridge", "internal", "direct"];
+const NET_HOSTDEV = [...NET_FIRST, "hostdev"];
+const NET_450 = ["user", "ethernet", "vhostuser", "server", "client", "mcast", "network", "bridge", "internal", "direct", "hostdev", "udp"];
+
 /** virDomainLifecycleAction (on_poweroff, on_reboot; and on_crash before the coredump actions). */
 export const LIFECYCLE_ACTIONS: readonly string[] = ["destroy", "restart", "rename-restart", "preserve"];
 /** virDomainLifecycleCrashAction. */

@@ -23,7 +23,7 @@ import type {
   SoundDef,
   TimerDef,
 } from "../def/index.js";
-import { hexValue, GRAPHICS_TYPES, LIFECYCLE_ACTIONS, LIFECYCLE_CRASH_ACTIONS, STORAGE_FORMATS, chrTypes, diskNameToIndexOld, domainFeatures, soundModels, sortDisksOld } from "../def/index.js";
+import { hexValue, inputTypes, netTypes, GRAPHICS_TYPES, LIFECYCLE_ACTIONS, LIFECYCLE_CRASH_ACTIONS, STORAGE_FORMATS, chrTypes, diskNameToIndexOld, domainFeatures, soundModels, sortDisksOld } from "../def/index.js";
 import { levelAt, type BaseRelease as Release, type Gate, type Level } from "../releases.js";
 import { allPath, attr, childElements, firstPath, parseXmlDocument, pathAttr, pathText, type XNode } from "./xml.js";
 
@@ -423,7 +423,7 @@ function parseDisk(ctx: Ctx, node: XNode): DiskDef {
 
 function parseNet(ctx: Ctx, node: XNode): NetDef {
   const typeAttr = attr(node, "type");
-  const types = ["user", "ethernet", "server", "client", "mcast", "network", "bridge", "internal", "direct", ...(ctx.atLeast0911 ? ["hostdev"] : []), ...(ctx.is450 ? ["vhostuser", "udp"] : [])];
+  const types = netTypes(ctx.release);
   const type = typeAttr ?? "user";
   if (!types.includes(type)) return internal(`unknown interface type '${type}'`);
   let mac: string | undefined;
@@ -673,7 +673,7 @@ function parseInput(ctx: Ctx, node: XNode, osType: string): InputDef {
   const type = attr(node, "type");
   const bus = attr(node, "bus");
   if (type === undefined) return internal("missing input device type");
-  const types = ctx.is450 ? ["mouse", "tablet", "keyboard", "passthrough"] : ctx.atLeast0911 ? ["mouse", "tablet"] : ["mouse", "tablet"];
+  const types = inputTypes(ctx.release);
   if (!types.includes(type)) return internal(`unknown input device type '${type}'`);
   let b: InputDef["bus"];
   if (bus !== undefined) {

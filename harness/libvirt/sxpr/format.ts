@@ -5,7 +5,7 @@
  * C at each tag; the output must equal libvirt's byte for byte.
  */
 import { HarnessError } from "../../errors.js";
-import { GRAPHICS_TYPES, formatUuid, type ChrDef, type DiskDef, type DomainDef, type GraphicsDef, type HostdevDef, type NetDef } from "../def/index.js";
+import { GRAPHICS_TYPES, formatUuid, inputTypes, netTypes, type ChrDef, type DiskDef, type DomainDef, type GraphicsDef, type HostdevDef, type NetDef } from "../def/index.js";
 import { levelAt, type BaseRelease as Release, type Gate, type Level } from "../releases.js";
 
 /** Which formatter: a libvirt release, or 0.8.7 with the RFC's clock handling. */
@@ -57,8 +57,6 @@ function cpuSetFormat(cpus: number[]): string {
   return parts.join(",");
 }
 
-const NET_TYPE_NUMBERS_OLD = ["user", "ethernet", "server", "client", "mcast", "network", "bridge", "internal", "direct", "hostdev"];
-const NET_TYPE_NUMBERS_450 = ["user", "ethernet", "vhostuser", "server", "client", "mcast", "network", "bridge", "internal", "direct", "hostdev", "udp"];
 
 class SxprWriter {
   private out = "";
@@ -204,7 +202,7 @@ class SxprWriter {
 
   net(n: NetDef, hvm: boolean): void {
     if (n.type !== "bridge" && n.type !== "network" && n.type !== "ethernet") {
-      internal(`unsupported network type ${(this.is450 ? NET_TYPE_NUMBERS_450 : NET_TYPE_NUMBERS_OLD).indexOf(n.type)}`);
+      internal(`unsupported network type ${netTypes(this.rel).indexOf(n.type)}`);
     }
     if (!this.is087 && n.script !== undefined && n.type !== "bridge" && n.type !== "ethernet") {
       unsupported(`scripts are not supported on interfaces of type ${n.type}`);
@@ -471,8 +469,8 @@ class SxprWriter {
       if (input.bus !== "usb") continue;
       if (input.type === "mouse") this.add("(usbdevice mouse)");
       else if (input.type === "tablet") this.add("(usbdevice tablet)");
-      else if (this.is450 && input.type === "keyboard") this.add("(usbdevice keyboard)");
-      else internal(`unexpected input type ${["mouse", "tablet", "keyboard", "passthrough"].indexOf(input.type)}`);
+      else if (input.type === "keyboard" && inputTypes(this.rel).includes("keyboard")) this.add("(usbdevice keyboard)");
+      else internal(`unexpected input type ${inputTypes("4.5.0").indexOf(input.type)}`);
     }
     if (def.parallels.length > 0) {
       this.add("(parallel ");

@@ -7,7 +7,7 @@
 import type { Sx } from "../../sxp/index.js";
 import { isIPv6 } from "node:net";
 import { HarnessError } from "../../errors.js";
-import { hexValue, GRAPHICS_TYPES, LIFECYCLE_ACTIONS, LIFECYCLE_CRASH_ACTIONS, STORAGE_FORMATS, XEN_HVM_FEATURES, chrTypes, domainFeatures, emptyDomain, soundModels, sortDisksOld } from "../def/index.js";
+import { hexValue, inputTypes, GRAPHICS_TYPES, LIFECYCLE_ACTIONS, LIFECYCLE_CRASH_ACTIONS, STORAGE_FORMATS, XEN_HVM_FEATURES, chrTypes, domainFeatures, emptyDomain, soundModels, sortDisksOld } from "../def/index.js";
 import type { ChrDef, DiskDef, DomainDef, GraphicsDef, NetDef } from "../def/index.js";
 import { parseClock } from "./parse-clock.js";
 import type { ClockRule } from "./parse-clock.js";
@@ -368,7 +368,7 @@ function parseUsb(root: Sx, def: DomainDef, rel: Release): void {
     if (!present(n, "usbdevice")) continue;
     const v = node(n, "usbdevice");
     if (v === "tablet" || v === "mouse") def.inputs.push({ type: v, bus: "usb" });
-    else if (v === "keyboard" && rel === "4.5.0") def.inputs.push({ type: "keyboard", bus: "usb" });
+    else if (v === "keyboard" && inputTypes(rel).includes("keyboard")) def.inputs.push({ type: "keyboard", bus: "usb" });
   }
 }
 
