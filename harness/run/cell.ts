@@ -5,7 +5,7 @@
  * (libvirt refused, or xend refused) verdict.
  */
 import { HarnessError, isHarnessError } from "../errors.js";
-import { compareVersions, describeClock, readClock, readClockOf, parseLenient, resolveProfile, encodeForm, sameClock, type ClockMeaning, type ClockReading, type Profile } from "../libvirt/index.js";
+import { clockOffsetOf, compareVersions, describeClock, xmFileClockRefusal, readClock, readClockOf, parseLenient, resolveProfile, encodeForm, sameClock, type ClockMeaning, type ClockReading, type Profile } from "../libvirt/index.js";
 import type { Cell, Verdict } from "../matrix/index.js";
 import { findKey, readSxpr } from "../sxp/index.js";
 import { XendClient, registerSecrets, secretsInXml } from "../xend/index.js";
@@ -363,11 +363,19 @@ async function askNode(st: CellState): Promise<void> {
     st.obs.xendConfigFormat = node.xendConfigFormat;
   }
   const p = st.profile;
-  if (st.cell.scenario.steps.some((t) => t.kind === "define") && definesThroughXmFiles(p, st.xendConfigFormat))
+  if (st.cell.scenario.steps.some((t) => t.kind === "define") && definesThroughXmFiles(p, st.xendConfigFormat)) {
+    // The xm-file driver formats the domain itself and refuses the clocks it cannot write (libvirt/xm.ts):
+    // that refusal, with libvirt's own message, is what the user gets.
+    const refusal = xmFileClockRefusal(p.release ?? p.first, st.cell.scenario.guest, clockOffsetOf(st.obs.xmlIn), st.xendConfigFormat);
+    if (refusal !== null) {
+      st.obs.libvirt.error = refusal;
+      throw new Stop("rejected", `libvirt refuses (defining through its xm-file driver, xend_config_format ${st.xendConfigFormat}): ${refusal}`);
+    }
     throw new Stop(
       "skipped",
       `${NOT_THROUGH_XEND}: xend reports xend_config_format ${st.xendConfigFormat} (below 3, xend before 3.0.4), so libvirt ${p.first}-${p.last} defines it through its xm-file driver (/etc/xen/<name>) and never posts op=new; the round trip through xend does not exist here`,
     );
+  }
 }
 
 /** libvirt formats the cell's domain XML into SXPR for that dialect. */

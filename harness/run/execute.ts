@@ -21,7 +21,7 @@ import { prepareProfiles } from "../libvirt/build/index.js";
 import { nativeRefusal } from "./native.js";
 import type { WireMode } from "./cell.js";
 import type { Backend, BackendKind } from "../xend/types.js";
-import { obsoleteGoldens, isCI, type GoldenOptions } from "./golden.js";
+import { flushGoldens, obsoleteGoldens, isCI, type GoldenOptions } from "./golden.js";
 import { runCells } from "./runner.js";
 import type { CellResult, Progress } from "./types.js";
 
@@ -431,7 +431,8 @@ export async function execute(opts: ExecuteOptions): Promise<Execution> {
   const goldenDir = goldenDirFor(opts, matrix, config?.goldens);
   if (opts.golden?.update) refuseNodeModules(goldenDir, "goldens");
   const ci = isCI(opts.env);
-  const golden: GoldenOptions | undefined = opts.golden ? { dir: goldenDir, update: opts.golden.update, ci, displayRoot: projectRoot() } : undefined;
+  // Content-addressed goldens, one index per matrix (golden.ts).
+  const golden: GoldenOptions | undefined = opts.golden ? { dir: goldenDir, update: opts.golden.update, ci, displayRoot: projectRoot(), index: matrix.name } : undefined;
   let backendFor = opts.backendFor;
   if (!backendFor) {
     const started = await startBackends(kind, [...new Set(cells.map((c) => c.xend))], backendFactory(kind, opts.env, opts.recordingsDir, opts.backendSettings, matrix.scenarios, layers), matrix, fromArgs);
@@ -447,7 +448,8 @@ export async function execute(opts: ExecuteOptions): Promise<Execution> {
     golden,
     wireFor,
   });
+  if (golden) flushGoldens(golden);
   const all = expandCells(matrix).map((c) => c.id);
-  const obsolete = opts.golden ? obsoleteGoldens(goldenDir, all).map((f) => `${path.relative(projectRoot(), goldenDir).split(path.sep).join("/")}/${f}`) : [];
+  const obsolete = opts.golden ? obsoleteGoldens(goldenDir, all, matrix.name).map((f) => `${path.relative(projectRoot(), goldenDir).split(path.sep).join("/")}/${f}`) : [];
   return { matrix, cells, results, obsoleteGoldens: obsolete, backend: kind };
 }

@@ -1,10 +1,22 @@
 /**
- * Goldens: one reviewable text file per cell, fixtures/golden/<xend>/<libvirt>/<scenario>.txt, stable
- * order and no timestamps. A run compares every cell that produced an observation (not skipped, not
- * error) with its golden; `--update-golden` rewrites them atomically (temp file + rename); under CI
- * nothing is written, a missing golden fails, and goldens no cell produces are reported as obsolete.
+ * Goldens: the reviewed observation of each cell, as text with a stable order and no timestamps. A run
+ * compares every cell that produced an observation (not skipped, not error) with its golden;
+ * `--update-golden` rewrites them atomically (temp file + rename); under CI nothing is written, a
+ * missing golden fails, and goldens no cell produces are reported as obsolete.
+ *
+ * Two layouts (DECISIONS.md, "Goldens stored once per distinct content"):
+ *
+ * - **content-addressed** (what `run` writes, `GoldenOptions.index` set to the matrix's name): each
+ *   distinct golden text once, `<dir>/objects/<digest>.txt`, with the cell's own domain name and uuid
+ *   written as `{name}` and `{uuid}` and no cell id or profile line (so the thousands of cells that
+ *   observe the same thing share one file); one index per matrix, `<dir>/index/<matrix>.tsv`, one line
+ *   `<cell id> TAB <digest>` per cell. A run compares digests; the object is read only to show a diff.
+ * - **per cell** (older layout, still read): `<dir>/<xend>/<libvirt>/<scenario>.txt`. A content-addressed
+ *   run without an index line for a cell compares that file; `--update-golden` moves it into the index
+ *   (and removes the file once the index is written).
  */
-import { closeSync, constants, existsSync, fstatSync, openSync, readdirSync, readSync, realpathSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { closeSync, constants, existsSync, fstatSync, openSync, readdirSync, readSync, realpathSync, rmdirSync, statSync, unlinkSync } from "node:fs";
 import { writeFileAtomic } from "../fsutil.js";
 import { redact } from "../xend/index.js";
 import * as path from "node:path";
@@ -23,6 +35,11 @@ export interface GoldenOptions {
   ci: boolean;
   /** How to show golden paths (relative to this); default dir's parent's parent. */
   displayRoot?: string;
+  /**
+   * The matrix's name: goldens are content-addressed, indexed in `<dir>/index/<index>.tsv` (call
+   * flushGoldens after the run). Absent: one file per cell (the older layout).
+   */
+  index?: string;
 }
 
 export function isCI(env: NodeJS.ProcessEnv): boolean {
@@ -229,12 +246,15 @@ export interface RaceOutcome {
  * the same verdict) matches too, and is not rewritten; nothing else is masked.
  */
 export function checkGolden(r: CellResult, opts: GoldenOptions, raceOutcomes?: () => RaceOutcome[]): GoldenResult {
-  const file = goldenPath(opts.dir, r);
-  const shown = path.relative(opts.displayRoot ?? path.dirname(path.dirname(opts.dir)), file).split(path.sep).join("/");
+  const store = opts.index !== undefined ? storeOf(opts) : null;
+  const shownOf = (file: string) => path.relative(opts.displayRoot ?? path.dirname(path.dirname(opts.dir)), file).split(path.sep).join("/");
+  const shown = store ? shownOf(store.file) : shownOf(goldenPath(opts.dir, r));
   if (r.verdict === "skipped" || r.verdict === "error") return { status: "not-compared", file: shown, detail: `cell ${r.verdict}` };
   // A source tree's cells (src:DIR) have no goldens of their own and never write one: `diff --from
   // <release> --to src:DIR` compares them with the release.
   if (r.libvirt.startsWith("src:")) return { status: "not-compared", file: shown, detail: "a libvirt source tree (src:DIR) has no goldens; compare it with its release using diff" };
+  if (store) return checkStored(store, r, opts, raceOutcomes, shownOf);
+  const file = goldenPath(opts.dir, r);
   // Secrets (vncpasswd, passwd, password) never reach a golden file.
   const now = redact(renderGolden(r, r.observation));
   const before = readIfExists(file);
@@ -247,27 +267,249 @@ export function checkGolden(r: CellResult, opts: GoldenOptions, raceOutcomes?: (
     }
   }
   if (opts.update) {
-    if (opts.ci) throw new HarnessError("input.usage", "--update-golden refuses to write under CI (the CI environment variable is set)");
-    // A golden that cannot be written is a failure of the run (exit 2 naming the file), never a pass
-    // with nothing written.
-    try {
-      writeAtomic(file, now);
-    } catch (e) {
-      if (e instanceof HarnessError) throw e; // the one writer's own error already names the path (exit 2)
-      const err = e as NodeJS.ErrnoException;
-      throw new HarnessError("input.golden", `cannot write golden ${shown}: ${err.code ? `${err.code} (${err.message.replace(/^[A-Z]+: /, "").replace(/, \w+ '.*'$/, "")})` : String(e)}`, { cause: e });
-    }
+    refuseUnderCI(opts);
+    writeGolden(file, now, shown);
     return { status: "written", file: shown, detail: before === null ? "new" : "updated" };
   }
   if (before === null) return { status: "missing", file: shown };
   return { status: "mismatch", file: shown, diff: lineDiff(before, now) };
 }
 
-/** Golden files no cell of `expectedIds` (xend/libvirt/scenario) would produce. */
-export function obsoleteGoldens(dir: string, expectedIds: Iterable<string>): string[] {
+function refuseUnderCI(opts: GoldenOptions): void {
+  if (opts.ci) throw new HarnessError("input.usage", "--update-golden refuses to write under CI (the CI environment variable is set)");
+}
+
+/** Write one golden file; a failure is exit 2 naming the file, never a pass with nothing written. */
+function writeGolden(file: string, text: string, shown: string): void {
+  try {
+    writeAtomic(file, text);
+  } catch (e) {
+    if (e instanceof HarnessError) throw e; // the one writer's own error already names the path (exit 2)
+    const err = e as NodeJS.ErrnoException;
+    throw new HarnessError("input.golden", `cannot write golden ${shown}: ${err.code ? `${err.code} (${err.message.replace(/^[A-Z]+: /, "").replace(/, \w+ '.*'$/, "")})` : String(e)}`, { cause: e });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Content-addressed goldens: objects/<digest>.txt once per distinct text, index/<matrix>.tsv per matrix.
+
+/** Folders of the content-addressed layout inside a golden directory. */
+export const GOLDEN_OBJECTS = "objects";
+export const GOLDEN_INDEX = "index";
+
+/** The digest naming a golden text: the first 16 hex digits of its SHA-256 (a clash is refused when written). */
+export function goldenDigest(text: string): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, 16);
+}
+
+const DIGEST = /^[0-9a-f]{16}$/;
+
+/**
+ * The golden text as stored once for every cell that observes the same: no cell id, no profile line,
+ * and the cell's own domain name and uuid (from the domain XML the cell sent) written as `{name}` and
+ * `{uuid}`. Secrets are redacted as in every golden.
+ */
+export function sharedGolden(r: Pick<CellResult, "id" | "profileId" | "scenario" | "guest" | "verdict" | "reason">, o: Observation): string {
+  const lines = redact(renderGolden(r, o)).split("\n");
+  lines[0] = "# xend-compat golden: the reviewed observation of every cell the golden index maps to this file";
+  lines[1] = "# ({name} and {uuid} stand for each cell's own domain; a run fails when a cell differs; xend-compat run --update-golden rewrites).";
+  let text = lines.filter((l) => !l.startsWith("profile: ")).join("\n");
+  const name = /<name>([^<]+)<\/name>/.exec(o.xmlIn)?.[1];
+  const uuid = /<uuid>([^<]+)<\/uuid>/.exec(o.xmlIn)?.[1];
+  if (name) text = text.split(name).join("{name}");
+  if (uuid) text = text.split(uuid).join("{uuid}");
+  return text;
+}
+
+interface Store {
+  readonly dir: string;
+  readonly name: string;
+  /** The index file, index/<name>.tsv. */
+  readonly file: string;
+  /** cell id → digest, as read at the start of the run (and as updated by it). */
+  readonly entries: Map<string, string>;
+  /** The lines this run changed (applied to the index as it is on disk when flushed). */
+  readonly changed: Map<string, string>;
+  /** Per-cell golden files moved into the index, removed once the index is written. */
+  readonly moved: string[];
+  /** Objects known to exist with their text. */
+  readonly objects: Set<string>;
+}
+
+const STORES = new WeakMap<GoldenOptions, Store>();
+
+function storeOf(opts: GoldenOptions): Store {
+  let s = STORES.get(opts);
+  if (!s) {
+    const name = opts.index!;
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new HarnessError("input.golden", `golden index '${oneLine(name)}': expected a matrix name (lower case, digits, -)`);
+    const file = confine(opts.dir, path.join(opts.dir, GOLDEN_INDEX, `${name}.tsv`), "golden index");
+    s = { dir: opts.dir, name, file, entries: readIndex(file), changed: new Map(), moved: [], objects: new Set() };
+    STORES.set(opts, s);
+  }
+  return s;
+}
+
+/** An index file: `# comment` lines and `<cell id> TAB <digest>` lines; missing file: empty. */
+export function readIndex(file: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const text = readIfExists(file);
+  if (text === null) return out;
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (line === "" || line.startsWith("#")) continue;
+    const m = /^([^\t\s]+\/[^\t\s]+\/[^\t\s]+)\t([0-9a-f]{16})$/.exec(line);
+    if (!m) throw new HarnessError("input.golden", `${oneLine(file)}:${i + 1}: expected '<xend>/<libvirt>/<scenario> TAB <16 hex digits>', got '${oneLine(line.slice(0, 80))}'`);
+    if (out.has(m[1])) throw new HarnessError("input.golden", `${oneLine(file)}:${i + 1}: cell ${m[1]} is listed twice`);
+    out.set(m[1], m[2]);
+  }
+  return out;
+}
+
+function objectFile(dir: string, digest: string): string {
+  return confine(dir, path.join(dir, GOLDEN_OBJECTS, `${digest}.txt`), "golden");
+}
+
+/** Store one object (once); an object of that name with other text is a clash, refused by name. */
+function putObject(st: Store, digest: string, text: string, shownOf: (f: string) => string): void {
+  if (st.objects.has(digest)) return;
+  const file = objectFile(st.dir, digest);
+  const there = readIfExists(file);
+  if (there === null) writeGolden(file, text, shownOf(file));
+  else if (there !== text) throw new HarnessError("input.golden", `golden ${shownOf(file)} holds another text with the same digest (edited by hand? remove it and run --update-golden)`);
+  st.objects.add(digest);
+}
+
+function checkStored(st: Store, r: CellResult, opts: GoldenOptions, raceOutcomes: (() => RaceOutcome[]) | undefined, shownOf: (f: string) => string): GoldenResult {
+  const now = sharedGolden(r, r.observation);
+  const digest = goldenDigest(now);
+  const have = st.entries.get(r.id);
+  const set = (d: string, text: string) => {
+    refuseUnderCI(opts);
+    putObject(st, d, text, shownOf);
+    st.entries.set(r.id, d);
+    st.changed.set(r.id, d);
+  };
+  if (have !== undefined) {
+    if (have === digest) return { status: "match", file: shownOf(objectFile(st.dir, digest)) };
+    if (raceOutcomes) {
+      for (const alt of raceOutcomes()) {
+        if (alt.verdict !== r.verdict) continue;
+        if (goldenDigest(sharedGolden({ ...r, verdict: alt.verdict, reason: alt.reason }, alt.observation)) === have)
+          return { status: "match", file: shownOf(objectFile(st.dir, have)), detail: `the golden holds the other outcome of a race of xend (${alt.what})` };
+      }
+    }
+    if (opts.update) {
+      set(digest, now);
+      return { status: "written", file: shownOf(objectFile(st.dir, digest)), detail: "updated" };
+    }
+    const file = objectFile(st.dir, have);
+    const before = readIfExists(file);
+    if (before === null) return { status: "mismatch", file: shownOf(file), diff: `golden ${shownOf(file)} (named by ${shownOf(st.file)} for ${r.id}) does not exist` };
+    return { status: "mismatch", file: shownOf(file), diff: lineDiff(before, now) };
+  }
+  // No index line: the cell's golden of the per-cell layout, if any (moved into the index on update).
+  const legacy = goldenPath(st.dir, r);
+  const before = readIfExists(legacy);
+  if (before !== null) {
+    let keep: string | null = before === redact(renderGolden(r, r.observation)) ? now : null;
+    let detail = "";
+    if (keep === null && raceOutcomes) {
+      for (const alt of raceOutcomes()) {
+        if (alt.verdict !== r.verdict) continue;
+        const altRow = { ...r, verdict: alt.verdict, reason: alt.reason };
+        if (redact(renderGolden(altRow, alt.observation)) === before) {
+          keep = sharedGolden(altRow, alt.observation);
+          detail = ` (the golden holds the other outcome of a race of xend: ${alt.what})`;
+          break;
+        }
+      }
+    }
+    if (opts.update) {
+      set(keep !== null ? goldenDigest(keep) : digest, keep ?? now);
+      st.moved.push(legacy);
+      return { status: "written", file: shownOf(objectFile(st.dir, st.entries.get(r.id)!)), detail: keep !== null ? `moved from ${shownOf(legacy)}${detail}` : `updated (was ${shownOf(legacy)})` };
+    }
+    if (keep !== null) return { status: "match", file: shownOf(legacy), detail: `a per-cell golden (older layout; --update-golden moves it into ${shownOf(st.file)})${detail}` };
+    return { status: "mismatch", file: shownOf(legacy), diff: lineDiff(before, redact(renderGolden(r, r.observation))) };
+  }
+  if (opts.update) {
+    set(digest, now);
+    return { status: "written", file: shownOf(objectFile(st.dir, digest)), detail: "new" };
+  }
+  return { status: "missing", file: shownOf(st.file), detail: `no line for ${r.id}` };
+}
+
+/**
+ * After a run with content-addressed goldens: write the index lines the run changed (onto the index
+ * as it is on disk now, so a run over part of the matrix keeps the other lines), remove the per-cell
+ * files moved into it, and remove objects no index of the directory names any more. Nothing to do
+ * when the run wrote nothing.
+ */
+export function flushGoldens(opts: GoldenOptions): { written: number; moved: number; removedObjects: number } {
+  const st = STORES.get(opts);
+  if (!st || (st.changed.size === 0 && st.moved.length === 0)) return { written: 0, moved: 0, removedObjects: 0 };
+  refuseUnderCI(opts);
+  const entries = readIndex(st.file);
+  for (const [id, d] of st.changed) entries.set(id, d);
+  const ids = [...entries.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const text =
+    `# xend-compat golden index of matrix '${st.name}': one line per cell, "<cell id> TAB <digest>"; the cell's golden is\n` +
+    `# ${GOLDEN_OBJECTS}/<digest>.txt, one file shared by every cell that observed the same. Written by xend-compat run --update-golden.\n` +
+    ids.map((id) => `${id}\t${entries.get(id)}`).join("\n") +
+    "\n";
+  writeGolden(st.file, text, st.file);
+  for (const f of st.moved) {
+    try {
+      unlinkSync(f);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw new HarnessError("input.golden", `cannot remove the moved golden ${oneLine(f)}: ${(e as NodeJS.ErrnoException).code}`, { cause: e });
+    }
+    // Empty <xend>/<libvirt> folders of the per-cell layout go with their last file.
+    for (let d = path.dirname(f); d !== st.dir && d.startsWith(st.dir); d = path.dirname(d)) {
+      try {
+        rmdirSync(d);
+      } catch {
+        break;
+      }
+    }
+  }
+  const unreferenced = unreferencedObjects(st.dir);
+  for (const d of unreferenced) unlinkSync(objectFile(st.dir, d));
+  const out = { written: st.changed.size, moved: st.moved.length, removedObjects: unreferenced.length };
+  st.changed.clear();
+  st.moved.length = 0;
+  return out;
+}
+
+/** Objects of a golden directory that no index of it names. */
+function unreferencedObjects(dir: string): string[] {
+  const objects = path.join(dir, GOLDEN_OBJECTS);
+  if (!existsSync(objects)) return [];
+  const named = new Set<string>();
+  const indexDir = path.join(dir, GOLDEN_INDEX);
+  if (existsSync(indexDir)) for (const f of readdirSync(indexDir).sort()) if (f.endsWith(".tsv")) for (const d of readIndex(confine(dir, path.join(indexDir, f), "golden index")).values()) named.add(d);
+  return readdirSync(objects)
+    .filter((f) => f.endsWith(".txt") && DIGEST.test(f.slice(0, -4)) && !named.has(f.slice(0, -4)))
+    .map((f) => f.slice(0, -4))
+    .sort();
+}
+
+/**
+ * Goldens no cell of `expectedIds` (xend/libvirt/scenario) would produce: per-cell files, and with
+ * `index` (the matrix's name) that index's lines for other cells (`index/<name>.tsv: <cell id>`) and
+ * objects no index of the directory names.
+ */
+export function obsoleteGoldens(dir: string, expectedIds: Iterable<string>, index?: string): string[] {
   const want = new Set(expectedIds);
   const out: string[] = [];
   if (!existsSync(dir)) return out;
+  if (index !== undefined) {
+    const file = confine(dir, path.join(dir, GOLDEN_INDEX, `${index}.tsv`), "golden index");
+    for (const id of readIndex(file).keys()) if (!want.has(id)) out.push(`${GOLDEN_INDEX}/${index}.tsv: ${id}`);
+    for (const d of unreferencedObjects(dir)) out.push(`${GOLDEN_OBJECTS}/${d}.txt`);
+  }
   // Real paths of the directories walked: a link back to one of them is a loop, refused by name.
   const seen = new Set<string>();
   const walk = (d: string, rel: string[]) => {
@@ -285,6 +527,8 @@ export function obsoleteGoldens(dir: string, expectedIds: Iterable<string>): str
     const entries = listed.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
       const name = entry.name;
+      // The content-addressed layout's folders (reported above) are not cells' folders.
+      if (rel.length === 0 && (name === GOLDEN_OBJECTS || name === GOLDEN_INDEX)) continue;
       const p = path.join(d, name);
       let isDir = entry.isDirectory();
       if (entry.isSymbolicLink()) {

@@ -10,7 +10,7 @@ export { effectiveOffset, intendedOffset, signed } from "./effective.js";
 export { outcomeOf, asExpected } from "./outcome.js";
 export { XEND_RACES, racesOf, raceValues, raceAlternatives } from "./races.js";
 export type { XendRace } from "./races.js";
-export { checkGolden, renderGolden, lineDiff, obsoleteGoldens, goldenPath, isCI } from "./golden.js";
+export { checkGolden, renderGolden, lineDiff, obsoleteGoldens, goldenPath, isCI, flushGoldens, sharedGolden, goldenDigest, readIndex, GOLDEN_INDEX, GOLDEN_OBJECTS } from "./golden.js";
 export type { GoldenOptions, RaceOutcome } from "./golden.js";
 export { supportAnswers, supportStatus, groupSupport, groupedAnswers } from "./support.js";
 export type { SupportAnswer, SupportStatus, SupportGroup } from "./support.js";
