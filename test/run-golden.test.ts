@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { checkGolden, goldenPath, isCI, lineDiff, obsoleteGoldens, runCells, type CellResult } from "../harness/run/index.js";
+import { checkGolden, flushGoldens, goldenDigest, goldenPath, isCI, lineDiff, obsoleteGoldens, readIndex, runCells, type CellResult } from "../harness/run/index.js";
+import { isHarnessError } from "../harness/errors.js";
 import { cellsOf, domainXml, FakeXend, toyProfile } from "./fakes/run-fakes.js";
 
 const FILES = { "d/lt.xml": domainXml("lt", "<clock offset='localtime'/>"), "d/var.xml": domainXml("v", "<clock offset='variable' adjustment='1' basis='utc'/>") };
@@ -157,5 +158,99 @@ describe("goldens and xend's documented race (harness/run/races.ts)", () => {
     expect(raceAlternatives("3.2/0.9.11/hvm-guest-sets-rtc", sx.replace("10800", "7200"))).toEqual([]);
     expect(raceAlternatives("3.4.3/0.9.11/hvm-guest-sets-rtc", sx)).toEqual([]);
     expect(raceAlternatives("3.2/0.9.11/hvm-utc", sx)).toEqual([]);
+  });
+});
+
+// Content-addressed goldens (what `run` writes): objects/<digest>.txt once per distinct text, index/<matrix>.tsv.
+const MATRIX2 = MATRIX.replace('libvirt: ["0.9.11"]', 'libvirt: ["0.9.11", "0.9.12"]');
+
+async function runIndexed(dir: string, opts: { update?: boolean; ci?: boolean; xend?: FakeXend } = {}): Promise<CellResult[]> {
+  const golden = { dir, update: Boolean(opts.update), ci: Boolean(opts.ci), index: "g" };
+  const rs = await runCells(cellsOf(MATRIX2, FILES), {
+    backendFor: async () => opts.xend ?? new FakeXend(),
+    profileFor: () => toyProfile(),
+    golden,
+  });
+  flushGoldens(golden);
+  return rs;
+}
+
+const objects = (dir: string) => fs.readdirSync(path.join(dir, "objects")).sort();
+
+describe("content-addressed goldens", () => {
+  it("cells that observe the same share one file ({name} for each cell's own domain); one index line per cell; the next run matches, also under CI", async () => {
+    const dir = goldenDir();
+    const rs = await runIndexed(dir, { update: true });
+    expect(rs.map((r) => r.golden?.status)).toEqual(["written", "written", "written", "written"]);
+    // two libvirt versions define differently named domains, yet observe the same: 2 files for 4 cells
+    expect(objects(dir)).toHaveLength(2);
+    const index = readIndex(path.join(dir, "index", "g.tsv"));
+    expect([...index.keys()].sort()).toEqual(["4.1.2/0.9.11/hvm-lt", "4.1.2/0.9.11/hvm-var", "4.1.2/0.9.12/hvm-lt", "4.1.2/0.9.12/hvm-var"]);
+    expect(index.get("4.1.2/0.9.11/hvm-lt")).toBe(index.get("4.1.2/0.9.12/hvm-lt"));
+    const text = fs.readFileSync(path.join(dir, "objects", `${index.get("4.1.2/0.9.11/hvm-lt")}.txt`), "utf8");
+    expect(goldenDigest(text)).toBe(index.get("4.1.2/0.9.11/hvm-lt"));
+    expect(text).toContain("sxpr sent:\n    (vm (name {name}) (localtime 1))");
+    expect(text).not.toMatch(/v0911|v0912|cell 4\.1\.2|profile:/);
+    const again = await runIndexed(dir, { ci: true });
+    expect(again.map((r) => [r.golden?.status, r.golden?.file])).toEqual(rs.map((r) => ["match", r.golden?.file]));
+    expect(again[0].outcome).toBe("pass");
+  });
+
+  it("a cell whose observation changed fails with a diff against its file; --update-golden points it at the new text and removes the file no index names", async () => {
+    const dir = goldenDir();
+    await runIndexed(dir, { update: true });
+    const before = objects(dir);
+    const changed = new FakeXend("4.1.2", { readBack: (c) => c.replace("(localtime 1)", "(localtime 0)").replace(/^\(vm/, "(domain") });
+    const rs = await runIndexed(dir, { xend: changed });
+    expect(rs[0].golden?.status).toBe("mismatch");
+    expect(rs[0].golden?.diff).toContain("-     /domain/localtime 1\n+     /domain/localtime 0");
+    expect(rs[0].outcome).toBe("fail");
+    const upd = await runIndexed(dir, { xend: changed, update: true });
+    expect(upd[0].golden).toMatchObject({ status: "written", detail: "updated" });
+    // hvm-lt's old text is named by no index line any more: gone; hvm-var's stays
+    expect(objects(dir)).toHaveLength(2);
+    expect(objects(dir).filter((f) => before.includes(f))).toHaveLength(1);
+    expect(obsoleteGoldens(dir, ["4.1.2/0.9.11/hvm-lt", "4.1.2/0.9.11/hvm-var", "4.1.2/0.9.12/hvm-lt", "4.1.2/0.9.12/hvm-var"], "g")).toEqual([]);
+  });
+
+  it("a file edited by hand is bad input naming it, never a silent match; --update-golden puts the text back", async () => {
+    const dir = goldenDir();
+    await runIndexed(dir, { update: true });
+    const f = path.join(dir, "objects", objects(dir)[0]);
+    fs.writeFileSync(f, fs.readFileSync(f, "utf8").replace("verdict: ", "verdict: edited "));
+    const err = await runIndexed(dir, { ci: true }).catch((e: unknown) => e);
+    expect(isHarnessError(err, "input")).toBe(true);
+    expect((err as Error).message).toMatch(/objects\/[0-9a-f]{16}\.txt does not hold the text its name says/);
+    await runIndexed(dir, { update: true });
+    expect(goldenDigest(fs.readFileSync(f, "utf8"))).toBe(path.basename(f, ".txt"));
+  });
+
+  it("per-cell goldens of the older layout are still compared, and --update-golden moves them into the index", async () => {
+    const dir = goldenDir();
+    await run(dir, { update: true }); // per-cell files for 0.9.11
+    const old = path.join(dir, "4.1.2", "0.9.11", "hvm-lt.txt");
+    expect(fs.existsSync(old)).toBe(true);
+    const rs = await runIndexed(dir);
+    expect(rs.map((r) => r.golden?.status)).toEqual(["match", "match", "missing", "missing"]);
+    expect(rs[0].golden?.detail).toMatch(/per-cell golden/);
+    await runIndexed(dir, { update: true });
+    expect(fs.existsSync(old)).toBe(false);
+    expect(fs.existsSync(path.join(dir, "4.1.2"))).toBe(false);
+    expect(readIndex(path.join(dir, "index", "g.tsv")).size).toBe(4);
+    expect(objects(dir)).toHaveLength(2);
+  });
+
+  it("lists as obsolete the index lines of cells the matrix no longer has and the files no index names", async () => {
+    const dir = goldenDir();
+    await runIndexed(dir, { update: true });
+    fs.writeFileSync(path.join(dir, "objects", "0123456789abcdef.txt"), "x");
+    expect(obsoleteGoldens(dir, ["4.1.2/0.9.11/hvm-lt", "4.1.2/0.9.11/hvm-var", "4.1.2/0.9.12/hvm-lt"], "g")).toEqual(["index/g.tsv: 4.1.2/0.9.12/hvm-var", "objects/0123456789abcdef.txt"]);
+  });
+
+  it("a malformed index line is bad input naming the file and line", () => {
+    const dir = goldenDir();
+    fs.mkdirSync(path.join(dir, "index"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "index", "g.tsv"), "# header\n4.1.2/0.9.11/hvm-lt\tnot-a-digest\n");
+    expect(() => readIndex(path.join(dir, "index", "g.tsv"))).toThrow(/g\.tsv:2: expected/);
   });
 });

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { execute, supportAnswers, supportStatus } from "../harness/run/index.js";
-import { loadRecording, recordingPath, seriesLabel, XEND_SERIES } from "../harness/xend/index.js";
+import { loadRecording, recordingPath, XEND_SERIES } from "../harness/xend/index.js";
 
 const recordingsDir = path.join(__dirname, "..", "fixtures", "recordings");
 const haveRecordings = ["3.2", "3.4.3", "4.1.2"].every((v) => fs.existsSync(path.join(recordingsDir, v)) && fs.readdirSync(path.join(recordingsDir, v)).length > 0);
@@ -75,87 +75,8 @@ describe("support status", () => {
   });
 });
 
-// The full matrix (matrices/full.yaml): the xend of every Xen series, replayed from its recordings.
-// libvirt, xend, status, preserved, rejected, changed, error, skipped
-const EXPECTED_FULL: [string, string, string, number, number, number, number, number][] = [
-  ["0.8.7", "3.0.0", "untested", 0, 0, 0, 0, 14],
-  ["0.8.7", "3.1", "unsafe", 5, 4, 5, 0, 0],
-  ["0.8.7", "3.2", "unsafe", 5, 4, 5, 0, 0],
-  ["0.8.7", "3.3", "unsafe", 5, 4, 5, 0, 0],
-  ["0.8.7", "3.4.3", "unsafe", 5, 4, 5, 0, 0],
-  ["0.8.7", "4.0.4", "unsafe", 5, 4, 5, 0, 0],
-  ["0.8.7", "4.1.2", "unsafe", 5, 4, 5, 0, 0],
-  ["0.8.7", "4.2.5", "unsafe", 5, 4, 5, 0, 0],
-  ["0.8.7", "4.3.4", "unsafe", 5, 4, 5, 0, 0],
-  ["0.8.7", "4.4.4", "unsafe", 5, 4, 5, 0, 0],
-  ["0.9.10", "3.0.0", "untested", 0, 0, 0, 0, 14],
-  ["0.9.10", "3.1", "unsafe", 9, 3, 2, 0, 0],
-  ["0.9.10", "3.2", "unsafe", 9, 3, 2, 0, 0],
-  ["0.9.10", "3.3", "unsafe", 9, 3, 2, 0, 0],
-  ["0.9.10", "3.4.3", "unsafe", 9, 3, 2, 0, 0],
-  ["0.9.10", "4.0.4", "unsafe", 9, 3, 2, 0, 0],
-  ["0.9.10", "4.1.2", "unsafe", 9, 3, 2, 0, 0],
-  ["0.9.10", "4.2.5", "unsafe", 9, 3, 2, 0, 0],
-  ["0.9.10", "4.3.4", "unsafe", 9, 3, 2, 0, 0],
-  ["0.9.10", "4.4.4", "unsafe", 9, 3, 2, 0, 0],
-  ["0.9.11", "3.0.0", "untested", 0, 0, 0, 0, 14],
-  ["0.9.11", "3.1", "unsafe", 12, 1, 1, 0, 0],
-  ["0.9.11", "3.2", "unsafe", 9, 1, 4, 0, 0],
-  ["0.9.11", "3.3", "unsafe", 9, 1, 4, 0, 0],
-  ["0.9.11", "3.4.3", "unsafe", 11, 1, 2, 0, 0],
-  ["0.9.11", "4.0.4", "partial", 13, 1, 0, 0, 0],
-  ["0.9.11", "4.1.2", "partial", 13, 1, 0, 0, 0],
-  ["0.9.11", "4.2.5", "partial", 13, 1, 0, 0, 0],
-  ["0.9.11", "4.3.4", "partial", 13, 1, 0, 0, 0],
-  ["0.9.11", "4.4.4", "partial", 13, 1, 0, 0, 0],
-  ["1.3.1", "3.0.0", "partial", 0, 14, 0, 0, 0],
-  ["1.3.1", "3.1", "partial", 6, 8, 0, 0, 0],
-  ["1.3.1", "3.2", "unsafe", 9, 1, 4, 0, 0],
-  ["1.3.1", "3.3", "unsafe", 9, 1, 4, 0, 0],
-  ["1.3.1", "3.4.3", "unsafe", 11, 1, 2, 0, 0],
-  ["1.3.1", "4.0.4", "partial", 13, 1, 0, 0, 0],
-  ["1.3.1", "4.1.2", "partial", 13, 1, 0, 0, 0],
-  ["1.3.1", "4.2.5", "partial", 13, 1, 0, 0, 0],
-  ["1.3.1", "4.3.4", "partial", 13, 1, 0, 0, 0],
-  ["1.3.1", "4.4.4", "partial", 13, 1, 0, 0, 0],
-  ["0.8.7+rfc-localtime", "3.0.0", "untested", 0, 0, 0, 0, 14],
-  ["0.8.7+rfc-localtime", "3.1", "unsafe", 9, 2, 3, 0, 0],
-  ["0.8.7+rfc-localtime", "3.2", "unsafe", 6, 2, 6, 0, 0],
-  ["0.8.7+rfc-localtime", "3.3", "unsafe", 6, 2, 6, 0, 0],
-  ["0.8.7+rfc-localtime", "3.4.3", "unsafe", 7, 2, 5, 0, 0],
-  ["0.8.7+rfc-localtime", "4.0.4", "unsafe", 9, 2, 3, 0, 0],
-  ["0.8.7+rfc-localtime", "4.1.2", "unsafe", 9, 2, 3, 0, 0],
-  ["0.8.7+rfc-localtime", "4.2.5", "unsafe", 9, 2, 3, 0, 0],
-  ["0.8.7+rfc-localtime", "4.3.4", "unsafe", 9, 2, 3, 0, 0],
-  ["0.8.7+rfc-localtime", "4.4.4", "unsafe", 9, 2, 3, 0, 0],
-];
-
-describe("support table of the full matrix (every xend series)", () => {
-  it("is exactly the reviewed table over ten xend series, every cell as the matrix expects, each series with its tree's honest label", async () => {
-    const root = path.join(__dirname, "..");
-    const ex = await execute({ cwd: root, env: {}, matrix: path.join(root, "matrices", "full.yaml") });
-    const answers = supportAnswers(ex.results);
-    const got = answers.map((s) => [s.libvirt, s.xend, s.status, s.counts.preserved, s.counts.rejected, s.counts.changed, s.counts.error, s.counts.skipped]);
-    const order = (r: (string | number)[]) => `${r[0]}/${r[1]}`;
-    expect(got.sort((a, b) => order(a).localeCompare(order(b)))).toEqual([...EXPECTED_FULL].sort((a, b) => order(a).localeCompare(order(b))));
-    expect(ex.results.filter((r) => r.outcome === "fail" || r.outcome === "xpass").map((r) => `${r.id}: ${r.outcome}: ${r.outcomeReason}`)).toEqual([]);
-    expect(ex.results.filter((r) => r.verdict === "error")).toEqual([]);
-    const xends = [...new Set(answers.map((a) => a.xend))];
-    expect(xends).toEqual(XEND_SERIES.map((s) => s.version));
-    expect(xends.map(seriesLabel)).toEqual([
-      "3.0 (RELEASE-3.0.0, commit 4f1fd000)",
-      "3.1 (tree at 3.1.0-branched, commit 15f6eaad)",
-      "3.2 (3.2.2 release import, mikesun/xen-cow-checkpointing commit 49bc7a02)",
-      "3.3 (tree at 3.3.0-branched, commit b9c620d0)",
-      "3.4 (labelled 3.4.3: a 3.4.4 release import, huddy1985/xen-3.4.4 commit 6bb45191)",
-      "4.0 (RELEASE-4.0.4, commit 7be795d7)",
-      "4.1 (RELEASE-4.1.2, commit eba9045a)",
-      "4.2 (RELEASE-4.2.5, commit 7bcdeb9c)",
-      "4.3 (RELEASE-4.3.4, commit c58b16ef)",
-      "4.4 (RELEASE-4.4.4, commit a611ed5d)",
-    ]);
-  });
-
+// The full matrix's support table, ten xend series as columns: test/full-matrix.test.ts.
+describe("the xend series", () => {
   it("every series' recordings name the tree and commit of harness/xend/series.ts", async () => {
     for (const s of XEND_SERIES) {
       const r = await loadRecording(recordingPath(recordingsDir, `${s.version}/0.9.11/pv-utc`));

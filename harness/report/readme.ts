@@ -125,9 +125,9 @@ export function replaceBlock(text: string, name: string, content: string): strin
 export function renderSeriesBlock(report: RunReport): string {
   const xends = [...new Set(report.support.map((s) => s.xend))];
   return [
-    `Support of each libvirt release (profile) by the xend of every Xen series, from \`xend-compat run --matrix matrices/full.yaml\` (${report.results.length} cells, replayed from recordings of each series' real xend). Same legend as above.`,
+    `Support of each libvirt release by the xend of every Xen series (one column each), from \`xend-compat run --matrix matrices/full.yaml\` (${report.results.length} cells, replayed from recordings of each series' real xend; ${new Set(report.support.map((s) => s.libvirt)).size} libvirt versions, the releases that answer alike for every series in one row: ${groupSupport(report.support).length} rows, as \`xend-compat support --group\` prints them). Same legend as above.`,
     "",
-    renderSupportMarkdown(report.support).trimEnd(),
+    renderSupportMarkdown(groupedAnswers(report.support)).trimEnd(),
     "",
     "| xend | the tree that plays it |",
     "| --- | --- |",

@@ -381,6 +381,25 @@ function putObject(st: Store, digest: string, text: string, shownOf: (f: string)
   st.objects.add(digest);
 }
 
+/**
+ * A golden matched by its digest is read once per run and must hold the text its name says: an object
+ * edited by hand (or missing) is bad input naming the file, never a silent match.
+ */
+function verifyObject(st: Store, digest: string, shownOf: (f: string) => string, rewrite?: string): void {
+  if (st.objects.has(digest)) return;
+  const file = objectFile(st.dir, digest);
+  const text = readIfExists(file);
+  if (rewrite !== undefined && (text === null || goldenDigest(text) !== digest)) {
+    // --update-golden puts back the text the index names
+    writeGolden(file, rewrite, shownOf(file));
+    st.objects.add(digest);
+    return;
+  }
+  if (text === null) throw new HarnessError("input.golden", `golden ${shownOf(file)}, named by ${shownOf(st.file)}, does not exist (run --update-golden outside CI)`);
+  if (goldenDigest(text) !== digest) throw new HarnessError("input.golden", `golden ${shownOf(file)} does not hold the text its name says (edited by hand? golden files are written by --update-golden; restore it or run --update-golden)`);
+  st.objects.add(digest);
+}
+
 function checkStored(st: Store, r: CellResult, opts: GoldenOptions, raceOutcomes: (() => RaceOutcome[]) | undefined, shownOf: (f: string) => string): GoldenResult {
   const now = sharedGolden(r, r.observation);
   const digest = goldenDigest(now);
@@ -392,7 +411,10 @@ function checkStored(st: Store, r: CellResult, opts: GoldenOptions, raceOutcomes
     st.changed.set(r.id, d);
   };
   if (have !== undefined) {
-    if (have === digest) return { status: "match", file: shownOf(objectFile(st.dir, digest)) };
+    if (have === digest) {
+      verifyObject(st, digest, shownOf, opts.update && !opts.ci ? now : undefined);
+      return { status: "match", file: shownOf(objectFile(st.dir, digest)) };
+    }
     if (raceOutcomes) {
       for (const alt of raceOutcomes()) {
         if (alt.verdict !== r.verdict) continue;
