@@ -168,15 +168,15 @@ export function summaryText(s: RunSummary): string {
 }
 
 /**
- * The full matrix: every libvirt release (bench/releases.ts, and the matrix's patch profiles) × every
- * xend series of matrices/full.yaml × every scenario. Most releases have no
+ * The full matrix as matrices/full.yaml names it: every libvirt release the tool resolves (and the
+ * patch profile) × every xend series × every scenario (23,800 cells). Most releases have no
  * recordings of their own: their cells send the conversation of their profile's recorded release,
- * which answers them.
+ * which answers them. Without that file: the default matrix's xend versions × bench/releases.ts.
  */
 export function fullMatrix(): Cell[] {
-  // matrices/full.yaml: every xend series with recordings (the default matrix where there is none).
   const file = fromRoot("matrices/full.yaml");
-  const matrix = existsSync(file) ? loadMatrix(file, { displayName: "matrices/full.yaml" }) : defaultMatrix().matrix;
+  if (existsSync(file)) return expandCells(loadMatrix(file, { displayName: "matrices/full.yaml" }));
+  const matrix = defaultMatrix().matrix;
   const patches = matrix.libvirt.filter((l) => l.includes("+"));
   return expandCells(matrix, { libvirt: [...LIBVIRT_RELEASES, ...patches] });
 }
