@@ -4,7 +4,9 @@ import type { Command, CliIO } from "./types.js";
 import { HarnessError } from "../errors.js";
 import { safeText } from "../terminal.js";
 import { resolveProfile } from "../libvirt/index.js";
-import { parseCellId } from "../matrix/index.js";
+import { DEFAULT_MATRIX, FULL_MATRIX, fromRoot, loadMatrix, parseCellId } from "../matrix/index.js";
+import { findProjectConfig } from "../config/index.js";
+import { existsSync } from "node:fs";
 import { printSxpr, readSxpr } from "../sxp/index.js";
 import { asExpected, execute } from "../run/index.js";
 import { renderExplain } from "../report/index.js";
@@ -13,8 +15,9 @@ import { selectionOf, SELECTION_OPTIONS } from "./common.js";
 
 const HELP = `usage: xend-compat explain CELL-ID [--matrix F] [--backend B] [--recordings DIR]
 
-Runs one cell of a matrix (default: the default matrix, replayed from the shipped recordings) and
-tells its whole story: the
+Runs one cell of a matrix (default: the project config's matrix, else the default matrix, or the full
+matrix matrices/full.yaml for a cell of another xend series or libvirt release; replayed from the
+shipped recordings) and tells its whole story: the
 domain XML in, the SXPR libvirt built, every exchange with xend, where xend returned localtime and
 rtc_timeoffset, the XML libvirt shows afterwards, the clock the guest really got, the verdict and
 why, the expectation and the golden.
@@ -37,6 +40,13 @@ export const command: Command = {
     if (positionals.length !== 1) throw new HarnessError("input.usage", "explain takes exactly one CELL-ID, e.g. 4.1.2/0.9.11/hvm-utc (see 'xend-compat explain --help')");
     const id = parseCellId(positionals[0]);
     if (!/^[a-z0-9][a-z0-9-]*$/.test(id.scenario)) throw new HarnessError("input.usage", `'${id.scenario}' is not a scenario id`);
+    // Without --matrix or a project config's matrix: a cell of the full matrix that the default matrix
+    // does not have (another xend series or libvirt release) is explained from the full matrix, with
+    // its expectation and golden.
+    if (!sel.matrix && !findProjectConfig(io.cwd)?.matrix && existsSync(fromRoot(FULL_MATRIX))) {
+      const def = loadMatrix(fromRoot(DEFAULT_MATRIX), { displayName: DEFAULT_MATRIX });
+      if (!def.xend.includes(id.xend) || !def.libvirt.includes(id.libvirt)) sel.matrix = fromRoot(FULL_MATRIX);
+    }
     const ex = await execute({ ...sel, xend: [id.xend], libvirt: [id.libvirt], scenario: id.scenario, golden: { update: false } });
     const r = ex.results[0];
     if (!r) throw new HarnessError("input.usage", `cell ${positionals[0]} is excluded by the matrix's include/exclude`);

@@ -8,12 +8,12 @@ import { listCells, selectionOf, SELECTION_HELP, SELECTION_OPTIONS, stderrProgre
 import pc from "picocolors";
 import { summaryLine } from "../report/index.js";
 import { existsSync } from "node:fs";
-import { fromRoot } from "../matrix/index.js";
+import { FULL_MATRIX, fromRoot } from "../matrix/index.js";
 import { seriesLabel } from "../xend/index.js";
 import { findProjectConfig } from "../config/index.js";
 
 /** The matrix support answers from by default: every xend series (matrices/full.yaml). */
-export const FULL_MATRIX = "matrices/full.yaml";
+export { FULL_MATRIX };
 
 const HELP = `usage: xend-compat support [--matrix F] [--backend B] [--recordings DIR] [--libvirt V] [--xend V]
                           [--scenario GLOB] [--list] [--group] [--json]

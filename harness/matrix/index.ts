@@ -7,6 +7,6 @@ export { globMatch, compileGlob } from "./glob.js";
 export type { Glob } from "./glob.js";
 export { VERDICTS, CHECKS, matrixSchema } from "./schema.js";
 export type { Verdict, Check, MatrixInput } from "./schema.js";
-export { projectRoot, fromRoot, DEFAULT_MATRIX, RECORDINGS_DIR, GOLDEN_DIR } from "./paths.js";
+export { projectRoot, fromRoot, DEFAULT_MATRIX, FULL_MATRIX, RECORDINGS_DIR, GOLDEN_DIR } from "./paths.js";
 export { loadResolvableMatrix } from "./resolvable.js";
 export type { Unresolved } from "./resolvable.js";

@@ -35,3 +35,5 @@ export function fromRoot(p: string): string {
 export const DEFAULT_MATRIX = "matrices/default.yaml";
 export const RECORDINGS_DIR = "fixtures/recordings";
 export const GOLDEN_DIR = "fixtures/golden";
+/** The full matrix (every xend series × every libvirt release × every scenario): what support answers from by default. */
+export const FULL_MATRIX = "matrices/full.yaml";
