@@ -102,7 +102,7 @@ describe.skipIf(!haveRecordings)("CLI on the recordings (skipped: no recordings 
     expect(await main(["support", "--libvirt", "0.9.11", "--json"], o)).toBe(0);
     const obj = JSON.parse(o.stdout());
     expect(obj.support.map((s: { xend: string; status: string }) => `${s.xend}:${s.status}`)).toEqual([
-      "3.0.0:untested", "3.1:unsafe", "3.2:unsafe", "3.3:unsafe", "3.4.3:unsafe",
+      "3.0.0:partial", "3.1:unsafe", "3.2:unsafe", "3.3:unsafe", "3.4.3:unsafe",
       "4.0.4:partial", "4.1.2:partial", "4.2.5:partial", "4.3.4:partial", "4.4.4:partial",
     ]);
     expect(obj.support.find((s: { xend: string }) => s.xend === "3.1").xendTree).toBe("3.1 (tree at 3.1.0-branched, commit 15f6eaad)");

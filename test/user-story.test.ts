@@ -95,7 +95,10 @@ describe.skipIf(!haveDist)(`a user's story from the packed package${haveDist ? "
 
     const gold = await cli(["run", "--update-golden"]);
     expect(gold.code, gold.out + gold.err).toBe(0);
-    expect(fs.existsSync(path.join(home, "golden", "4.1.2", "0.9.11", "our-hvm.txt"))).toBe(true);
+    // one index line per cell, one shared text per distinct observation
+    const index = fs.readFileSync(path.join(home, "golden", "index", "ours.tsv"), "utf8");
+    expect(index).toMatch(/^4\.1\.2\/0\.9\.11\/our-hvm\t[0-9a-f]{16}$/m);
+    expect(fs.readdirSync(path.join(home, "golden", "objects")).length).toBeGreaterThanOrEqual(1);
 
     const ci = await cli(["run", "--reporter", "junit=junit.xml", "--reporter", "html=report.html", "--reporter", "table"], { CI: "true" });
     expect(ci.code, ci.out + ci.err).toBe(0);
