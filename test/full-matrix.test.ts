@@ -1,7 +1,7 @@
 /**
  * matrices/full.yaml: the xend of every Xen series × every libvirt release the tool resolves (the list
- * of matrices/releases.yaml) and the 2012 RFC patch × every scenario of the default matrix: 23,800
- * cells, replayed once here from the shipped recordings and compared with the shipped goldens as under
+ * of matrices/releases.yaml) and the 2012 RFC patch × every scenario of the default matrix and one where
+ * the series differ (pv-localtime-start): 25,500 cells, replayed once here from the shipped recordings and compared with the shipped goldens as under
  * CI (a missing golden fails). Every cell has an expectation (the last rule names, as preserved, every
  * cell no other rule names). The only cells not as expected are the model's known gaps, listed below
  * (docs/xend-series.md#libvirt-before-077): the test fails when one closes (prune the list) or another
@@ -18,27 +18,27 @@ const ROOT = path.join(__dirname, "..");
 const FULL = path.join(ROOT, "matrices", "full.yaml");
 
 // libvirt, xend, status, preserved, rejected, changed, error, skipped: the libvirt versions of the
-// default matrix against every series (the README's table has every release, grouped).
+// default matrix against every series (the README's table has every release, grouped); 15 scenarios.
 const EXPECTED: [string, string, string, number, number, number, number, number][] = [
-  ["0.8.7", "3.0.0", "partial", 0, 3, 0, 0, 11],
-  ["0.8.7", "3.1", "unsafe", 5, 4, 5, 0, 0],
-  ["0.9.10", "3.0.0", "partial", 0, 3, 0, 0, 11],
-  ["0.9.10", "3.1", "unsafe", 9, 3, 2, 0, 0],
-  ["0.9.11", "3.0.0", "partial", 0, 3, 0, 0, 11],
-  ["0.9.11", "3.1", "unsafe", 12, 1, 1, 0, 0],
-  ["0.9.11", "3.2", "unsafe", 9, 1, 4, 0, 0],
-  ["0.9.11", "3.3", "unsafe", 9, 1, 4, 0, 0],
-  ["0.9.11", "3.4.3", "unsafe", 11, 1, 2, 0, 0],
-  ["1.3.1", "3.0.0", "partial", 0, 14, 0, 0, 0],
-  ["1.3.1", "3.1", "partial", 6, 8, 0, 0, 0],
-  ["0.8.7+rfc-localtime", "3.0.0", "partial", 0, 3, 0, 0, 11],
-  ["0.8.7+rfc-localtime", "3.1", "unsafe", 9, 2, 3, 0, 0],
+  ["0.8.7", "3.0.0", "partial", 0, 3, 0, 0, 12],
+  ["0.8.7", "3.1", "unsafe", 5, 4, 6, 0, 0],
+  ["0.9.10", "3.0.0", "partial", 0, 3, 0, 0, 12],
+  ["0.9.10", "3.1", "unsafe", 9, 3, 3, 0, 0],
+  ["0.9.11", "3.0.0", "partial", 0, 3, 0, 0, 12],
+  ["0.9.11", "3.1", "unsafe", 12, 1, 2, 0, 0],
+  ["0.9.11", "3.2", "unsafe", 10, 1, 4, 0, 0],
+  ["0.9.11", "3.3", "unsafe", 10, 1, 4, 0, 0],
+  ["0.9.11", "3.4.3", "unsafe", 12, 1, 2, 0, 0],
+  ["1.3.1", "3.0.0", "partial", 0, 15, 0, 0, 0],
+  ["1.3.1", "3.1", "unsafe", 6, 8, 1, 0, 0],
+  ["0.8.7+rfc-localtime", "3.0.0", "partial", 0, 3, 0, 0, 12],
+  ["0.8.7+rfc-localtime", "3.1", "unsafe", 9, 2, 4, 0, 0],
   ...["4.0.4", "4.1.2", "4.2.5", "4.3.4", "4.4.4"].flatMap((x): [string, string, string, number, number, number, number, number][] => [
-    ["0.8.7", x, "unsafe", 5, 4, 5, 0, 0],
-    ["0.9.10", x, "unsafe", 9, 3, 2, 0, 0],
-    ["0.9.11", x, "partial", 13, 1, 0, 0, 0],
-    ["1.3.1", x, "partial", 13, 1, 0, 0, 0],
-    ["0.8.7+rfc-localtime", x, "unsafe", 9, 2, 3, 0, 0],
+    ["0.8.7", x, "unsafe", 5, 4, 6, 0, 0],
+    ["0.9.10", x, "unsafe", 10, 3, 2, 0, 0],
+    ["0.9.11", x, "partial", 14, 1, 0, 0, 0],
+    ["1.3.1", x, "partial", 14, 1, 0, 0, 0],
+    ["0.8.7+rfc-localtime", x, "unsafe", 10, 2, 3, 0, 0],
   ]),
 ];
 
@@ -54,8 +54,11 @@ describe("matrices/full.yaml: every xend series × every libvirt release × ever
     const def = loadMatrix(path.join(ROOT, "matrices", "default.yaml"));
     expect(full.libvirt).toEqual([...releases.libvirt, "0.8.7+rfc-localtime"]);
     expect(full.xend).toEqual(XEND_SERIES.map((s) => s.version));
-    expect(full.scenarios.map((s) => [s.id, s.xml, s.steps, s.checks])).toEqual(def.scenarios.map((s) => [s.id, s.xml, s.steps, s.checks]));
-    expect(ex.results.length).toBe(10 * (releases.libvirt.length + 1) * 14);
+    // the default matrix's scenarios, and the ones where the series differ
+    const own = ["pv-localtime-start"];
+    expect(full.scenarios.filter((s) => !own.includes(s.id)).map((s) => [s.id, s.xml, s.steps, s.checks])).toEqual(def.scenarios.map((s) => [s.id, s.xml, s.steps, s.checks]));
+    expect(full.scenarios.map((s) => s.id).filter((id) => own.includes(id))).toEqual(own);
+    expect(ex.results.length).toBe(10 * (releases.libvirt.length + 1) * 15);
     // the last rule names every cell no other rule names, as preserved
     const last = full.expectations.at(-1)!;
     expect([last.cells, last.verdict]).toEqual(["*/*/*", "preserved"]);
@@ -73,6 +76,12 @@ describe("matrices/full.yaml: every xend series × every libvirt release × ever
     const gaps = ex.results.filter((r) => modelGap(r.id));
     expect(gaps.length).toBe(9 * PRE_077.length * 3);
     expect(gaps.filter((r) => !showsAsGap(r)).map((r) => `${r.id}: ${r.outcome}`)).toEqual([]);
+  });
+
+  it("pv-localtime-start: xend 3.1 starts a PV localtime guest on UTC (real recordings of every series)", () => {
+    const at = (id: string) => ex.results.find((r) => r.id === id)!;
+    expect(XEND_SERIES.map((s) => at(`${s.version}/0.9.11/pv-localtime-start`).verdict)).toEqual(["skipped", "changed", ...Array(8).fill("preserved")]);
+    expect(at("3.1/1.1.3/pv-localtime-start").reason).toMatch(/runs at UTC\+0s .*intended UTC\+7200s/);
   });
 
   it("xend 3.0.0: libvirt before 1.3.1 defines through its xm-file driver (skipped), which refuses the clocks it cannot write with its own message", () => {
