@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { CliIO } from "../harness/cli.js";
 import { recordCells } from "../harness/cli/record.js";
-import { DEFAULT_MATRIX, expandCells, fromRoot, loadMatrix, RECORDINGS_DIR } from "../harness/matrix/index.js";
+import { DEFAULT_MATRIX, expandCells, fromRoot, FULL_MATRIX, loadMatrix, RECORDINGS_DIR } from "../harness/matrix/index.js";
 import { startSandbox, XEN_SRC_ENV } from "../harness/sandbox/index.js";
 import { XEND_RACES, raceValues } from "../harness/run/index.js";
 import { readSxprAll, type Sx } from "../harness/sxp/index.js";
@@ -97,12 +97,15 @@ for (const [version, envName] of Object.entries(XEN_SRC_ENV)) {
   const tree = process.env[envName];
   describe(`xend ${version}: a fresh recording from the real xend equals the shipped one`, () => {
     it.skipIf(!tree)(
-      tree ? `records every default-matrix cell of ${version} from ${tree} and compares` : `skipped: no Xen tree (set ${envName} to a tree holding tools/python)`,
+      tree ? `records every default-matrix cell of ${version} (and the full matrix's own scenarios) from ${tree} and compares` : `skipped: no Xen tree (set ${envName} to a tree holding tools/python)`,
       async () => {
         const out = mkdtempSync(join(tmpdir(), `xc-fresh-${version}-`));
         dirs.push(out);
         const matrix = loadMatrix(fromRoot(DEFAULT_MATRIX));
-        const cells = expandCells(matrix, { xend: [version] });
+        // and the full matrix's own scenarios (where the series differ), for the same libvirt versions
+        const full = loadMatrix(fromRoot(FULL_MATRIX));
+        const own = full.scenarios.filter((s) => !matrix.scenarios.some((d) => d.id === s.id)).map((s) => s.id);
+        const cells = [...expandCells(matrix, { xend: [version] }), ...(own.length ? expandCells(full, { xend: [version], libvirt: matrix.libvirt, scenario: own.join(",") }) : [])];
         const { written, failed } = await recordCells({
           cells,
           xend: version,
