@@ -243,7 +243,8 @@ describe.skipIf(!haveRecordings)("CLI on the recordings (skipped: no recordings 
   it("run, support, explain and diff take the same selection and sources (--list, --matrix, --recordings)", async () => {
     const l = io();
     expect(await main(["support", "--list", "--xend", "4.1.2", "--libvirt", "0.9.11"], l)).toBe(0);
-    expect(l.stdout().trim().split("\n")).toHaveLength(14);
+    // support answers from the full matrix: the default's 14 scenarios and pv-localtime-start
+    expect(l.stdout().trim().split("\n")).toHaveLength(15);
     const d = io();
     expect(await main(["diff", "--from", "0.8.7", "--to", "0.9.10", "--xend", "3.2", "--scenario", "pv-*", "--list"], d)).toBe(0);
     expect(d.stdout().trim().split("\n").sort()).toEqual(
