@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { HarnessError } from "../harness/errors.js";
 import { formatDomain } from "../harness/libvirt/convert.js";
+import { levelAt } from "../harness/libvirt/releases.js";
 import type { Behaviour } from "../harness/libvirt/types.js";
 import { findKey, readSxpr } from "../harness/sxp/index.js";
 
@@ -84,6 +85,26 @@ describe("0.6.2 (0.8.7) and 0.9.5 (0.9.10): utc/localtime only", () => {
   }
   it("0.9.5 (0.9.10) refuses variable even for PV", () => {
     expect(refusal(() => sxpr("0.9.5", "pv", "<clock offset='variable' adjustment='0'/>", 4)).message).toBe("unsupported clock offset 'variable'");
+  });
+});
+
+describe("before 0.7.7 the offset is a flag, before 0.8.0 timers are not read (clock-offset-enum, clock-timers)", () => {
+  const at = (v: string, guest: Guest, clock: string) => formatDomain(domainXml(guest, clock), levelAt(v), { xendConfigVersion: 4 }).sxpr;
+  for (const clock of ["<clock offset='variable' adjustment='3600'/>", "<clock offset='timezone' timezone='Europe/Berlin'/>", "<clock offset='LocalTime'/>"]) {
+    it(`0.7.6 takes ${clock} as utc; 0.7.7 refuses it`, () => {
+      expect(clockPaths(at("0.6.2", "hvm", clock))).toEqual([]);
+      expect(clockPaths(at("0.7.6", "hvm", clock))).toEqual([]);
+      expect(at("0.7.6", "hvm", clock)).toBe(at("0.7.6", "hvm", "<clock offset='utc'/>"));
+      expect(refusal(() => at("0.7.7", "hvm", clock)).code).toMatch(/^libvirt\./);
+    });
+  }
+  it("0.7.6 still reads exactly 'localtime' as localtime", () => {
+    expect(clockPaths(at("0.7.6", "hvm", "<clock offset='localtime' adjustment='10'/>"))).toEqual(["/image/hvm/localtime=1", "/localtime=1"]);
+  });
+  it("an unknown timer is ignored by 0.7.7 and refused from 0.8.0", () => {
+    const clock = "<clock offset='utc'><timer name='nosuch'/></clock>";
+    expect(clockPaths(at("0.7.7", "hvm", clock))).toEqual([]);
+    expect(refusal(() => at("0.8.0", "hvm", clock)).message).toContain("unknown timer name 'nosuch'");
   });
 });
 

@@ -33,7 +33,7 @@ describe("the table of libvirt changes", () => {
     expect(has("1.2.2", "xend-reply-unparsable")).toBe(false);
     expect(changesBetween("1.2.3", "1.2.4").map((c) => c.gate)).toEqual(["backing-store"]);
     expect(gatesAt("0.6.1")).toEqual([]);
-    expect(gatesAt("0.8.2")).toEqual(["top-level-localtime", "disk-insert", "sound-duplicates", "chr-server-nowait"]);
+    expect(gatesAt("0.8.2")).toEqual(["top-level-localtime", "disk-insert", "sound-duplicates", "clock-offset-enum", "clock-timers", "chr-server-nowait"]);
   });
 });
 

@@ -130,7 +130,9 @@ export type Gate =
   | "backing-store"
   | "loader-rom"
   | "ip-family"
-  | "xend-config-fixed";
+  | "xend-config-fixed"
+  | "clock-offset-enum"
+  | "clock-timers";
 
 /** The table. Rows in release order. */
 export const CHANGES: readonly Change[] = [
@@ -154,6 +156,20 @@ export const CHANGES: readonly Change[] = [
     gate: "sound-duplicates",
     side: "format",
     what: "the domain XML parser keeps a <sound> whose model is already listed (before: dropped)",
+  },
+  {
+    since: "0.7.7",
+    commit: "eed2f8c3a",
+    gate: "clock-offset-enum",
+    side: "format",
+    what: "<clock offset> is read as one of utc, localtime, variable (b9e2967a5) and timezone (e4d7433ef), anything else refused (\"unknown clock offset\"), with its adjustment and timezone (before: localtime if the offset is exactly 'localtime', else utc, every other attribute ignored)",
+  },
+  {
+    since: "0.8.0",
+    commit: "92a9e5df6",
+    gate: "clock-timers",
+    side: "format",
+    what: "<clock><timer> elements are read (names and present checked); before, ignored",
   },
   {
     since: "0.8.2",

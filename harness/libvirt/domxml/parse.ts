@@ -230,6 +230,11 @@ function parseClock(ctx: Ctx, root: XNode): ClockDef {
   const clock: ClockDef = { offset: "utc", adjustment: 0, basis: "utc", utcReset: false, timers: [] };
   const offsets = ["utc", "localtime", "variable", "timezone"];
   const off = pathAttr(root, ["clock"], "offset");
+  if (!ctx.has("clock-offset-enum")) {
+    // before 0.7.7 the offset was a flag: exactly 'localtime' or else utc, nothing else read
+    if (off === "localtime") clock.offset = "localtime";
+    return clock;
+  }
   if (off !== undefined) {
     if (!offsets.includes(off)) return internal(`unknown clock offset '${off}'`);
     clock.offset = off as ClockDef["offset"];
@@ -266,6 +271,7 @@ function parseClock(ctx: Ctx, root: XNode): ClockDef {
       break;
   }
   const names = ["platform", "pit", "rtc", "hpet", "tsc", ...(ctx.has("kvmclock") ? ["kvmclock"] : []), ...(ctx.is450 ? ["hypervclock"] : [])];
+  if (!ctx.has("clock-timers")) return clock;
   for (const t of allPath(root, ["clock", "timer"])) {
     const name = attr(t, "name");
     if (name === undefined) return internal("missing timer name");
