@@ -12,7 +12,6 @@ import * as path from "node:path";
 import { execute, supportAnswers, type Execution } from "../harness/run/index.js";
 import { loadMatrix } from "../harness/matrix/index.js";
 import { seriesLabel, XEND_SERIES } from "../harness/xend/index.js";
-import { modelGap, PRE_077, showsAsGap } from "./support/model-gaps.js";
 
 const ROOT = path.join(__dirname, "..");
 const FULL = path.join(ROOT, "matrices", "full.yaml");
@@ -65,17 +64,22 @@ describe("matrices/full.yaml: every xend series × every libvirt release × ever
     expect(ex.results.filter((r) => r.expectation === null)).toEqual([]);
   });
 
-  it("replays with no error and every golden matching; every cell as expected but the model's known gaps", () => {
+  it("replays with no error and every golden matching; every cell as expected", () => {
     expect(ex.results.filter((r) => r.verdict === "error").map((r) => `${r.id}: ${r.reason}`)).toEqual([]);
     const golden = ex.results.filter((r) => (r.verdict === "skipped" ? r.golden?.status !== "not-compared" : r.golden?.status !== "match"));
     expect(golden.map((r) => `${r.id}: ${r.golden?.status} ${r.golden?.file}`)).toEqual([]);
     expect(ex.obsoleteGoldens).toEqual([]);
     const off = ex.results.filter((r) => r.outcome === "fail" || r.outcome === "xpass");
-    expect(off.filter((r) => !modelGap(r.id)).map((r) => `${r.id}: ${r.outcome}: ${r.outcomeReason}`)).toEqual([]);
-    // the gaps: the model refuses what these releases took as utc
-    const gaps = ex.results.filter((r) => modelGap(r.id));
-    expect(gaps.length).toBe(9 * PRE_077.length * 3);
-    expect(gaps.filter((r) => !showsAsGap(r)).map((r) => `${r.id}: ${r.outcome}`)).toEqual([]);
+    expect(off.map((r) => `${r.id}: ${r.outcome}: ${r.outcomeReason}`)).toEqual([]);
+  });
+
+  it("libvirt before 0.7.7 takes a variable or timezone clock as utc (changed), 0.7.7 refuses it (rejected)", () => {
+    const at = (id: string) => ex.results.find((r) => r.id === id)!;
+    for (const s of ["hvm-adjust-utc-3600", "hvm-adjust-localtime-m7200", "hvm-timezone"]) {
+      expect(at(`4.1.2/0.6.2/${s}`).verdict, s).toBe("changed");
+      expect(at(`4.1.2/0.7.6/${s}`).verdict, s).toBe("changed");
+      expect(at(`4.1.2/0.7.7/${s}`).verdict, s).toBe("rejected");
+    }
   });
 
   it("pv-localtime-start: xend 3.1 starts a PV localtime guest on UTC (real recordings of every series)", () => {

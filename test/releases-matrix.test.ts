@@ -19,7 +19,6 @@ import { renderReleasesBlock } from "../harness/report/readme.js";
 import { conversationKeys, execute, groupSupport, supportAnswers, type CellResult, type SupportAnswer } from "../harness/run/index.js";
 import { RecordedBackend } from "../harness/xend/index.js";
 import { captureIO } from "./support/cli-io.js";
-import { modelGap, PRE_077, showsAsGap } from "./support/model-gaps.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const LATER = ["4.6.0", "4.7.0", "4.8.0", "4.9.0", "4.10.0", "5.0.0", "5.1.0", "5.2.0", "5.3.0", "5.4.0", "5.5.0"];
@@ -61,10 +60,8 @@ describe("matrices/releases.yaml", () => {
   it("every release that resolves replays on the recordings with no error, every cell as expected", async () => {
     const rs = await replay();
     expect(rs.length).toBe(matrix.libvirt.length * matrix.xend.length * matrix.scenarios.length);
-    // the model's known gaps (test/support/model-gaps.ts) fail on purpose: the expectations follow the source
-    const bad = rs.filter((r) => r.verdict === "error" || (r.outcome !== "pass" && r.outcome !== "xfail" && !(modelGap(r.id) && showsAsGap(r)))).map((r) => `${r.id}: ${r.verdict}/${r.outcome}: ${r.reason}`);
+    const bad = rs.filter((r) => r.verdict === "error" || (r.outcome !== "pass" && r.outcome !== "xfail")).map((r) => `${r.id}: ${r.verdict}/${r.outcome}: ${r.reason}`);
     expect(bad).toEqual([]);
-    expect(rs.filter((r) => modelGap(r.id)).length).toBe(matrix.xend.length * PRE_077.length * 3);
   });
 
   it("a release without recordings of its own replays a release that sends the same requests, and says which", async () => {
