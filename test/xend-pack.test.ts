@@ -136,7 +136,10 @@ describe.skipIf(!have)("a recording answers every cell with the same conversatio
         const req: HttpRequest = { ...x.request, path: sw(x.request.path), ...(x.request.body !== undefined ? { body: sw(x.request.body) } : {}) };
         if (req.body !== undefined) req.headers = req.headers.map(([k, v]) => [k, k.toLowerCase() === "content-length" ? String(Buffer.byteLength(req.body!)) : v]);
         const res = await s.send(req, x.step);
-        expect(res.body).toBe(sw(x.response.body));
+        // GET /xend/node/ (every recording shares it) may be answered from a recording made on another
+        // host kernel: the same answer up to the host's kernel release
+        const hostRelease = (t: string) => (x.request.path === "/xend/node/" ? t.replace(/\(release [^)]*\)/, "(release <host>)") : t);
+        expect(hostRelease(res.body)).toBe(hostRelease(sw(x.response.body)));
         expect(res.body.includes(name) || res.body.includes(uuid)).toBe(false);
       } else {
         const reply = await s.control({ ...x.control, domain: sw(x.control.domain) }, x.step);
