@@ -2,7 +2,7 @@
 import type { MachineInfo } from "./machine.js";
 import { machineLine } from "./machine.js";
 
-export const FIGURE_IDS = ["replay", "floor", "full", "cold", "conversion", "scaling", "sandbox", "build", "wire", "build-container"] as const;
+export const FIGURE_IDS = ["replay", "floor", "full", "cold", "conversion", "scaling", "sandbox", "build", "wire", "build-container", "conformance"] as const;
 export type FigureId = (typeof FIGURE_IDS)[number];
 
 export type Figure =

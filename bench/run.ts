@@ -8,6 +8,7 @@
  *   floor       only reading and parsing the same recordings and goldens; replay / floor
  *   cold        `node bin/xend-compat.mjs run` as a new process vs `node -e 0`
  *   conversion  profile format / parse over libvirt's conformance cases
+ *   conformance `xend-compat conformance --all` (every shipped release suite) as a new process: < 30 s
  *   full        every libvirt release × every xend series × every scenario, on 2 cores (2 processes)
  *   scaling     replay at 1×, 10×, 100× the default matrix: cost per cell
  *   sandbox     real xend under Python 2.7 (needs Xen trees)
@@ -25,6 +26,7 @@ import * as path from "node:path";
 import { fromRoot, GOLDEN_DIR, RECORDINGS_DIR } from "../harness/matrix/index.js";
 import { coldFigure } from "./figures/cold.js";
 import { conversionFigure } from "./figures/conversion.js";
+import { conformanceFigure } from "./figures/conformance.js";
 import { replayFigures } from "./figures/replay.js";
 import { sandboxFigure, xenTrees } from "./figures/sandbox.js";
 import { buildFigure } from "./figures/build.js";
@@ -108,6 +110,7 @@ async function main(argv: string[]): Promise<number> {
   if (want("replay") || want("floor") || want("scaling") || want("full"))
     await guard("replay", () => replayFigures({ quick, recordingsDir, goldenDir, want: { replay: want("replay"), floor: want("floor"), scaling: want("scaling"), full: want("full") } }));
   if (want("cold")) await guard("cold", () => coldFigure({ quick, build: !values["no-build"] }));
+  if (want("conformance")) await guard("conformance", () => conformanceFigure({ quick }));
   if (want("sandbox")) await guard("sandbox", () => sandboxFigure({ quick, trees, ...(timeoutMs ? { timeoutMs } : {}) }));
   if (want("build")) await guard("build", () => buildFigure({ quick, ...(values["libvirt-src"] ? { tree: path.resolve(values["libvirt-src"]) } : {}) }));
   if (want("wire"))
