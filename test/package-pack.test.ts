@@ -32,6 +32,8 @@ describe.skipIf(!haveDist)(`npm pack${haveDist ? "" : " (skipped: no dist/ build
       "LICENSE",
     ])
       expect(f, need).toContain(need);
+    // The bundled command bin/xend-compat.mjs prefers (ci/bundle.mjs), when this build made one.
+    if (fs.existsSync(path.join(ROOT, "dist", "bundle", "harness", "bin", "cli.js"))) expect(f).toContain("dist/bundle/harness/bin/cli.js");
     expect(f.some((p) => p.startsWith("fixtures/domains/"))).toBe(true);
     expect(f.some((p) => p.startsWith("fixtures/recordings/"))).toBe(true);
     expect(f.some((p) => p.startsWith("fixtures/golden/"))).toBe(true);
