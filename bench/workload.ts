@@ -11,17 +11,19 @@ import * as path from "node:path";
 import { cellId, DEFAULT_MATRIX, expandCells, fromRoot, loadMatrix, projectRoot, type Cell, type Matrix } from "../harness/matrix/index.js";
 import { forgetFormatted } from "../harness/libvirt/index.js";
 import { backendFactory, forgetInputs, forgetPretty, goldenPath, runCells, type CellResult, type GoldenOptions } from "../harness/run/index.js";
-import { clearRecordingCache, recordingPath } from "../harness/xend/index.js";
+import { clearRecordingCache, forgetNodes, recordingPath } from "../harness/xend/index.js";
 import { loadPack, packCacheDir } from "../harness/xend/index.js";
 import { LIBVIRT_RELEASES } from "./releases.js";
 
 /**
  * Before each timed replay: forget what the process remembers across cells (parsed recordings,
  * libvirt's formatted SXPRs, input XMLs and clocks, pretty SXPRs), so that every repetition does
- * the work a new `run` process does, and no repetition profits from an earlier one.
+ * the work a new `run` process does, and no repetition profits from an earlier one (also the node
+ * answers the xend client read, and the read-backs runCell read: forgetInputs).
  */
 export function freshProcessState(): void {
   clearRecordingCache();
+  forgetNodes();
   forgetFormatted();
   forgetInputs();
   forgetPretty();

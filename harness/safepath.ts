@@ -58,12 +58,21 @@ export interface CellParts {
  * identifier first, then `encode`d (recordings percent-encode `+`), then the whole confined to root.
  */
 export function cellFile(root: string, parts: CellParts, ext: string, what: string, encode: (s: string) => string = (s) => s): string {
+  const libvirt = checkCellParts(parts);
+  return confine(root, path.join(root, encode(parts.xend), encode(libvirt), encode(parts.scenario) + ext), what);
+}
+
+/**
+ * The checks of cellFile without a path: each part an identifier (else HarnessError input.usage);
+ * returns the libvirt part as it names files (a source tree, src:DIR, by a hash of its spec).
+ */
+export function checkCellParts(parts: CellParts): string {
   checkId("xend version", parts.xend);
   // A libvirt source tree (src:DIR) is named in files by a hash of its spec (a path is no identifier).
   const libvirt = parts.libvirt.startsWith("src:") ? `src-${createHash("sha256").update(parts.libvirt).digest("hex").slice(0, 16)}` : parts.libvirt;
   checkId("libvirt version", libvirt);
   checkId("scenario id", parts.scenario);
-  return confine(root, path.join(root, encode(parts.xend), encode(libvirt), encode(parts.scenario) + ext), what);
+  return libvirt;
 }
 
 /** A directory of one xend version under `root` (recordings), the version checked and the path confined. */
@@ -81,6 +90,25 @@ function realOf(p: string): string | NodeJS.ErrnoException {
   } catch (e) {
     return e as NodeJS.ErrnoException;
   }
+}
+
+/**
+ * The real path of a file: one lstat when it is no symbolic link (its directory's real path, cached,
+ * joined with its name: what realpath gives, without resolving every component again); else realpath.
+ */
+function realOfFile(p: string): string | NodeJS.ErrnoException {
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.lstatSync(p, { throwIfNoEntry: false });
+  } catch (e) {
+    return e as NodeJS.ErrnoException;
+  }
+  if (st && !st.isSymbolicLink()) {
+    const dir = realDir(path.dirname(p));
+    // A directory remembered as missing may have been made since (a golden written by this run).
+    if (typeof dir === "string") return path.join(dir, path.basename(p));
+  }
+  return realOf(p);
 }
 
 function realDir(p: string): string | NodeJS.ErrnoException {
@@ -127,7 +155,7 @@ export function confine(root: string, file: string, what: string): string {
   }
   // The file itself (not cached: it may be written between two calls), then its ancestors (cached).
   let cur = abs;
-  let real = realOf(cur);
+  let real = realOfFile(cur);
   while (typeof real !== "string") {
     if (real.code !== "ENOENT" || isLink(cur)) {
       if (real.code === "ENOTDIR" && !isLink(cur)) throw fail("a path through something that is not a directory");

@@ -34,6 +34,9 @@ const REPORTERS = new Map<ReporterName, Renderer>([
   ["html", async (r) => (await import("./html.js")).renderHtml(r)],
 ]);
 
+/** What the table gets for an observation: nothing (it shows verdicts, reasons and golden diffs only). */
+const NOT_SHOWN = Object.freeze({}) as unknown as RunReport["results"][number]["observation"];
+
 export function registerReporter(name: ReporterName, render: Renderer): void {
   REPORTERS.set(name, render);
 }
@@ -46,7 +49,9 @@ export async function render(name: string, report: RunReport, opts: TableOptions
   }
   // Secrets (vncpasswd, passwd, password) never reach a report; the table, made for terminals, shows
   // no raw control character (a matrix's or a xend's text: harness/terminal.ts).
-  const safe = redactDeep(report);
+  // The table shows no observation (every exchange of every cell): it is left out before the walks.
+  const shown = name === "table" ? { ...report, results: report.results.map((x) => ({ ...x, observation: NOT_SHOWN })) } : report;
+  const safe = redactDeep(shown);
   return r(name === "table" ? safeDeep(safe) : safe, opts);
 }
 

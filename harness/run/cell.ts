@@ -34,6 +34,7 @@ const inputXmls = new Map<string, Map<string, string>>();
 export function forgetInputs(): void {
   inputXmls.clear();
   inputClocks.clear();
+  readBacks.clear();
 }
 function inputXml(xml: string, name: string, uuid: string): string {
   let byId = inputXmls.get(xml);
@@ -92,11 +93,22 @@ function viewOf(r: ClockReading): ClockView {
   return { xml: r.xml, meaning: r.meaning, description: describeClock(r.meaning) };
 }
 
-/** The clock and kernel command line libvirt shows, from one parse of its XML (as clockView and cmdlineOf read them). */
+/**
+ * The clock and kernel command line libvirt shows, from one parse of its XML (as clockView and
+ * cmdlineOf read them); remembered by text (a pure function of it): libvirt often shows the same XML
+ * for a (profile, scenario) whatever the xend version answered. Each caller gets its own copy.
+ */
 function readBack(xml: string): { clock: ClockView; cmdline: string | null } {
-  const doc = parseLenient(xml);
-  return { clock: viewOf(readClockOf(doc)), cmdline: cmdlineOfDoc(doc) };
+  let r = readBacks.get(xml);
+  if (!r) {
+    const doc = parseLenient(xml);
+    r = { clock: viewOf(readClockOf(doc)), cmdline: cmdlineOfDoc(doc) };
+    if (readBacks.size >= 512) readBacks.clear();
+    readBacks.set(xml, r);
+  }
+  return { clock: { ...r.clock, meaning: { ...r.clock.meaning } }, cmdline: r.cmdline };
 }
+const readBacks = new Map<string, { clock: ClockView; cmdline: string | null }>();
 
 function meaningView(m: ClockMeaning, text: string): ClockView {
   return { xml: text, meaning: m, description: describeClock(m) };

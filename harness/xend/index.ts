@@ -15,7 +15,7 @@ export {
 export type { XendTarget, ExchangeOptions } from "./transport.js";
 export { XEND_SERIES, xenSrcEnvName, seriesOf, seriesLabel } from "./series.js";
 export type { XendSeries, TreeKind } from "./series.js";
-export { XendClient, XendRefusal, LIBVIRT_HEADERS, libvirtGet, libvirtPost } from "./client.js";
+export { XendClient, XendRefusal, LIBVIRT_HEADERS, libvirtGet, libvirtPost, forgetNodes } from "./client.js";
 export type { NodeInfo, DomainInfo, DomainOp } from "./client.js";
 export { parseForm, parseFormPairs, unquotePlus, compareForms, compareSxprValues, SXPR_FIELDS } from "./form.js";
 export type { FormPair, MatchResult } from "./form.js";

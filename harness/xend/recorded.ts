@@ -12,6 +12,7 @@
  */
 import * as path from "node:path";
 import { HarnessError } from "../errors.js";
+import { checkCellParts } from "../safepath.js";
 import type { Backend, BackendSession, ControlReply, ControlStep, DomainInstance, HttpRequest, HttpResponse, Provenance } from "./types.js";
 import { recordCommand, recordingPath, splitCellId } from "./recording.js";
 import { compareForms } from "./form.js";
@@ -61,16 +62,18 @@ interface PackIndex {
   tries: Map<string, TrieNode>;
   /** Per (conversation, exchange): parsed config trees of the recorded form body (filled lazily by compareForms). */
   trees: Map<string, Map<string, Sx[] | null>>;
-  /** Per domain instance: its normaliser (the cells of every xend version share an instance). */
-  texts: Map<string, InstanceText>;
 }
 
 /** Loaded packs per recordings directory (each backend checks its sources once). */
 const packs = new Map<string, PackIndex>();
 
+/** Per domain instance: its normaliser (the cells of every xend version share an instance; a pure function of it). */
+const instanceTexts = new Map<string, InstanceText>();
+
 /** Forget every loaded pack (tests; after re-recording in the same process). */
 export function clearRecordingCache(): void {
   packs.clear();
+  instanceTexts.clear();
 }
 
 function packOf(dir: string, cacheDir: string | null | undefined, xend: string): PackIndex {
@@ -82,7 +85,7 @@ function packOf(dir: string, cacheDir: string | null | undefined, xend: string):
   if (had && had.pack.contentHash === loaded.pack.contentHash) return had;
   const byCell = new Map<string, number>();
   loaded.pack.conversations.forEach((c, i) => byCell.set(c.cell, i));
-  const idx: PackIndex = { dir, pack: loaded.pack, byCell, errors: new Map(loaded.pack.errors.map((e) => [e.cell, e])), tries: new Map(), trees: new Map(), texts: new Map() };
+  const idx: PackIndex = { dir, pack: loaded.pack, byCell, errors: new Map(loaded.pack.errors.map((e) => [e.cell, e])), tries: new Map(), trees: new Map() };
   packs.set(key, idx);
   return idx;
 }
@@ -206,10 +209,10 @@ class RecordedSession implements BackendSession {
     this.name = instance?.name ?? c?.name ?? "";
     this.uuid = instance?.uuid ?? c?.uuid ?? "";
     const tk = `${this.name}\n${this.uuid}`;
-    let text = idx.texts.get(tk);
+    let text = instanceTexts.get(tk);
     if (!text) {
-      if (idx.texts.size >= 4096) idx.texts.clear();
-      idx.texts.set(tk, (text = new InstanceText(this.name, this.uuid)));
+      if (instanceTexts.size >= 4096) instanceTexts.clear();
+      instanceTexts.set(tk, (text = new InstanceText(this.name, this.uuid)));
     }
     this.text = text;
   }
@@ -465,10 +468,14 @@ export class RecordedBackend implements Backend {
   }
 
   async open(cellId: string, instance?: DomainInstance): Promise<BackendSession> {
-    // The cell's own recording place, checked (ids, and confined to the folder after resolving links).
-    this.fileFor(cellId);
+    // The cell's own recording place: its ids checked. A file there was listed, and confined to the
+    // folder after resolving links, when this process loaded the pack (pack.ts sources()); a cell whose
+    // file could not be read gets the confinement's own error first (a link out of the folder), as
+    // fileFor gives it. No other file is read, so none is confined here.
+    checkCellParts(splitCellId(cellId));
     const idx = this.index();
     const bad = idx.errors.get(cellId);
+    if (bad?.code === "input.file") this.fileFor(cellId);
     if (bad) throw packErrorToHarness(this.dir, bad, displayPath);
     const root = trieOf(idx, this.xendVersion);
     const own = idx.byCell.get(cellId);
