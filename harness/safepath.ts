@@ -126,9 +126,10 @@ export function forgetRealPaths(): void {
   realDirs.clear();
 }
 
+/** Is `p` the root or below it? Both absolute and normalised (path.resolve, realpath): a prefix ending at a separator. */
 function inside(root: string, p: string): boolean {
-  const rel = path.relative(root, p);
-  return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
+  if (p === root) return true;
+  return p.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
 }
 
 function linkProblem(e: NodeJS.ErrnoException): string {

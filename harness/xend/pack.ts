@@ -20,12 +20,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { kindOf, writeFileAtomic } from "../fsutil.js";
-import { xendDir } from "../safepath.js";
+import { checkCellParts, xendDir } from "../safepath.js";
 import { HarnessError } from "../errors.js";
 import type { SourcePos } from "../errors.js";
 import { VERSION } from "../version.js";
 import { parseFormPairs } from "./form.js";
-import { cellIdOfPath, listRecordings, parseRecordingSync, recordingPath, safeSegment, type RecordingProvenance } from "./recording.js";
+import { cellIdOfPath, listRecordings, parseRecordingSync, recordingPath, safeSegment, splitCellId, type RecordingProvenance } from "./recording.js";
 import type { ControlReply, ControlStep, HttpRequest, HttpResponse } from "./types.js";
 
 /** Bump when the pack's shape or the compiler's output changes: older packs are recompiled. */
@@ -223,13 +223,15 @@ interface Source {
 
 /** The recording files under `dir` (only `dir/<xend>/` when `xend` is given), with their sizes and mtimes, in file order. */
 function sources(dir: string, xend?: string): Source[] {
-  const list = xend === undefined ? listRecordings(dir) : listRecordingsOf(dir, xend);
-  return list.map(({ file, cellId }) => {
+  const list: { file: string; cellId: string; plain?: boolean }[] = xend === undefined ? listRecordings(dir) : listRecordingsOf(dir, xend);
+  return list.map(({ file, cellId, plain }) => {
     // A link that resolves outside the recordings folder is never read (harness/safepath.ts); the
-    // backend refuses its cell when it opens it.
+    // backend refuses its cell when it opens it. A regular file listed in a real directory of the
+    // confined xend folder (`plain`) is inside it: only its cell id's parts are checked.
     let outside: string | undefined;
     try {
-      recordingPath(dir, cellId);
+      if (plain) checkCellParts(splitCellId(cellId));
+      else recordingPath(dir, cellId);
     } catch (e) {
       if (!(e instanceof HarnessError)) throw e;
       outside = e.message;
@@ -248,9 +250,12 @@ function sources(dir: string, xend?: string): Source[] {
   });
 }
 
-/** listRecordings for one xend version: only `dir/<xend>/<libvirt>/<scenario>.yaml` is walked. */
-function listRecordingsOf(dir: string, xend: string): { file: string; cellId: string }[] {
-  const out: { file: string; cellId: string }[] = [];
+/**
+ * listRecordings for one xend version: only `dir/<xend>/<libvirt>/<scenario>.yaml` is walked. `plain`:
+ * a regular file (no link) in a directory that is no link either, under the confined xend folder.
+ */
+function listRecordingsOf(dir: string, xend: string): { file: string; cellId: string; plain: boolean }[] {
+  const out: { file: string; cellId: string; plain: boolean }[] = [];
   let libvirts: fs.Dirent[];
   let top: string;
   try {
@@ -274,7 +279,7 @@ function listRecordingsOf(dir: string, xend: string): { file: string; cellId: st
       if (!f.name.endsWith(".yaml") || f.name.startsWith(".")) continue;
       const file = path.join(top, l.name, f.name);
       const cellId = cellIdOfPath(dir, file);
-      if (cellId) out.push({ file, cellId });
+      if (cellId) out.push({ file, cellId, plain: f.isFile() });
     }
   }
   return out.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
