@@ -12,7 +12,7 @@ import type { XmlElement as XElement } from "../xml/index.js";
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from "yaml";
 import type { z } from "zod";
 import { HarnessError, type SourcePos } from "../errors.js";
-import { clockMeaning, describeClock, readClock, resolveProfile, type ClockMeaning } from "../libvirt/index.js";
+import { clockMeaning, describeClock, readClockOf, resolveProfile, type ClockMeaning } from "../libvirt/index.js";
 import { DOMParser, parseSimpleXml } from "../xml/index.js";
 import { compileGlob, type Glob } from "./glob.js";
 import { matrixSchema, type Check, type ClockInput, type MatrixInput, type StepInput, type Verdict } from "./schema.js";
@@ -199,13 +199,15 @@ interface DomainFacts {
   guest: GuestType;
   cmdline: string | null;
   name: boolean;
+  /** The `<clock>` attributes, read from the same parse (as readClock reads them). */
+  clock: Record<string, string>;
 }
 
 function domainFacts(xml: string): DomainFacts | string {
   let problem: string | undefined;
   // Well-formed XML in one pass; anything else again, for its first problem (harness/xml).
   const fast = parseSimpleXml(xml);
-  if (fast) return factsOf(fast.documentElement as unknown as XElement);
+  if (fast) return withClock(factsOf(fast.documentElement as unknown as XElement), fast);
   let doc;
   try {
     doc = new DOMParser({
@@ -218,10 +220,14 @@ function domainFacts(xml: string): DomainFacts | string {
     return `not well-formed XML: ${(problem ?? (e as Error).message).split("\n")[0]}`;
   }
   if (problem) return `not well-formed XML: ${problem.split("\n")[0]}`;
-  return factsOf(doc.documentElement as unknown as XElement);
+  return withClock(factsOf(doc.documentElement as unknown as XElement), doc);
 }
 
-function factsOf(root: XElement | null): DomainFacts | string {
+function withClock(facts: Omit<DomainFacts, "clock"> | string, doc: unknown): DomainFacts | string {
+  return typeof facts === "string" ? facts : { ...facts, clock: readClockOf(doc as Parameters<typeof readClockOf>[0]).attrs };
+}
+
+function factsOf(root: XElement | null): Omit<DomainFacts, "clock"> | string {
   if (!root || root.tagName !== "domain") return "not a libvirt domain XML (expected a <domain> root element)";
   const first = (parent: XElement, tag: string): XElement | null => {
     for (let n = parent.firstChild; n; n = n.nextSibling) if (n.nodeType === 1 && (n as XElement).tagName === tag) return n as XElement;
@@ -431,7 +437,7 @@ export function parseMatrix(text: string, opts: LoadOptions & { file: string }):
       if (c === "effective-clock" && !hasStart) problem("check 'effective-clock' needs a 'start' step", at);
       if (c === "cmdline" && facts.cmdline === null) problem("check 'cmdline' needs a domain with <os><cmdline>", at);
     });
-    const intentAttrs = s.intent ? clockAttrs(s.intent) : readClock(xml).attrs;
+    const intentAttrs = s.intent ? clockAttrs(s.intent) : facts.clock;
     const intent = clockMeaning(intentAttrs);
     // Without an explicit intent, the guest's own RTC changes are meant to stick (as on hardware).
     const deltas = steps.reduce((n, st) => n + (st.kind === "guest-set-rtc" ? st.delta : 0), 0);
