@@ -15,6 +15,11 @@
  * Packages a run never needs and that must stay installable on their own (testcontainers and what
  * only it uses, playwright-core) stay external. A metafile (dist/bundle/meta.json) says which
  * sources each output holds (the bench's cold-start figure reads it).
+ *
+ * Minified (less text for V8 to read: a cold run measured ~10 % less CPU than unminified), with
+ * function and class names kept (error names, --debug stacks). No source maps (they would triple
+ * the package); to debug with source positions, run the sources (harness/cli-dev.ts with tsx) or
+ * the tsc output (dist/harness/cli.js).
  */
 import { build } from "esbuild";
 import { rmSync, writeFileSync } from "node:fs";
@@ -43,6 +48,8 @@ const r = await build({
   // CommonJS packages bundled into ES modules call require() for node's built-ins.
   banner: { js: 'import { createRequire as __xcRequire } from "node:module"; const require = __xcRequire(import.meta.url);' },
   legalComments: "linked",
+  minify: true,
+  keepNames: true,
   metafile: true,
   logLevel: "warning",
 });
