@@ -89,21 +89,35 @@ function makeProfile(release: string, patch?: typeof RFC): ModelProfile {
   };
 }
 
+/**
+ * Model profiles by id, each made when first asked for: a run asks for a few of the ~160 releases,
+ * and making all of them (their gates read from the table) was a twentieth of a cold run.
+ */
 const BY_ID = new Map<string, ModelProfile>();
-for (const r of RELEASES) BY_ID.set(r, makeProfile(r));
-BY_ID.set(RFC.id, makeProfile(RFC.base, RFC));
-const PROFILES: readonly ModelProfile[] = [...BY_ID.values()];
+const RELEASE_IDS = new Set<string>(RELEASES);
+function profileById(id: string): ModelProfile | undefined {
+  let p = BY_ID.get(id);
+  if (!p) {
+    if (id === RFC.id) p = makeProfile(RFC.base, RFC);
+    else if (RELEASE_IDS.has(id)) p = makeProfile(id);
+    else return undefined;
+    BY_ID.set(id, p);
+  }
+  return p;
+}
+/** Every model profile: the releases in order, then the patch profile. */
+let PROFILES: readonly ModelProfile[] | undefined;
 
 /** The era ids (`0.9.11-1.3.0`, …), accepted as aliases of the release whose suite pinned them. */
 const ALIASES = new Map(ERAS.map((e) => [e.id, e.pin]));
 
 export function listProfiles(): readonly ModelProfile[] {
-  return PROFILES;
+  return (PROFILES ??= [...RELEASES.map((r) => profileById(r)!), profileById(RFC.id)!]);
 }
 
 /** The libvirt tag whose own test suite pins a profile's exact text (`v1.1.3`), if it is available. */
 export function conformanceTagOf(profileId: string): string | undefined {
-  const p = BY_ID.get(ALIASES.get(profileId) ?? profileId);
+  const p = profileById(ALIASES.get(profileId) ?? profileId);
   if (!p || p.patch || !p.checked) return undefined;
   return `v${p.release ?? p.id}`;
 }
@@ -162,7 +176,7 @@ const resolved = new Map<string, Profile>();
 function resolveUncached(version: string): Profile {
   const v = version.trim().replace(/^v/, "");
   const alias = ALIASES.get(v);
-  const direct = BY_ID.get(alias ?? v);
+  const direct = profileById(alias ?? v);
   if (direct) return direct;
   if (v.includes("+")) {
     // Exactly one '+' and identifier characters only: the version may become a path segment
