@@ -205,7 +205,9 @@ export function emptyObservation(cell: Cell, xmlIn: string): Observation {
     localtimePaths: [],
     rtcTimeoffsetPaths: [],
     intent: meaningView(s.intent, s.intentText),
-    clockBefore: inputClockView(xmlIn),
+    // The scenario's own XML: the cell's (xmlIn) differs only in the text of <name> and <uuid>
+    // (rewriteIdentity), never in <clock>, so one read serves every cell of the scenario.
+    clockBefore: inputClockView(s.xml),
     clockAfter: null,
     xmlOut: null,
     cmdlineBefore: s.cmdline,
