@@ -350,6 +350,27 @@ function storeOf(opts: GoldenOptions): Store {
   return s;
 }
 
+/**
+ * One index line as [cell id, digest], or null: what /^([^\t\s]+\/[^\t\s]+\/[^\t\s]+)\t([0-9a-f]{16})$/
+ * accepts, without its backtracking (that regular expression took ~18 ms a run on the full matrix's
+ * 24,000-line index): the id is white-space-free text with a '/' after its first character and a later
+ * one at least two characters further that is not its last character. test/golden-index.test.ts
+ * checks the two agree.
+ */
+export function indexLine(line: string): [string, string] | null {
+  const tab = line.length - 17;
+  if (tab < 5 || line.charCodeAt(tab) !== 9) return null;
+  const digest = line.slice(tab + 1);
+  if (!DIGEST_16.test(digest)) return null;
+  const id = line.slice(0, tab);
+  if (WHITE.test(id)) return null;
+  const first = id.indexOf("/", 1);
+  const last = id.lastIndexOf("/", id.length - 2);
+  return first >= 1 && last >= first + 2 ? [id, digest] : null;
+}
+const DIGEST_16 = /^[0-9a-f]{16}$/;
+const WHITE = /\s/;
+
 /** An index file: `# comment` lines and `<cell id> TAB <digest>` lines; missing file: empty. */
 export function readIndex(file: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -359,10 +380,10 @@ export function readIndex(file: string): Map<string, string> {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
     if (line === "" || line.startsWith("#")) continue;
-    const m = /^([^\t\s]+\/[^\t\s]+\/[^\t\s]+)\t([0-9a-f]{16})$/.exec(line);
+    const m = indexLine(line);
     if (!m) throw new HarnessError("input.golden", `${oneLine(file)}:${i + 1}: expected '<xend>/<libvirt>/<scenario> TAB <16 hex digits>', got '${oneLine(line.slice(0, 80))}'`);
-    if (out.has(m[1])) throw new HarnessError("input.golden", `${oneLine(file)}:${i + 1}: cell ${m[1]} is listed twice`);
-    out.set(m[1], m[2]);
+    if (out.has(m[0])) throw new HarnessError("input.golden", `${oneLine(file)}:${i + 1}: cell ${m[0]} is listed twice`);
+    out.set(m[0], m[1]);
   }
   return out;
 }
