@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { cellId, DEFAULT_MATRIX, expandCells, fromRoot, loadMatrix, projectRoot, type Cell, type Matrix } from "../harness/matrix/index.js";
 import { forgetFormatted } from "../harness/libvirt/index.js";
-import { backendFactory, forgetInputs, forgetPretty, goldenPath, runCells, type CellResult, type GoldenOptions } from "../harness/run/index.js";
+import { backendFactory, forgetInputs, forgetPretty, GOLDEN_INDEX, GOLDEN_OBJECTS, goldenPath, readIndex, runCells, type CellResult, type GoldenOptions } from "../harness/run/index.js";
 import { clearRecordingCache, forgetNodes, recordingPath } from "../harness/xend/index.js";
 import { loadPack, packCacheDir } from "../harness/xend/index.js";
 import { LIBVIRT_RELEASES } from "./releases.js";
@@ -97,9 +97,33 @@ export async function makeGoldens(cells: Cell[], recordingsDir: string): Promise
   return { dir, written, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Does the golden directory hold any golden of these cells? */
-export function hasGoldens(dir: string, cells: Cell[]): boolean {
+/**
+ * Does the golden directory hold any golden of these cells: in the index of the matrix named `index`
+ * (`<dir>/index/<index>.tsv`, content-addressed goldens, as `run` keeps them), or one file per cell?
+ */
+export function hasGoldens(dir: string, cells: Cell[], index?: string): boolean {
+  if (index !== undefined) {
+    const ids = readIndex(path.join(dir, GOLDEN_INDEX, `${index}.tsv`));
+    if (cells.some((c) => ids.has(c.id))) return true;
+  }
   return cells.some((c) => existsSync(goldenPath(dir, { xend: c.xend, libvirt: c.libvirt, scenario: c.scenario.id })));
+}
+
+/** The golden files a replay of `cells` reads: with the index `index`, that index and each object it names for them once; else one file per cell. */
+function goldenFilesOf(dir: string, cells: Cell[], index?: string): string[] {
+  if (index !== undefined) {
+    const file = path.join(dir, GOLDEN_INDEX, `${index}.tsv`);
+    if (existsSync(file)) {
+      const ids = readIndex(file);
+      const objects = new Set<string>();
+      for (const c of cells) {
+        const d = ids.get(c.id);
+        if (d) objects.add(path.join(dir, GOLDEN_OBJECTS, `${d}.txt`));
+      }
+      return [file, ...objects];
+    }
+  }
+  return cells.map((c) => goldenPath(dir, { xend: c.xend, libvirt: c.libvirt, scenario: c.scenario.id }));
 }
 
 export function recordingsPresent(dir: string, cells: Cell[]): number {
@@ -116,12 +140,12 @@ export function anyRecordings(dir: string): boolean {
   }
 }
 
-/** The files a replay of `cells` consumes: the compiled pack of each xend version and each cell's golden. */
-export function floorFiles(cells: Cell[], recordingsDir: string, goldenDir: string | null): { packs: string[]; golden: (string | null)[] } {
+/** The files a replay of `cells` consumes: the compiled pack of each xend version and the cells' goldens (with `index`: that index and its objects). */
+export function floorFiles(cells: Cell[], recordingsDir: string, goldenDir: string | null, index?: string): { packs: string[]; golden: (string | null)[] } {
   const cache = packCacheDir();
   // Make sure the packs are compiled and cached, so the floor reads what a warm run reads.
   const packs = cache ? [...new Set(cells.map((c) => c.xend))].map((x) => loadPack(recordingsDir, cache, x).file ?? "").filter(Boolean) : [];
-  return { packs, golden: cells.map((c) => (goldenDir ? goldenPath(goldenDir, { xend: c.xend, libvirt: c.libvirt, scenario: c.scenario.id }) : null)) };
+  return { packs, golden: goldenDir ? goldenFilesOf(goldenDir, cells, index) : cells.map(() => null) };
 }
 
 /**

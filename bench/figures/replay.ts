@@ -42,7 +42,7 @@ async function worker(set: string, part: string, golden: string, recordingsDir: 
 }
 
 export async function replayFigures(o: ReplayOptions): Promise<Figure[]> {
-  const { cells } = defaultMatrix();
+  const { cells, matrix } = defaultMatrix();
   const present = recordingsPresent(o.recordingsDir, cells);
   const figs: Figure[] = [];
   if (present === 0) {
@@ -59,7 +59,8 @@ export async function replayFigures(o: ReplayOptions): Promise<Figure[]> {
   const full = o.want.full ? fullMatrix() : [];
   const tmpGold = await makeGoldens([...big.cells, ...full.filter((c) => !big.cells.some((b) => b.id === c.id))], o.recordingsDir);
   try {
-    const realGoldens = hasGoldens(o.goldenDir, cells);
+    // fixtures/golden keeps the default matrix's goldens in its index (index/<matrix name>.tsv), as `run` reads them.
+    const realGoldens = hasGoldens(o.goldenDir, cells, matrix.name);
     const defaultGoldenDir = realGoldens ? o.goldenDir : tmpGold.dir;
     const goldenNote = realGoldens ? "default goldens from fixtures/golden" : "fixtures/golden has none yet: goldens written by the bench to a temporary directory";
     const coverage = `${present} of ${cells.length} cells have a recording`;
@@ -68,7 +69,7 @@ export async function replayFigures(o: ReplayOptions): Promise<Figure[]> {
       // Default matrix: the execute() flow `run` uses (matrix load, expansion, replay, goldens,
       // obsolete-golden scan), against the floor of the same files.
       const reps = o.quick ? 7 : 21;
-      const dFiles = floorFiles(cells, o.recordingsDir, defaultGoldenDir);
+      const dFiles = floorFiles(cells, o.recordingsDir, defaultGoldenDir, realGoldens ? matrix.name : undefined);
       const d = await interleave(
         [
           {
@@ -144,7 +145,7 @@ export async function replayFigures(o: ReplayOptions): Promise<Figure[]> {
           line:
             `default: floor ${fmtMs(dFloor)} vs replay ${fmtMs(dReplay)} = ${fmtRatio(dReplay / dFloor)} | target ≤ 3×: ${met ? "met" : "missed"} | ` +
             `enlarged: floor ${fmtMs(eFloor)} vs replay ${fmtMs(eReplay)} = ${fmtRatio(eReplay / eFloor)} | ` +
-            `floor = read the compiled recordings (one JSON.parse of the pack, as replay does) + read each cell's golden | medians of ${reps} and ${eReps} interleaved reps`,
+            `floor = read the compiled recordings (one JSON.parse of the pack, as replay does) + read the goldens a replay reads (the matrix's golden index and each object it names; one file per cell without an index) | medians of ${reps} and ${eReps} interleaved reps`,
           data: { defaultFloorMs: dFloor, defaultRatio: dReplay / dFloor, targetMet: met, enlargedFloorMs: eFloor, enlargedRatio: eReplay / eFloor },
         });
       }
