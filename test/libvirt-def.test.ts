@@ -19,6 +19,7 @@ import { formatDomainXml } from "../harness/libvirt/domxml/index.js";
 import { formatSxpr, xenParseSxpr } from "../harness/libvirt/sxpr/index.js";
 import { levelAt } from "../harness/libvirt/releases.js";
 import { readSxpr } from "../harness/sxp/index.js";
+import { refusal } from "./support/refusal.js";
 
 const profile = (v: string) => resolveProfile(v) as ModelProfile;
 
@@ -33,16 +34,6 @@ const HVM_XML = (features: string, devices = "") => `<domain type='xen'>
 
 const HVM_SXPR = (img: string) =>
   `(domain (domid 3)(name 'fv')(uuid '596a5d2171f48fb2e068e2386a5c413e')(memory 256)(maxmem 256)(vcpus 1)(image (hvm (kernel '/usr/lib/xen/boot/hvmloader')${img})))`;
-
-function refusal(fn: () => unknown): HarnessError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof HarnessError) return e;
-    throw e;
-  }
-  throw new Error("expected an error");
-}
 
 describe("one definition for both directions", () => {
   it("a domain read from XML formats to SXPR, and that SXPR read back formats to XML, through one DomainDef type", () => {

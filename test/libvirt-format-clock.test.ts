@@ -3,11 +3,11 @@
  * Each test builds a small domain XML and looks at where `localtime` / `rtc_timeoffset` end up.
  */
 import { describe, expect, it } from "vitest";
-import { HarnessError } from "../harness/errors.js";
 import { formatDomain } from "../harness/libvirt/convert.js";
 import { levelAt } from "../harness/libvirt/releases.js";
 import type { Behaviour } from "../harness/libvirt/types.js";
 import { findKey, readSxpr } from "../harness/sxp/index.js";
+import { refusal as refuse } from "./support/refusal.js";
 
 type Guest = "pv" | "hvm" | "pv-bootloader";
 
@@ -44,13 +44,8 @@ function clockPaths(text: string): string[] {
 }
 
 function refusal(fn: () => unknown): { code: string; message: string } {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof HarnessError) return { code: e.code, message: e.message };
-    throw e;
-  }
-  throw new Error("expected libvirt to refuse");
+  const e = refuse(fn);
+  return { code: e.code, message: e.message };
 }
 
 describe("0.6.2 (0.8.7) and 0.9.5 (0.9.10): utc/localtime only", () => {

@@ -3,11 +3,11 @@
  * (defaults, fix-ups, per-release differences) and what the formatter then writes or refuses.
  */
 import { describe, expect, it } from "vitest";
-import { HarnessError } from "../harness/errors.js";
 import { diskNameToIndexOld as diskNameToIndex } from "../harness/libvirt/def/index.js";
 import { parseDomainXml } from "../harness/libvirt/domxml/index.js";
 import { formatDomain } from "../harness/libvirt/convert.js";
 import type { Behaviour } from "../harness/libvirt/types.js";
+import { refusal } from "./support/refusal.js";
 
 function pv(extra: { devices?: string; top?: string; memory?: string; vcpu?: string } = {}): string {
   return `<domain type='xen'>
@@ -34,16 +34,6 @@ function hvm(extra: { devices?: string; features?: string } = {}): string {
 
 function fmt(xml: string, b: Behaviour, v = 4): string {
   return formatDomain(xml, b, { xendConfigVersion: v }).sxpr;
-}
-
-function refusal(fn: () => unknown): HarnessError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof HarnessError) return e;
-    throw e;
-  }
-  throw new Error("expected an error");
 }
 
 describe("domain XML reading", () => {

@@ -443,13 +443,17 @@ async function defineStep(st: CellState, label: string): Promise<void> {
     throw e;
   }
   st.defined = "yes";
-  if (st.backend.guestControl && st.cell.scenario.steps.some((t) => t.kind === "start")) {
-    try {
-      const r = await st.session.control({ kind: "effective-clock", domain: st.name }, `${label}/clock-baseline`);
-      if (r.ok && r.clock) st.baselineCalls = r.clock.setTimeOffsetCalls.length;
-    } catch (e) {
-      if (!isHarnessError(e, "backend.unavailable")) throw e;
-    }
+  await clockBaseline(st, label);
+}
+
+/** Before a scenario that starts the guest: how many clock sets the backend has seen (the baseline its effective clock is read against). */
+async function clockBaseline(st: CellState, label: string): Promise<void> {
+  if (!st.backend.guestControl || !st.cell.scenario.steps.some((t) => t.kind === "start")) return;
+  try {
+    const r = await st.session.control({ kind: "effective-clock", domain: st.name }, `${label}/clock-baseline`);
+    if (r.ok && r.clock) st.baselineCalls = r.clock.setTimeOffsetCalls.length;
+  } catch (e) {
+    if (!isHarnessError(e, "backend.unavailable")) throw e;
   }
 }
 
@@ -479,14 +483,7 @@ async function nativeDefine(st: CellState, native: NativeWire, label: string): P
     }
     if (sent !== st.sxpr) st.obs.notes.push(`${label}: the config the tree's client sent differs from its formatter's SXPR (the observation's sxprSent)`);
   }
-  if (st.backend.guestControl && st.cell.scenario.steps.some((t) => t.kind === "start")) {
-    try {
-      const r = await st.session.control({ kind: "effective-clock", domain: st.name }, `${label}/clock-baseline`);
-      if (r.ok && r.clock) st.baselineCalls = r.clock.setTimeOffsetCalls.length;
-    } catch (e) {
-      if (!isHarnessError(e, "backend.unavailable")) throw e;
-    }
-  }
+  await clockBaseline(st, label);
 }
 
 /** The guest sets its RTC or powers off (the backend imitates it). */
