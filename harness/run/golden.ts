@@ -334,6 +334,8 @@ interface Store {
   readonly moved: string[];
   /** Objects known to exist with their text. */
   readonly objects: Set<string>;
+  /** digest → the object's path as shown (confined once per run, not once per cell). */
+  readonly shown: Map<string, string>;
 }
 
 const STORES = new WeakMap<GoldenOptions, Store>();
@@ -344,7 +346,7 @@ function storeOf(opts: GoldenOptions): Store {
     const name = opts.index!;
     if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new HarnessError("input.golden", `golden index '${oneLine(name)}': expected a matrix name (lower case, digits, -)`);
     const file = confine(opts.dir, path.join(opts.dir, GOLDEN_INDEX, `${name}.tsv`), "golden index");
-    s = { dir: opts.dir, name, file, entries: readIndex(file), changed: new Map(), moved: [], objects: new Set() };
+    s = { dir: opts.dir, name, file, entries: readIndex(file), changed: new Map(), moved: [], objects: new Set(), shown: new Map() };
     STORES.set(opts, s);
   }
   return s;
@@ -434,7 +436,9 @@ function checkStored(st: Store, r: CellResult, opts: GoldenOptions, raceOutcomes
   if (have !== undefined) {
     if (have === digest) {
       verifyObject(st, digest, shownOf, opts.update && !opts.ci ? now : undefined);
-      return { status: "match", file: shownOf(objectFile(st.dir, digest)) };
+      let file = st.shown.get(digest);
+      if (file === undefined) st.shown.set(digest, (file = shownOf(objectFile(st.dir, digest))));
+      return { status: "match", file };
     }
     if (raceOutcomes) {
       for (const alt of raceOutcomes()) {
