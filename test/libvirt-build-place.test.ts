@@ -11,7 +11,9 @@ import { main } from "../harness/cli.js";
 import { isHarnessError } from "../harness/errors.js";
 import {
   BUILD_PACKAGES,
+  bindMount,
   buildImageTag,
+  cacheDirFor,
   decideBuildPlace,
   forgetSourceProfiles,
   imagePackages,
@@ -124,6 +126,28 @@ describe("--build-in: where a build runs", () => {
     const o = captureIO(process.cwd(), {});
     expect(await main(["--build-in", "vm", "doctor"], o)).toBe(2);
     expect(o.stderr.trim()).toBe("xend-compat: --build-in needs one of host, container, auto (not 'vm')");
+  });
+});
+
+describe("paths a build cannot use", () => {
+  it("a build cache whose path has white space, ':' or a quote is refused by name (libtool and the loader's library path split on them)", () => {
+    for (const bad of ["/tmp/my cache", "/tmp/a:b", "/tmp/it's", "/tmp/tab\there", "/tmp/$HOME"]) {
+      let e: unknown;
+      try {
+        cacheDirFor("/src/libvirt", { XEND_COMPAT_BUILD_CACHE: bad });
+      } catch (err) {
+        e = err;
+      }
+      expect(isHarnessError(e, "input.usage"), bad).toBe(true);
+      expect((e as Error).message).toContain("XEND_COMPAT_BUILD_CACHE");
+    }
+    expect(cacheDirFor("/src/libvirt", { XEND_COMPAT_BUILD_CACHE: "/tmp/plain-cache" })).toMatch(/^\/tmp\/plain-cache\/[0-9a-f]{16}$/);
+  });
+
+  it("a bind mount names its directory as docker's CSV --mount fields (a ':' or ',' in a path stays in it)", () => {
+    expect(bindMount("/x/y", "rw")).toBe("type=bind,source=/x/y,target=/x/y");
+    expect(bindMount("/x/a:b", "ro")).toBe("type=bind,source=/x/a:b,target=/x/a:b,readonly");
+    expect(bindMount('/x/a,b"c', "ro")).toBe('type=bind,"source=/x/a,b""c","target=/x/a,b""c",readonly');
   });
 });
 

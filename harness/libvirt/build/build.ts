@@ -11,6 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { HarnessError } from "../../errors.js";
+import { oneLine } from "../../terminal.js";
 import { chooseBuildPlace, type BuildPlace } from "./place.js";
 import type { TreeInfo } from "./tree.js";
 
@@ -27,6 +28,14 @@ export function assetDir(sub: "scripts" | "driver"): string {
 /** The cache directory of one tree: `$XDG_CACHE_HOME/xend-compat/builds/<hash of its real path>`. */
 export function cacheDirFor(realDir: string, env: NodeJS.ProcessEnv = process.env, placeKey = ""): string {
   const base = env.XEND_COMPAT_BUILD_CACHE || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "xend-compat", "builds");
+  // libtool and make split paths on white space, and the loader's library path on ':': a build copy
+  // there fails deep inside the tree's build, so it is refused here by name.
+  if (/[\s:'"\\$`]/.test(base)) {
+    throw new HarnessError(
+      "input.usage",
+      `the libvirt build cache ${oneLine(base)} has white space, ':', a quote, '\\', '$' or '\`' in its path, which libvirt's autotools build cannot use; set XEND_COMPAT_BUILD_CACHE to a directory without them`,
+    );
+  }
   // A copy configured in the build image is not reused on the host (nor the other way): another key.
   return path.join(base, createHash("sha256").update(placeKey ? `${realDir}\0${placeKey}` : realDir).digest("hex").slice(0, 16));
 }

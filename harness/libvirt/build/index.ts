@@ -21,7 +21,7 @@ export {
   type PackageHost,
   type PlaceDecision,
 } from "./packages.js";
-export { chooseBuildPlace, hostPlace, containerPlace, buildImageTag, imagePackages, ensureBuildImage, engineAnswers, runningBuildContainers, type BuildPlace } from "./place.js";
+export { chooseBuildPlace, hostPlace, containerPlace, bindMount, buildImageTag, imagePackages, ensureBuildImage, engineAnswers, runningBuildContainers, type BuildPlace } from "./place.js";
 export { compileDriver, driverEra, DriverProcess, type DriverEra, type DriverReply, type NativeCommand } from "./driver.js";
 export { resolveSourceProfile, isSourceVersion, makeBuiltProfile, closeBuiltProfiles, forgetSourceProfiles, errorFor as libvirtErrorOf, type BuiltProfile, type Conversion } from "./profile.js";
 export { prepareProfiles } from "./prepare.js";

@@ -164,6 +164,15 @@ export function buildLabels(env: NodeJS.ProcessEnv = process.env): Record<string
   return { [LABEL]: "true", [`${LABEL}.role`]: "libvirt-build", ...(id && /^[A-Za-z0-9_.-]{1,64}$/.test(id) ? { [`${LABEL}.run`]: id } : {}) };
 }
 
+/**
+ * docker's --mount value binding DIR at the same path: its fields are CSV, so a field holding a comma
+ * or a quote is quoted (`-v` splits on ':' and cannot carry a path with one).
+ */
+export function bindMount(dir: string, mode: "rw" | "ro"): string {
+  const field = (f: string) => (/[",\r\n]/.test(f) ? `"${f.replace(/"/g, '""')}"` : f);
+  return ["type=bind", field(`source=${dir}`), field(`target=${dir}`), ...(mode === "ro" ? ["readonly"] : [])].join(",");
+}
+
 export function containerPlace(image: string, env: NodeJS.ProcessEnv = process.env): BuildPlace {
   const mounts = new Map<string, "rw" | "ro">();
   const user = typeof process.getuid === "function" ? `${process.getuid()}:${process.getgid!()}` : "0:0";
@@ -171,7 +180,7 @@ export function containerPlace(image: string, env: NodeJS.ProcessEnv = process.e
     const a = ["run", "--rm", "--name", name, "--network", "none", "--init", "--user", user, "-w", o.cwd];
     if (interactive) a.push("-i");
     for (const [k, v] of Object.entries(buildLabels(env))) a.push("--label", `${k}=${v}`);
-    for (const [dir, mode] of mounts) a.push("-v", `${dir}:${dir}:${mode}`);
+    for (const [dir, mode] of mounts) a.push("--mount", bindMount(dir, mode));
     for (const [k, v] of Object.entries({ HOME: "/tmp", LC_ALL: "C", ...o.vars })) a.push("-e", `${k}=${v}`);
     a.push(image, file, ...args);
     return a;
