@@ -22,6 +22,25 @@
  * (fixtures/libvirt-patches/0.8.7-rfc-localtime.patch): its xm-file driver is 0.8.7's.
  */
 import { compareVersions } from "./profiles.js";
+import { CHANGES, type Gate } from "./releases.js";
+
+/** Whether `release` (any version string, a source tree's too) is at or after the table's row for `gate`. */
+function since(release: string, gate: Gate): boolean {
+  const row = CHANGES.find((c) => c.gate === gate)!;
+  return compareVersions(release, row.since) >= 0;
+}
+
+/**
+ * Whether libvirt `release` defines a domain through its xm-file driver (config files in /etc/xen)
+ * instead of xend: when xend reports an `xend_config_format` below 3 (XEND_CONFIG_VERSION_3_0_4:
+ * xenDaemonDomainDefineXML returns NULL, v0.8.7 src/xen/xend_internal.c:4602, v0.9.11 3319, and
+ * xenUnifiedDomainDefineXML tries the next driver). 1.3.1 removed the version checks, from the xend
+ * driver (b6fa95189) and the SXPR code (5ff2e370a, the table's `xend-config-fixed` row), and always
+ * posts op=new.
+ */
+export function definesThroughXmFiles(release: string, xendConfigFormat: number): boolean {
+  return xendConfigFormat < 3 && !since(release, "xend-config-fixed");
+}
 
 /** The `offset` attribute of the domain XML's `<clock>` (utc when absent). */
 export function clockOffsetOf(xml: string): string {
@@ -34,8 +53,9 @@ export function clockOffsetOf(xml: string): string {
  */
 export function xmFileClockRefusal(release: string, guest: "pv" | "hvm", offset: string, xendConfigVersion: number): string | null {
   if (offset === "utc" || offset === "localtime") return null;
-  if (compareVersions(release, "0.7.7") < 0) return null;
-  if (compareVersions(release, "0.9.11") < 0) return guest === "hvm" ? `unsupported clock offset '${offset}'` : null;
+  // the offset enum and its refusals: 0.7.7 (eed2f8c3a); any guest below config version 4: 0.9.11 (11ec6bd89)
+  if (!since(release, "clock-offset-enum")) return null;
+  if (!since(release, "clock-variable")) return guest === "hvm" ? `unsupported clock offset '${offset}'` : null;
   if (xendConfigVersion < 4) return `unsupported clock offset='${offset}'`;
   return null;
 }

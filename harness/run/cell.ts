@@ -5,7 +5,7 @@
  * (libvirt refused, or xend refused) verdict.
  */
 import { HarnessError, isHarnessError } from "../errors.js";
-import { clockOffsetOf, compareVersions, describeClock, xmFileClockRefusal, readClock, readClockOf, parseLenient, resolveProfile, encodeForm, sameClock, type ClockMeaning, type ClockReading, type Profile } from "../libvirt/index.js";
+import { clockOffsetOf, definesThroughXmFiles, describeClock, xmFileClockRefusal, readClock, readClockOf, parseLenient, resolveProfile, encodeForm, sameClock, type ClockMeaning, type ClockReading, type Profile } from "../libvirt/index.js";
 import type { Cell, Verdict } from "../matrix/index.js";
 import { findKey, readSxpr } from "../sxp/index.js";
 import { XendClient, registerSecrets, secretsInXml } from "../xend/index.js";
@@ -239,18 +239,6 @@ export function missingCapability(cell: Cell, backend: Pick<Backend, "guestContr
  */
 export const NOT_THROUGH_XEND = "libvirt would not define this domain through xend";
 
-/**
- * Whether this libvirt defines domains through its xm-file driver (config files in /etc/xen) instead
- * of xend, given xend's `xend_config_format`: libvirt before 1.3.1 does when the format is below 3
- * (XEND_CONFIG_VERSION_3_0_4; xenDaemonDomainDefineXML returns NULL, v0.8.7
- * src/xen/xend_internal.c:4602, v0.9.11 3319, and xenUnifiedDomainDefineXML tries the next driver);
- * 1.3.1 removed the version checks (b6fa95189 "Xen: xend: remove use of XEND_CONFIG_VERSION") and
- * always posts op=new.
- */
-export function definesThroughXmFiles(profile: Pick<Profile, "first">, xendConfigFormat: number): boolean {
-  return xendConfigFormat < 3 && compareVersions(profile.first, "1.3.1") < 0;
-}
-
 /** What one cell's run carries from step to step. */
 interface CellState {
   readonly cell: Cell;
@@ -377,7 +365,7 @@ async function askNode(st: CellState): Promise<void> {
     st.obs.xendConfigFormat = node.xendConfigFormat;
   }
   const p = st.profile;
-  if (st.cell.scenario.steps.some((t) => t.kind === "define") && definesThroughXmFiles(p, st.xendConfigFormat)) {
+  if (st.cell.scenario.steps.some((t) => t.kind === "define") && definesThroughXmFiles(p.first, st.xendConfigFormat)) {
     // The xm-file driver formats the domain itself and refuses the clocks it cannot write (libvirt/xm.ts):
     // that refusal, with libvirt's own message, is what the user gets.
     const refusal = xmFileClockRefusal(p.release ?? p.first, st.cell.scenario.guest, clockOffsetOf(st.obs.xmlIn), st.xendConfigFormat);

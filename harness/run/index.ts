@@ -3,7 +3,7 @@ export { runCells, finishCell } from "./runner.js";
 export type { RunOptions } from "./runner.js";
 export { forgetInputs } from "./cell.js";
 export { forgetPretty } from "./golden.js";
-export { runCell, judgeChecks, verdictOfChecks, withReadBack, rewriteIdentity, cmdlineOf, verdictForError, missingCapability, NOT_THROUGH_XEND, definesThroughXmFiles } from "./cell.js";
+export { runCell, judgeChecks, verdictOfChecks, withReadBack, rewriteIdentity, cmdlineOf, verdictForError, missingCapability, NOT_THROUGH_XEND } from "./cell.js";
 export type { CellRun, WireMode } from "./cell.js";
 export { NativeWire, nativeRefusal, tapNativeWire, type NativeExchange } from "./native.js";
 export { effectiveOffset, intendedOffset, signed } from "./effective.js";
