@@ -141,6 +141,8 @@ beforeAll(async () => {
 describe("the truth table of the xend series (fixtures/recordings/TRUTH.tsv)", () => {
   it("has one row per xend series of harness/xend/series.ts, in order, each with file:line sources", () => {
     expect(truth.map((t) => `${t.series}=${t.version}`)).toEqual(XEND_SERIES.map((s) => `${s.series}=${s.version}`));
+    // the config format the runner assumes per series (conversation keys) is the row's, which the recordings check
+    expect(XEND_SERIES.map((s) => (s.configFormat === null ? "none" : String(s.configFormat)))).toEqual(truth.map((t) => t.xend_config_format));
     for (const t of truth) {
       expect(t.localtime_read, t.version).toMatch(/\.py:\d+/);
       expect(t.rtc_start === "ignored: no tree file names rtc_timeoffset" || /\.py:\d+/.test(t.rtc_start), t.version).toBe(true);

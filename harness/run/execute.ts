@@ -12,11 +12,11 @@ import { createHash } from "node:crypto";
 import { rewriteIdentity } from "./cell.js";
 import * as fs from "node:fs";
 import { randomBytes } from "node:crypto";
-import { createBackend, LayeredRecordedBackend, packCacheDir, RecordedBackend, safeSegment, sharedPack } from "../xend/index.js";
+import { createBackend, LayeredRecordedBackend, packCacheDir, RecordedBackend, safeSegment, seriesOf, sharedPack } from "../xend/index.js";
 import { findProjectConfig, refuseNodeModules } from "../config/index.js";
 import { xendDir } from "../safepath.js";
 import { oneLine } from "../terminal.js";
-import { compareVersions, resolveProfile } from "../libvirt/index.js";
+import { resolveProfile } from "../libvirt/index.js";
 import { prepareProfiles } from "../libvirt/build/index.js";
 import { nativeRefusal } from "./native.js";
 import type { WireMode } from "./cell.js";
@@ -174,8 +174,9 @@ async function keyOf(libvirt: string, s: Scenario | undefined, xend: string | un
   // A built tree (src:DIR) defines the domains of its release's model (same names, same recordings).
   const { name, uuid } = instanceFor(p.replayAs ?? p.id, s.id);
   const xml = rewriteIdentity(s.xml, name, uuid);
-  // every xend from 3.1 reports xend_config_format 4; older ones 1-3
-  const versions = xend !== undefined && compareVersions(xend, "3.1") >= 0 ? [4] : [1, 2, 3, 4];
+  // the xend_config_format this xend reports (harness/xend/series.ts); unknown or none: every one libvirt knows
+  const reported = xend !== undefined ? seriesOf(xend)?.configFormat : undefined;
+  const versions = typeof reported === "number" ? [reported] : [1, 2, 3, 4];
   const h = createHash("sha256").update(`wire ${p.wire}\u0000`);
   // a profile that cannot talk to xend at all says so (e.g. 1.2.1): part of what it sends
   const unusable = (p as { unusable?: unknown }).unusable;

@@ -23,6 +23,12 @@ export interface XendSeries {
   readonly label: string;
   /** Why this tree, where it is not simply the series' last release tag. */
   readonly note?: string;
+  /**
+   * The `xend_config_format` its `GET /xend/node/` reports, or null when it reports none (libvirt then
+   * assumes 1): fixtures/recordings/TRUTH.tsv's column, which test/xend-truth.test.ts checks against this
+   * and against the recordings (file:line per series in docs/xend-series.md).
+   */
+  readonly configFormat: number | null;
 }
 
 const short = (c: string) => c.slice(0, 8);
@@ -40,6 +46,7 @@ export const XEND_SERIES: readonly XendSeries[] = [
     repo: "github:xen-project/xen",
     ref: "RELEASE-3.0.0",
     commit: "4f1fd0003ea937f0cc608022bc01976cd34c2115",
+    configFormat: null,
     kind: "release tag",
     note: "the only 3.0 release tag in the public tree (3.0.2-3.0.4 exist only as branch points); xend 3.0.0 reports no xend_config_format and has no managed domains (no op=new)",
   }),
@@ -49,6 +56,7 @@ export const XEND_SERIES: readonly XendSeries[] = [
     repo: "github:xen-project/xen",
     ref: "3.1.0-branched",
     commit: "15f6eaada976ef05ea329db34f599619907ecedc",
+    configFormat: 4,
     kind: "branch point",
     note: "no public 3.1.x release tag: the mainline commit where 3.1.0 was branched (2007-05-08)",
   }),
@@ -57,6 +65,7 @@ export const XEND_SERIES: readonly XendSeries[] = [
     version: "3.2",
     repo: "github:mikesun/xen-cow-checkpointing",
     commit: "49bc7a02f5858650abe459e1f0e13268ae115790",
+    configFormat: 4,
     kind: "release import",
     label: "3.2 (3.2.2 release import, mikesun/xen-cow-checkpointing commit 49bc7a02)",
     note: "no public 3.2.x release tag: a third-party import of the 3.2.2 release (first commit \"Original Xen 3.2.2 release.\")",
@@ -67,6 +76,7 @@ export const XEND_SERIES: readonly XendSeries[] = [
     repo: "github:xen-project/xen",
     ref: "3.3.0-branched",
     commit: "b9c620d078f2cc0503c59aafb0e42865aee977ff",
+    configFormat: 4,
     kind: "branch point",
     note: "no public 3.3.x release tag: the mainline commit where 3.3.0 was branched (2008-08-21, after 3.3.0-rc7)",
   }),
@@ -75,6 +85,7 @@ export const XEND_SERIES: readonly XendSeries[] = [
     version: "3.4.3",
     repo: "github:huddy1985/xen-3.4.4",
     commit: "6bb45191e72a1e4ebce3d71400a4a2baa2e2df52",
+    configFormat: 4,
     kind: "release import",
     label: "3.4 (labelled 3.4.3: a 3.4.4 release import, huddy1985/xen-3.4.4 commit 6bb45191)",
     note: "no public 3.4.x release tag or 3.4.3 tree: a third-party 3.4.4 import whose xend equals 3.4.0-rc3's in every clock-related file (facts/xend.md)",
@@ -85,6 +96,7 @@ export const XEND_SERIES: readonly XendSeries[] = [
     repo: "github:xen-project/xen",
     ref: "RELEASE-4.0.4",
     commit: "7be795d77cfa4dcc1ae85d1a27dbd6b2241109eb",
+    configFormat: 4,
     kind: "release tag",
   }),
   entry({
@@ -93,6 +105,7 @@ export const XEND_SERIES: readonly XendSeries[] = [
     repo: "github:xen-project/xen",
     ref: "RELEASE-4.1.2",
     commit: "eba9045a7dc8c358a15653604d1a7cb2dbc8a239",
+    configFormat: 4,
     kind: "release tag",
     note: "the release the 2012 report names (the series' last tag is RELEASE-4.1.6.1)",
   }),
@@ -102,6 +115,7 @@ export const XEND_SERIES: readonly XendSeries[] = [
     repo: "github:xen-project/xen",
     ref: "RELEASE-4.2.5",
     commit: "7bcdeb9c2dc9902f08f8455288151153a411802a",
+    configFormat: 4,
     kind: "release tag",
   }),
   entry({
@@ -110,6 +124,7 @@ export const XEND_SERIES: readonly XendSeries[] = [
     repo: "github:xen-project/xen",
     ref: "RELEASE-4.3.4",
     commit: "c58b16ef1572176cf2f6a424b527b5ed4bb73f17",
+    configFormat: 4,
     kind: "release tag",
   }),
   entry({
@@ -118,6 +133,7 @@ export const XEND_SERIES: readonly XendSeries[] = [
     repo: "github:xen-project/xen",
     ref: "RELEASE-4.4.4",
     commit: "a611ed5d040a764e01edcc8b6d99342c393589d9",
+    configFormat: 4,
     kind: "release tag",
     note: "the last series with xend (removed in Xen 4.5)",
   }),
