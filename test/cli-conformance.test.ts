@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { main, type CliIO } from "../harness/cli.js";
-import { unifiedDiff } from "../harness/conformance/index.js";
+import { unifiedDiff, type CaseResult } from "../harness/conformance/index.js";
 import { captureIO } from "./support/cli-io.js";
 
 const io = (cwd = process.cwd()) => captureIO(cwd);
@@ -30,15 +30,8 @@ function suiteDir(tag: string, opts: { sixColumns?: boolean; suiteJson?: unknown
   return dir;
 }
 
-interface JsonCase {
-  direction: string;
-  input: string;
-  expected: string;
-  xendConfigVersion: number;
-  ok: boolean | null;
-  diff?: string;
-  skipped?: string;
-}
+/** A case of `conformance --json`: the runner's CaseResult as printed. */
+type JsonCase = Omit<CaseResult, "line">;
 
 describe("xend-compat conformance", () => {
   it("runs libvirt 0.9.11's shipped suite through its profile: counts per direction, the RHEL-5-only row skipped and counted", async () => {

@@ -11,9 +11,10 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { main, type CliIO } from "../harness/cli.js";
+import { main } from "../harness/cli.js";
 import { forgetSourceProfiles, inspectTree, resolveSourceProfile, runSuite, suiteFromTree, type BuiltProfile } from "../harness/libvirt/build/index.js";
 import { resolveProfile } from "../harness/libvirt/index.js";
+import { captureIO } from "./support/cli-io.js";
 
 const SRC = process.env.XEND_COMPAT_LIBVIRT_SRC_0_9_11;
 const why = !SRC
@@ -22,18 +23,7 @@ const why = !SRC
     ? `XEND_COMPAT_LIBVIRT_SRC_0_9_11=${SRC} has no .gnulib`
     : "";
 
-function io(env: NodeJS.ProcessEnv): CliIO & { stdout: string; stderr: string } {
-  const o = {
-    stdout: "",
-    stderr: "",
-    out: (s: string) => void (o.stdout += s.endsWith("\n") ? s : s + "\n"),
-    err: (s: string) => void (o.stderr += s.endsWith("\n") ? s : s + "\n"),
-    isTTY: false,
-    env,
-    cwd: process.cwd(),
-  };
-  return o;
-}
+const io = (env: NodeJS.ProcessEnv) => captureIO(process.cwd(), env);
 
 describe.skipIf(Boolean(why))(`src:DIR with a real libvirt 0.9.11 tree${why ? ` (skipped: ${why})` : ""}`, () => {
   it("builds from nothing, passes its own suite, converts like the model, rebuilds a one-line change, and diff shows it", { timeout: 30 * 60_000 }, async () => {
