@@ -64,7 +64,7 @@ export function readClock(domainXml: string): ClockReading {
 
 /** The lenient parse readClock uses (errors ignored), for callers that read more than the clock from one parse. */
 export function parseLenient(xml: string): Document {
-  // Plain XML goes through the fast reader (same tree as xmldom's), anything else through xmldom.
+  // One reader (saxes): a well-formed text in one pass; anything else read again with its errors ignored.
   const fast = parseSimpleXml(xml);
   if (fast) return fast as unknown as Document;
   return new DOMParser({ onError: () => {} }).parseFromString(xml, "text/xml") as unknown as Document;

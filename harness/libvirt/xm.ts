@@ -21,6 +21,7 @@
  * The 2012 RFC patch (`0.8.7+rfc-localtime`) changes only src/xen/xend_internal.c
  * (fixtures/libvirt-patches/0.8.7-rfc-localtime.patch): its xm-file driver is 0.8.7's.
  */
+import { readClock } from "./clock.js";
 import { compareVersions } from "./profiles.js";
 import { CHANGES, type Gate } from "./releases.js";
 
@@ -42,9 +43,9 @@ export function definesThroughXmFiles(release: string, xendConfigFormat: number)
   return xendConfigFormat < 3 && !since(release, "xend-config-fixed");
 }
 
-/** The `offset` attribute of the domain XML's `<clock>` (utc when absent). */
+/** The `offset` attribute of the domain XML's `<clock>` (utc when absent), read by the one XML reader. */
 export function clockOffsetOf(xml: string): string {
-  return /<clock\b[^>]*?\boffset\s*=\s*(["'])([^"']*)\1/.exec(xml)?.[2] ?? "utc";
+  return readClock(xml).attrs.offset ?? "utc";
 }
 
 /**
