@@ -5,7 +5,7 @@
 import { DOMParser, parseSimpleXml } from "../../xml/index.js";
 import { HarnessError } from "../../errors.js";
 
-/** The parts of the DOM the reader uses (xmldom's nodes satisfy this). */
+/** The parts of the DOM the reader uses (harness/xml's nodes satisfy this). */
 export interface XNode {
   nodeType: number;
   nodeName: string;
@@ -18,8 +18,8 @@ export interface XNode {
 const ELEMENT = 1;
 
 export function parseXmlDocument(text: string, file?: string): XNode {
-  // Plain XML (nearly every domain document) is read by the fast reader, which builds what xmldom
-  // builds; anything else, errors included, goes to xmldom as before (harness/xml/DECISIONS.md).
+  // One reader (saxes, harness/xml): a well-formed document in one pass; anything else is read again
+  // with its problems collected, so the error names libvirt's message and the position.
   const fast = parseSimpleXml(text);
   if (fast) return fast.documentElement as unknown as XNode;
   const problems: { level: string; message: string }[] = [];
